@@ -1,0 +1,80 @@
+/**
+ * Observability events. Hot-path code publishes on node:diagnostics_channel only when someone
+ * listens; metrics/ and logging subscribe. Payloads carry bounded, label-safe values plus, where a
+ * log line needs it, the Call-ID (never used as a metric label).
+ */
+import diagnostics from 'node:diagnostics_channel';
+
+export type Transport = 'udp' | 'tcp';
+
+export interface EventPayloads {
+  /** A SIP request arrived and parsed. */
+  'request.received': { method: string; transport: Transport };
+  /** A request was forwarded to a dispatcher destination (or a routed next hop with set = ''). */
+  'request.relayed': { set: string; uri: string; method: string; callId: string };
+  /** A response was relayed upstream or generated locally. */
+  'response.sent': { status: number; local: boolean };
+  /** The relay moved on to the next candidate. */
+  'failover': { set: string; uri: string; reason: FailoverReason; callId: string; next: string | null };
+  /** No destination could take an initial request. */
+  'no-destination': { set: string; method: string; callId: string };
+  /** A datagram or stream chunk could not be parsed. */
+  'parse-error': { transport: Transport; code: string; reason: string; source: string };
+  /** A message was dropped without a reply. */
+  'dropped': { reason: DropReason; transport: Transport };
+  /** A probe (OPTIONS keepalive) finished. */
+  'probe.result': { set: string; uri: string; ok: boolean; code: number; reason: string; durationMs: number; timeout: boolean };
+  /** A destination changed state, or its initial state after a load (initial = true). */
+  'destination.state': DestinationStateEvent;
+  /** The list was loaded or reloaded (or a reload failed). */
+  'list.reload': { result: 'success' | 'failure'; added: number; removed: number; kept: number; errors: string[]; at: number };
+}
+
+export type FailoverReason = 'timeout' | 'transport-error' | 'response-5xx' | 'response-other';
+export type DropReason = 'malformed' | 'too-large' | 'no-transaction' | 'loop' | 'unroutable' | 'shutting-down' | 'overload';
+
+export interface DestinationStateEvent {
+  set: string;
+  uri: string;
+  duid: string | null;
+  /** Kamailio's two letters, e.g. AP, IP, DX. */
+  state: string;
+  previous: string | null;
+  /** true when the destination can be selected (not inactive, not disabled). */
+  up: boolean;
+  /** true when usability changed (or on the initial report). */
+  changed: boolean;
+  initial: boolean;
+  code: number;
+  reason: string;
+  at: number;
+}
+
+export type EventName = keyof EventPayloads;
+
+const channelCache = new Map<string, diagnostics.Channel>();
+
+/** The diagnostics channel for one event name (prefixed `sipdispatch:`). */
+export function channel(name: EventName): diagnostics.Channel {
+  let ch = channelCache.get(name);
+  if (!ch) {
+    ch = diagnostics.channel(`sipdispatch:${name}`);
+    channelCache.set(name, ch);
+  }
+  return ch;
+}
+
+/** Publish only when someone listens; the payload factory is not called otherwise. */
+export function publish<N extends EventName>(name: N, payload: EventPayloads[N] | (() => EventPayloads[N])): void {
+  const ch = channel(name);
+  if (!ch.hasSubscribers) return;
+  ch.publish(typeof payload === 'function' ? (payload as () => EventPayloads[N])() : payload);
+}
+
+/** Subscribe; returns the unsubscribe function. */
+export function subscribe<N extends EventName>(name: N, fn: (payload: EventPayloads[N]) => void): () => void {
+  const ch = channel(name);
+  const handler = (msg: unknown) => fn(msg as EventPayloads[N]);
+  ch.subscribe(handler);
+  return () => ch.unsubscribe(handler);
+}
