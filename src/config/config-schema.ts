@@ -1,0 +1,113 @@
+/**
+ * The config file's JSON schema: every key, its type and default. Keys keep Kamailio's modparam
+ * names where one exists (dispatcher and tm modules), so an operator can map them one to one.
+ * Defaults are filled by the validator, so inner layers never carry defaults of their own.
+ */
+export const routeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['set'],
+  properties: {
+    match: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        method: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] },
+        ruri_user: { type: 'string', description: 'regular expression on the Request-URI user' },
+      },
+      default: {},
+    },
+    set: { type: 'integer', minimum: 0 },
+    algorithm: { type: 'integer', minimum: 0, maximum: 14, default: 4 },
+    limit: { type: 'integer', minimum: 0, default: 0, description: '0 = every candidate' },
+    failover: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        on: { type: 'array', items: { type: 'integer', minimum: 300, maximum: 699 }, default: [408, 500, 502, 503, 504] },
+        max_tries: { type: 'integer', minimum: 1, default: 3 },
+      },
+      default: {},
+    },
+  },
+} as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    list: { type: 'string', default: './dispatcher.list' },
+    listen: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060'] },
+    advertise: { type: 'string' },
+    http: { type: 'string', default: '127.0.0.1:9060' },
+    log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    admin_token: { type: 'string', minLength: 8 },
+    alias: { type: 'array', items: { type: 'string' }, default: [] },
+
+    // list loading and reload
+    list_mode: { enum: ['strict', 'lenient'], default: 'strict' },
+    reload_keeps_state: { type: 'boolean', default: true },
+    reload_delta: { type: 'integer', minimum: 0, default: 5 },
+
+    // dispatcher modparams
+    ds_ping_interval: { type: 'integer', minimum: 0, default: 10 },
+    ds_ping_method: { type: 'string', pattern: '^[A-Za-z]+$', default: 'OPTIONS' },
+    ds_ping_from: { type: 'string', default: 'sip:dispatcher@localhost' },
+    ds_ping_reply_codes: { type: 'string', default: '' },
+    ds_ping_fr_timer: { type: 'integer', minimum: 0, default: 0 },
+    ds_probing_mode: { type: 'integer', minimum: 0, maximum: 3, default: 1 },
+    ds_probing_threshold: { type: 'integer', minimum: 1, default: 1 },
+    ds_inactive_threshold: { type: 'integer', minimum: 1, default: 1 },
+    ds_ping_latency_stats: { type: 'boolean', default: true },
+    ds_latency_estimator_alpha: { type: 'integer', minimum: 1, maximum: 999, default: 900 },
+    ds_ping_concurrency: { type: 'integer', minimum: 1, default: 32 },
+    ds_hash_size: { type: 'integer', minimum: 0, default: 9 },
+    ds_hash_expire: { type: 'integer', minimum: 1, default: 7200 },
+    ds_hash_initexpire: { type: 'integer', minimum: 1, default: 7200 },
+    use_default: { type: 'boolean', default: false },
+    hash_failover: { enum: ['neighbour', 'spread'], default: 'neighbour' },
+    ping_active: { type: 'boolean', default: true },
+
+    // tm modparams and RFC 3261 timers (milliseconds)
+    fr_timer: { type: 'integer', minimum: 100, default: 5000 },
+    fr_inv_timer: { type: 'integer', minimum: 100, default: 120000 },
+    t1: { type: 'integer', minimum: 50, default: 500 },
+    t2: { type: 'integer', minimum: 100, default: 4000 },
+    t4: { type: 'integer', minimum: 100, default: 5000 },
+
+    // relay behaviour (the operators' kamailio.cfg)
+    max_forwards_limit: { type: 'integer', minimum: 1, maximum: 255, default: 70 },
+    record_route: { type: 'boolean', default: true },
+    force_rport: { type: 'boolean', default: true },
+    fix_nated_contact: { type: 'boolean', default: true },
+    max_message_size: { type: 'integer', minimum: 1024, maximum: 1048576, default: 65536 },
+    no_destination: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        status: { type: 'integer', minimum: 400, maximum: 699, default: 503 },
+        reason: { type: 'string', default: 'Service Unavailable' },
+        retry_after: { type: 'integer', minimum: 0, default: 30 },
+      },
+      default: {},
+    },
+    routes: { type: 'array', items: routeSchema, minItems: 1, default: [
+      { match: { method: 'REGISTER' }, set: 1, algorithm: 2 },
+      { set: 1, algorithm: 4 },
+    ] },
+
+    // TCP
+    tcp_idle_timeout: { type: 'integer', minimum: 1000, default: 600000 },
+    tcp_max_connections: { type: 'integer', minimum: 1, default: 4096 },
+    tcp_max_buffer: { type: 'integer', minimum: 1024, default: 262144 },
+
+    // lifecycle and events
+    drain_timeout: { type: 'integer', minimum: 0, default: 32000 },
+    webhook_url: { type: 'string', pattern: '^https?://' },
+    webhook_queue_size: { type: 'integer', minimum: 1, default: 1000 },
+    webhook_retries: { type: 'integer', minimum: 0, default: 3 },
+  },
+} as const;
+
+/** Every key the config file accepts. */
+export const CONFIG_KEYS = Object.keys(configSchema.properties) as Array<keyof typeof configSchema.properties>;
