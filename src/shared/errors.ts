@@ -14,6 +14,9 @@ export const ERROR_CODES = {
   LIST_ENTRY: 'a dispatcher.list entry is invalid (bad URI, attribute or number)',
   // runtime and sockets
   LISTEN_FAILED: 'a SIP or HTTP listener could not be opened (address in use, no permission, bad address)',
+  SEND_FAILED: 'a SIP message could not be sent (no listener for the transport, connect refused or timed out, connection lost)',
+  TXN_INVALID_REQUEST: 'a client transaction was asked for an ACK, or for a request whose top Via has no z9hG4bK branch',
+  TXN_DUPLICATE: 'a client transaction with the same branch and CSeq method is already live',
   RELOAD_FAILED: 'a reload was refused; the previous list stays in force',
   RELOAD_ONGOING: 'a reload was asked for within reload_delta of the previous one',
   // admin API and RPC
@@ -26,6 +29,24 @@ export const ERROR_CODES = {
   RPC_NO_SETS: 'the destination list is empty',
   RPC_UNAUTHORIZED: 'the admin API token is missing or wrong',
   RPC_CONNECT: 'the rpc command could not reach the admin API',
+  ADMIN_NOT_FOUND: 'no admin API endpoint answers this method and path',
+  ADMIN_BAD_BODY: 'the admin API request body is not valid JSON, too large, or of an unsupported content type',
+  // SIP parser
+  SIP_TOO_LARGE: 'a SIP message is larger than the configured size limit (513 Message Too Large)',
+  SIP_BAD_START_LINE: 'the request line or status line of a SIP message is malformed',
+  SIP_VERSION_NOT_SUPPORTED: 'the SIP version is not SIP/2.0 (505 Version Not Supported)',
+  SIP_BAD_URI: 'a SIP, SIPS or TEL URI is malformed (Request-URI, or a URI given to a SIP edit)',
+  SIP_NO_HEADER_END: 'a SIP message has no empty line after its headers',
+  SIP_BAD_HEADER: 'a SIP header line is malformed (no colon, bad name, bad name-addr, unterminated quote)',
+  SIP_MISSING_HEADER: 'a mandatory SIP header (Via, From, To, Call-ID, CSeq) is missing',
+  SIP_DUPLICATE_HEADER: 'a single-valued SIP header (From, To, Call-ID, CSeq, Max-Forwards, Content-Length) appears twice',
+  SIP_BAD_VIA: 'a Via header value is malformed',
+  SIP_BAD_CSEQ: 'the CSeq number is not a 32-bit unsigned integer or its method is malformed',
+  SIP_CSEQ_METHOD_MISMATCH: 'the CSeq method differs from the request method',
+  SIP_BAD_MAX_FORWARDS: 'Max-Forwards is not an integer from 0 to 255',
+  SIP_BAD_CONTENT_LENGTH: 'Content-Length is negative, not a number, or missing on a stream transport',
+  SIP_BAD_EXPIRES: 'Expires is not a non-negative integer',
+  SIP_BODY_TRUNCATED: 'Content-Length is larger than the body bytes received',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,202 @@
+/**
+ * The INVITE server transaction (RFC 3261 §17.2.1, Figure 7) with RFC 6026's Accepted state.
+ * It answers 100 Trying itself, at once (in the same tick, unless the user answered first),
+ * re-sends the last response to request retransmissions and retransmits a non-2xx final over UDP
+ * (Timer G) until the ACK.
+ */
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import { buildResponse, newTag } from '../sip/build.js';
+import { serialize } from '../sip/serialize.js';
+import { TransactionBase } from './transaction-base.js';
+import type { ServerTransactionHandlers, TransactionContext } from './transaction-types.js';
+import type { Target } from './transport.js';
+
+export type InviteServerState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+
+export class InviteServerTransaction extends TransactionBase {
+  readonly kind = 'invite-server' as const;
+  private current: InviteServerState = 'proceeding';
+  private lastResponse: Buffer | undefined;
+  private lastToTag: string | undefined;
+  private ownTag: string | undefined;
+
+  constructor(
+    ctx: TransactionContext,
+    key: string,
+    /** Where responses go (the transport's responseTarget for this request). */
+    target: Target,
+    readonly request: SipRequest,
+    private readonly handlers: ServerTransactionHandlers,
+  ) {
+    super(ctx, key, target);
+  }
+
+  get state(): InviteServerState {
+    return this.current;
+  }
+
+  /**
+   * The To tag for a response generated here (the 200 to a CANCEL, a local 487 or 408): the tag
+   * of the last response sent, so they agree (§9.2 "SHOULD be the same"), else one of our own.
+   */
+  get toTag(): string {
+    return this.lastToTag ?? (this.ownTag ??= newTag());
+  }
+
+  /** Called by the layer once the transaction is in its table. */
+  start(): void {
+    queueMicrotask(this.sendTrying);
+  }
+
+  /** Send a response from the user; false when the state discards it. */
+  respond(res: SipResponse): boolean {
+    const status = res.status;
+    if (this.current === 'accepted' && status >= 200 && status < 300) {
+      // RFC 6026 §8.7: "While in the 'Accepted' state, if the TU passes a 2xx response, the server
+      // transaction MUST pass the response to the transport layer for transmission."
+      this.transmit(serialize(res), this.onSendError);
+      return true;
+    }
+    if (this.current !== 'proceeding') return false;
+    const bytes = serialize(res);
+    if (res.to.tag !== undefined) this.lastToTag = res.to.tag;
+    if (status < 200) {
+      // §17.2.1: "So long as the server transaction is in the 'Proceeding' state, each of these
+      // MUST be passed to the transport layer for transmission."
+      this.lastResponse = bytes;
+      this.transmit(bytes, this.onSendError);
+    } else if (status < 300) {
+      this.accept(bytes);
+    } else {
+      this.complete(bytes);
+    }
+    return true;
+  }
+
+  /** A retransmission of the INVITE arrived. */
+  receiveRetransmission(): void {
+    // §17.2.1: "If a request retransmission is received while in the 'Proceeding' state, the most
+    // recent provisional response that was received from the TU MUST be passed to the transport
+    // layer for retransmission." And in 'Completed': "if a request retransmission is received,
+    // the server SHOULD pass the response to the transport for retransmission."
+    if ((this.current === 'proceeding' || this.current === 'completed') && this.lastResponse !== undefined) {
+      this.transmit(this.lastResponse, this.onSendError);
+    }
+    // Confirmed absorbs it, and so does Accepted (RFC 6026 §7.1: "any retransmissions of the
+    // INVITE received will match this transaction state machine and will be absorbed by the
+    // machine without changing its state. These retransmissions are not passed onto the TU.")
+  }
+
+  /** An ACK matched this transaction: true when it is absorbed, false when the user routes it. */
+  receiveAck(): boolean {
+    switch (this.current) {
+      case 'completed':
+        // §17.2.1: "If an ACK is received while the server transaction is in the 'Completed'
+        // state, the server transaction MUST transition to the 'Confirmed' state. As Timer G is
+        // ignored in this state, any retransmissions of the response will cease."
+        this.current = 'confirmed';
+        this.stopTimers();
+        // "When this state is entered, timer I is set to fire in T4 seconds for unreliable
+        // transports, and zero seconds for reliable transports."
+        if (this.reliable) this.terminate();
+        else this.armState(this.onTimerI, this.ctx.timers.I);
+        return true;
+      case 'confirmed':
+        // §17.2.1: "The purpose of the 'Confirmed' state is to absorb any additional ACK messages".
+        return true;
+      case 'accepted':
+        // RFC 6026 §8.7: "Any ACKs received from the network while in the 'Accepted' state MUST be
+        // passed directly to the TU and not absorbed." (The ACK for a 2xx, routed end to end.)
+        return false;
+      case 'proceeding':
+      case 'terminated':
+        // No final response was sent by us: the ACK is not ours to absorb.
+        return false;
+    }
+  }
+
+  /** Stop at once without telling the user (shutdown). */
+  abort(): void {
+    this.terminate();
+  }
+
+  private accept(bytes: Buffer): void {
+    // §17.2.1: "If, while in the 'Proceeding' state, the TU passes a 2xx response to the server
+    // transaction, the server transaction MUST pass this response to the transport layer for
+    // transmission." RFC 6026 §8.5: "The server transaction MUST then transition to the
+    // 'Accepted' state", where Timer L (64*T1) bounds its life.
+    this.current = 'accepted';
+    this.armState(this.onTimerL, this.ctx.timers.L);
+    this.transmit(bytes, this.onSendError);
+  }
+
+  private complete(bytes: Buffer): void {
+    // §17.2.1: "if the TU passes a response with status code from 300 to 699 to the server
+    // transaction, the response MUST be passed to the transport layer for transmission, and the
+    // state machine MUST enter the 'Completed' state. For unreliable transports, timer G is set to
+    // fire in T1 seconds ... When the 'Completed' state is entered, timer H MUST be set to fire in
+    // 64*T1 seconds for all transports."
+    this.current = 'completed';
+    this.lastResponse = bytes;
+    this.armState(this.onTimerH, this.ctx.timers.H);
+    if (!this.reliable) this.armRetransmit(this.onTimerG, this.ctx.timers.G);
+    this.transmit(bytes, this.onSendError);
+  }
+
+  private readonly sendTrying = (): void => {
+    // §17.2.1: "The server transaction MUST generate a 100 (Trying) response unless it knows that
+    // the TU will generate a provisional or final response within 200 ms". A proxy's callers
+    // expect it at once; a user that already answered makes it useless. "the insertion of tags in
+    // the To header field of the response ... is downgraded from MAY to SHOULD NOT."
+    if (this.current !== 'proceeding' || this.lastResponse !== undefined) return;
+    this.lastResponse = serialize(buildResponse(this.request, 100, 'Trying'));
+    this.transmit(this.lastResponse, this.onSendError);
+  };
+
+  private readonly onTimerG = (): void => {
+    this.retransmitTimer = undefined;
+    if (this.current !== 'completed' || this.lastResponse === undefined) return;
+    // §17.2.1: "If timer G fires, the response is passed to the transport layer once more for
+    // retransmission, and timer G is set to fire in MIN(2*T1, T2) seconds."
+    this.transmit(this.lastResponse, this.onSendError);
+    this.backOff(this.onTimerG);
+  };
+
+  private readonly onTimerH = (): void => {
+    this.stateTimer = undefined;
+    if (this.current !== 'completed') return;
+    // §17.2.1: "If timer H fires while in the 'Completed' state, it implies that the ACK was never
+    // received. In this case, the server transaction MUST transition to the 'Terminated' state,
+    // and MUST indicate to the TU that a transaction failure has occurred."
+    this.terminate();
+    this.handlers.onTimeout?.(this);
+  };
+
+  private readonly onTimerI = (): void => {
+    this.stateTimer = undefined;
+    // §17.2.1: "Once timer I fires, the server MUST transition to the 'Terminated' state."
+    if (this.current === 'confirmed') this.terminate();
+  };
+
+  private readonly onTimerL = (): void => {
+    this.stateTimer = undefined;
+    // RFC 6026 §8.7: "If Timer L fires while the INVITE server transaction is in the 'Accepted'
+    // state, the transaction MUST transition to the 'Terminated' state."
+    if (this.current === 'accepted') this.terminate();
+  };
+
+  private readonly onSendError = (err: Error): void => {
+    // RFC 6026 §8.8 (replacing §17.2.4): "the server transaction SHOULD inform the TU that a
+    // failure has occurred, and MUST remain in the current state." Its timers still end it, and
+    // request retransmissions keep being absorbed meanwhile.
+    if (this.current !== 'terminated') this.handlers.onTransportError?.(this, err);
+  };
+
+  private terminate(): void {
+    if (this.current === 'terminated') return;
+    // §17.2.1: "Once the transaction is in the 'Terminated' state, it MUST be destroyed immediately."
+    this.current = 'terminated';
+    this.stopTimers();
+    this.ctx.release(this);
+  }
+}

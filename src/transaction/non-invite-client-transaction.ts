@@ -1,0 +1,130 @@
+/**
+ * The non-INVITE client transaction (RFC 3261 §17.1.2, Figure 6): OPTIONS probes, BYE, CANCEL,
+ * REGISTER... relayed by the proxy. Timer F is Kamailio's fr_timer (timers.ts).
+ */
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import { TransactionBase } from './transaction-base.js';
+import type { ClientTransactionHandlers, TransactionContext } from './transaction-types.js';
+import type { Target } from './transport.js';
+
+export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+export class NonInviteClientTransaction extends TransactionBase {
+  readonly kind = 'non-invite-client' as const;
+  private current: NonInviteClientState = 'trying';
+
+  constructor(
+    ctx: TransactionContext,
+    key: string,
+    target: Target,
+    readonly request: SipRequest,
+    private readonly bytes: Buffer,
+    private readonly handlers: ClientTransactionHandlers,
+    private readonly timerF: number,
+  ) {
+    super(ctx, key, target);
+  }
+
+  get state(): NonInviteClientState {
+    return this.current;
+  }
+
+  /** Enter Trying: called by the layer once the transaction is in its table. */
+  start(): void {
+    // §17.1.2.2: "When entering this state, the client transaction SHOULD set timer F to fire in
+    // 64*T1 seconds. The request MUST be passed to the transport layer for transmission. If an
+    // unreliable transport is in use, the client transaction MUST set timer E to fire in T1 seconds."
+    this.armState(this.onTimerF, this.timerF);
+    this.transmit(this.bytes, this.onSendError);
+    if (!this.reliable && this.current === 'trying') this.armRetransmit(this.onTimerE, this.ctx.timers.E);
+  }
+
+  receiveResponse(res: SipResponse): void {
+    switch (this.current) {
+      case 'trying':
+      case 'proceeding':
+        if (res.status < 200) {
+          // §17.1.2.2: "If a provisional response is received while in the 'Trying' state, the
+          // response MUST be passed to the TU, and then the client transaction SHOULD move to the
+          // 'Proceeding' state."
+          this.current = 'proceeding';
+          this.handlers.onResponse(this, res);
+          return;
+        }
+        this.onFinal(res);
+        return;
+      case 'completed':
+        // §17.1.2.2: "The 'Completed' state exists to buffer any additional response
+        // retransmissions that may be received": absorbed.
+      case 'terminated':
+        return;
+    }
+  }
+
+  /** Stop at once without telling the user (shutdown). */
+  abort(): void {
+    this.terminate();
+  }
+
+  private onFinal(res: SipResponse): void {
+    // §17.1.2.2: "If a final response (status codes 200-699) is received while in the 'Trying'
+    // state, the response MUST be passed to the TU, and the client transaction MUST transition to
+    // the 'Completed' state." Same words for "Proceeding".
+    this.current = 'completed';
+    this.stopRetransmit();
+    // "Once the client transaction enters the 'Completed' state, it MUST set Timer K to fire in T4
+    // seconds for unreliable transports, and zero seconds for reliable transports."
+    if (this.reliable) this.terminate();
+    else this.armState(this.onTimerK, this.ctx.timers.K);
+    this.handlers.onResponse(this, res);
+  }
+
+  private readonly onTimerE = (): void => {
+    this.retransmitTimer = undefined;
+    if (this.current === 'trying') {
+      // §17.1.2.2: "If timer E fires while still in this state, the timer is reset, but this time
+      // with a value of MIN(2*T1, T2)."
+      this.transmit(this.bytes, this.onSendError);
+      this.backOff(this.onTimerE);
+    } else if (this.current === 'proceeding') {
+      // "If Timer E fires while in the 'Proceeding' state, the request MUST be passed to the
+      // transport layer for retransmission, and Timer E MUST be reset with a value of T2 seconds."
+      this.transmit(this.bytes, this.onSendError);
+      this.armRetransmit(this.onTimerE, this.ctx.timers.t2);
+    }
+  };
+
+  private readonly onTimerF = (): void => {
+    this.stateTimer = undefined;
+    if (this.current !== 'trying' && this.current !== 'proceeding') return;
+    // §17.1.2.2: "If Timer F fires while the client transaction is still in the 'Trying' state, the
+    // client transaction SHOULD inform the TU about the timeout, and then it SHOULD enter the
+    // 'Terminated' state." And in 'Proceeding': "the TU MUST be informed of a timeout, and the
+    // client transaction MUST transition to the terminated state."
+    this.terminate();
+    this.handlers.onTimeout(this);
+  };
+
+  private readonly onTimerK = (): void => {
+    this.stateTimer = undefined;
+    // §17.1.2.2: "If Timer K fires while in this state, the client transaction MUST transition to
+    // the 'Terminated' state."
+    if (this.current === 'completed') this.terminate();
+  };
+
+  private readonly onSendError = (err: Error): void => {
+    if (this.current !== 'trying' && this.current !== 'proceeding') return;
+    // §17.1.4: "The client transaction SHOULD inform the TU that a transport failure has occurred,
+    // and the client transaction SHOULD transition directly to the 'Terminated' state."
+    this.terminate();
+    this.handlers.onTransportError(this, err);
+  };
+
+  private terminate(): void {
+    if (this.current === 'terminated') return;
+    // §17.1.2.2: "Once the transaction is in the terminated state, it MUST be destroyed immediately."
+    this.current = 'terminated';
+    this.stopTimers();
+    this.ctx.release(this);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The transaction layer the relay and the prober use: it matches incoming requests to server
+ * transactions (RFC 3261 §17.2.3, with the RFC 2543 fallback), ACK and CANCEL to their INVITE, and
+ * responses to client transactions (§17.1.3); it answers a matched CANCEL with 200 itself (§9.2).
+ * It holds the tables; the state machines hold the behaviour.
+ */
+import { SipDispatchError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { Scheduler } from '../shared/scheduler.js';
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import { buildResponse } from '../sip/build.js';
+import { serialize } from '../sip/serialize.js';
+import { InviteClientTransaction } from './invite-client-transaction.js';
+import { InviteServerTransaction } from './invite-server-transaction.js';
+import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
+import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import type { TimerValues } from './timers.js';
+import { clientKey, hasMagicCookie, isRfc2543, responseKey, serverKey } from './transaction-keys.js';
+import type {
+  ClientTimeouts,
+  ClientTransaction,
+  ClientTransactionHandlers,
+  ServerTransaction,
+  ServerTransactionHandlers,
+  Transaction,
+  TransactionContext,
+} from './transaction-types.js';
+import type { Target, TransactionTransport } from './transport.js';
+
+export interface TransactionLayerOptions {
+  transport: TransactionTransport;
+  scheduler: Scheduler;
+  timers: TimerValues;
+  logger: Logger;
+}
+
+/** What became of an incoming request. */
+export type RequestDisposition =
+  /** A new transaction: the user handles the request and answers through `tx.respond`. */
+  | { kind: 'new'; tx: ServerTransaction }
+  /** A retransmission: absorbed, the last response (if any) re-sent. Nothing to do. */
+  | { kind: 'retransmission'; tx: ServerTransaction }
+  /**
+   * An ACK. `absorbed`: it acknowledged a non-2xx final of `tx` and is consumed here. Otherwise
+   * the user routes it end to end (the ACK for a 2xx: `tx` is the Accepted INVITE transaction
+   * it matched, usually undefined since that ACK carries a new branch).
+   */
+  | { kind: 'ack'; absorbed: boolean; tx: InviteServerTransaction | undefined }
+  /**
+   * A CANCEL. With `tx`, it matched that INVITE transaction and was answered 200 here; if
+   * `tx.state` is still 'proceeding' the user cancels its branches and answers the INVITE 487
+   * (§16.10). Without `tx` nothing matched: forward it statelessly (§16.10) or answer 481.
+   */
+  | { kind: 'cancel'; tx: InviteServerTransaction | undefined };
+
+export class TransactionLayer {
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly ctx: TransactionContext;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: TransactionLayerOptions) {
+    const { transport, scheduler, timers, logger } = options;
+    this.ctx = { transport, scheduler, timers, logger, release: (tx) => this.release(tx) };
+  }
+
+  /** Live transactions, for `sipdispatch_transactions_active`. */
+  get activeCount(): number {
+    return this.clients.size + this.servers.size;
+  }
+
+  /**
+   * Match an incoming request. `responseTarget` is where its responses go (the transport's
+   * responseTarget: the connection it came on, or received/rport for UDP). `handlers` hear from
+   * the server transaction if one is created.
+   */
+  receiveRequest(req: SipRequest, responseTarget: Target, handlers: ServerTransactionHandlers): RequestDisposition {
+    if (req.method === 'ACK') return this.receiveAck(req);
+    const existing = this.matchServer(req, req.method);
+    // §17.2.3: "When a non-INVITE request matches an existing transaction, it is a retransmission
+    // of the request that created that transaction." (Likewise an INVITE.)
+    if (existing !== undefined) {
+      existing.receiveRetransmission();
+      return { kind: 'retransmission', tx: existing };
+    }
+    if (req.method === 'CANCEL') return this.receiveCancel(req, responseTarget, handlers);
+    return { kind: 'new', tx: this.createServer(req, responseTarget, handlers) };
+  }
+
+  /** Hand a response to its client transaction; false for a stray (no match, §18.1.2). */
+  receiveResponse(res: SipResponse): boolean {
+    const key = responseKey(res);
+    const tx = key === undefined ? undefined : this.clients.get(key);
+    if (tx === undefined) return false;
+    tx.receiveResponse(res);
+    return true;
+  }
+
+  /**
+   * Send `req` (its top Via carries our fresh z9hG4bK branch) to `target` on a new client
+   * transaction. Throws SipDispatchError TXN_INVALID_REQUEST for an ACK (§17.1: "There is no client
+   * transaction for ACK") or a request without such a branch, TXN_DUPLICATE when one with the same
+   * branch and method is live.
+   */
+  createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers, timeouts: ClientTimeouts = {}): ClientTransaction {
+    const branch = req.via[0]?.branch;
+    if (req.method === 'ACK' || !hasMagicCookie(branch)) {
+      throw new SipDispatchError('TXN_INVALID_REQUEST', `no client transaction for this ${req.method}`, { method: req.method, branch });
+    }
+    const key = clientKey(branch, req.cseq.method);
+    if (this.clients.has(key)) throw new SipDispatchError('TXN_DUPLICATE', 'a client transaction with this branch is live', { branch });
+    const { B, C, F } = this.options.timers;
+    const bytes = serialize(req);
+    const tx =
+      req.method === 'INVITE'
+        ? new InviteClientTransaction(this.ctx, key, target, req, bytes, handlers, timeouts.frTimer ?? B, timeouts.frInvTimer ?? C)
+        : new NonInviteClientTransaction(this.ctx, key, target, req, bytes, handlers, timeouts.frTimer ?? F);
+    this.clients.set(key, tx);
+    tx.start();
+    return tx;
+  }
+
+  /** Resolves once no transaction is left (graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.activeCount === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** End every transaction now, without callbacks (after the drain timeout). */
+  close(): void {
+    for (const tx of [...this.clients.values(), ...this.servers.values()]) tx.abort();
+  }
+
+  private receiveAck(ack: SipRequest): RequestDisposition {
+    const tx = this.matchServer(ack, 'INVITE');
+    if (tx?.kind !== 'invite-server') return { kind: 'ack', absorbed: false, tx: undefined };
+    // §17.2.3 (RFC 2543): "the To tag of the ACK matches the To tag of the response sent by the
+    // server transaction." It tells the ACK for a 2xx from the ACK for a non-2xx.
+    if (isRfc2543(ack) && ack.to.tag !== tx.toTag) return { kind: 'ack', absorbed: false, tx: undefined };
+    return { kind: 'ack', absorbed: tx.receiveAck(), tx };
+  }
+
+  private receiveCancel(cancel: SipRequest, responseTarget: Target, handlers: ServerTransactionHandlers): RequestDisposition {
+    const invite = this.matchServer(cancel, 'INVITE');
+    // §9.2: the CANCEL matches with the transaction matching of §17.2.3 run as for the INVITE,
+    // same CSeq number; RFC 2543: "the To tag of the CANCEL matches the INVITE's".
+    if (invite?.kind !== 'invite-server' || invite.request.cseq.seq !== cancel.cseq.seq) return { kind: 'cancel', tx: undefined };
+    // §16.10: "If a matching response context is found, the element MUST immediately return a 200
+    // (OK) response to the CANCEL request." The CANCEL gets its own transaction, so its
+    // retransmissions get that 200 again.
+    const cancelTx = this.createServer(cancel, responseTarget, handlers);
+    // §9.2: "the To tag of the response to the CANCEL and the To tag in the response to the
+    // original request SHOULD be the same."
+    cancelTx.respond(buildResponse(cancel, 200, 'OK', { toTag: invite.toTag }));
+    return { kind: 'cancel', tx: invite };
+  }
+
+  /** §17.2.3, looked up as `method`; RFC 2543 requests also compare the To tag. */
+  private matchServer(req: SipRequest, method: string): ServerTransaction | undefined {
+    const tx = this.servers.get(serverKey(req, method));
+    if (tx === undefined || (method === 'INVITE' && req.method === 'ACK')) return tx;
+    return isRfc2543(req) && tx.request.to.tag !== req.to.tag ? undefined : tx;
+  }
+
+  private createServer(req: SipRequest, responseTarget: Target, handlers: ServerTransactionHandlers): ServerTransaction {
+    const key = serverKey(req, req.method);
+    const tx =
+      req.method === 'INVITE'
+        ? new InviteServerTransaction(this.ctx, key, responseTarget, req, handlers)
+        : new NonInviteServerTransaction(this.ctx, key, responseTarget, req, handlers);
+    // An RFC 2543 request that differs only by To tag replaces the entry; release() keeps it.
+    this.servers.set(key, tx);
+    if (tx.kind === 'invite-server') tx.start();
+    return tx;
+  }
+
+  private release(tx: Transaction): void {
+    const table: Map<string, Transaction> = tx.kind === 'invite-client' || tx.kind === 'non-invite-client' ? this.clients : this.servers;
+    if (table.get(tx.key) === tx) table.delete(tx.key);
+    if (this.activeCount === 0 && this.idleWaiters.length > 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * What the transaction layer needs from a transport. src/transport/ satisfies it structurally;
+ * neither folder imports the other.
+ *
+ * Send failures (ICMP unreachable, connect refused, connection lost; RFC 3261 §18.4) come back
+ * through the `onError` callback given to `send`, not through a returned Promise: a transaction
+ * binds that callback once, so a retransmission allocates nothing, and there is no rejection to
+ * forget to observe. The transport calls it at most once per send, and only on failure,
+ * preferably asynchronously (as node's socket callbacks are); a transaction that has already
+ * terminated ignores it.
+ */
+
+export type TransportName = 'udp' | 'tcp';
+
+/** Where a message goes (or came from). */
+export interface Target {
+  transport: TransportName;
+  /** An IP address (the relay and the prober resolve names before creating a transaction). */
+  host: string;
+  port: number;
+  /** For a stream transport: the connection a request arrived on, to send its responses back. */
+  connectionId?: string;
+}
+
+export type SendErrorHandler = (err: Error) => void;
+
+export interface TransactionTransport {
+  /** Send one serialized message; report a failure later through `onError`. */
+  send(bytes: Buffer, target: Target, onError: SendErrorHandler): void;
+  /** True over TCP (no retransmissions, zero-length absorb timers). */
+  isReliable(target: Target): boolean;
+}
