@@ -100,6 +100,7 @@ export const configSchema = {
     tcp_idle_timeout: { type: 'integer', minimum: 1000, default: 600000 },
     tcp_max_connections: { type: 'integer', minimum: 1, default: 4096 },
     tcp_max_buffer: { type: 'integer', minimum: 1024, default: 262144 },
+    tcp_connect_timeout: { type: 'integer', minimum: 100, default: 3000 },
 
     // lifecycle and events
     drain_timeout: { type: 'integer', minimum: 0, default: 32000 },

@@ -52,6 +52,7 @@ export interface RawConfig {
   tcp_idle_timeout: number;
   tcp_max_connections: number;
   tcp_max_buffer: number;
+  tcp_connect_timeout: number;
   drain_timeout: number;
   webhook_url?: string;
   webhook_queue_size: number;

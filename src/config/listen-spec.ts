@@ -1,64 +1,77 @@
-/** `udp:HOST:PORT`, `tcp:[::1]:5060` and `HOST[:PORT]` address specs, parsed once at the edge. */
+/**
+ * Listen specs (`udp:HOST:PORT`, `tcp:[::1]:5060`) and `HOST[:PORT]` addresses (advertise), as
+ * written on the command line and in the config, parsed once here. Kamailio's `listen=` syntax, IP
+ * literals only: a listener binds an address, it does not resolve one.
+ */
 import { isIP } from 'node:net';
+import type { Transport } from '../shared/events.js';
+import { err, ok, type Result } from '../shared/result.js';
+
+const DEFAULT_SIP_PORT = 5060;
 
 export interface ListenSpec {
-  transport: 'udp' | 'tcp';
-  host: string;
-  port: number;
-  /** 4 or 6. */
-  family: 4 | 6;
+  readonly transport: Transport;
+  /** The IP address to bind, without brackets. */
+  readonly host: string;
+  /** 0 lets the system pick (tests). */
+  readonly port: number;
+  readonly family: 4 | 6;
 }
 
 export interface HostPort {
-  host: string;
-  port: number | undefined;
+  /** An IP address (without brackets) or a host name. */
+  readonly host: string;
+  readonly port: number | undefined;
 }
 
-/** Parses `HOST[:PORT]` or `[V6]:PORT`; the error is a reason phrase. */
-export function parseHostPort(text: string): { ok: true; value: HostPort } | { ok: false; error: string } {
-  let host: string;
-  let portText: string | undefined;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']');
-    if (close < 0) return { ok: false, error: `unclosed IPv6 reference in "${text}"` };
-    host = text.slice(1, close);
-    const rest = text.slice(close + 1);
-    if (rest !== '' && !rest.startsWith(':')) return { ok: false, error: `garbage after "]" in "${text}"` };
-    portText = rest === '' ? undefined : rest.slice(1);
-    if (isIP(host) !== 6) return { ok: false, error: `"${host}" is not an IPv6 address` };
-  } else {
-    const colon = text.lastIndexOf(':');
-    if (colon >= 0 && text.indexOf(':') !== colon) return { ok: false, error: `IPv6 addresses need brackets: "[${text}]"` };
-    host = colon < 0 ? text : text.slice(0, colon);
-    portText = colon < 0 ? undefined : text.slice(colon + 1);
+const HOSTNAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+const DIGITS = /^\d{1,5}$/;
+
+/** `udp:HOST[:PORT]` or `tcp:HOST[:PORT]`; IPv6 in brackets; the port defaults to 5060 like Kamailio. */
+export function parseListenSpec(text: string): Result<ListenSpec, string> {
+  const trimmed = text.trim();
+  const colon = trimmed.indexOf(':');
+  const proto = trimmed.slice(0, colon).toLowerCase();
+  if (colon < 0 || (proto !== 'udp' && proto !== 'tcp')) {
+    return err(`listen "${text}": expected udp:HOST:PORT or tcp:HOST:PORT`);
   }
-  if (host === '') return { ok: false, error: `missing host in "${text}"` };
-  if (portText === undefined) return { ok: true, value: { host, port: undefined } };
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) return { ok: false, error: `bad port "${portText}" in "${text}"` };
-  return { ok: true, value: { host, port } };
+  const hostPort = parseHostPort(trimmed.slice(colon + 1));
+  if (!hostPort.ok) return err(`listen "${text}": ${hostPort.error}`);
+  const { host, port } = hostPort.value;
+  const family = isIP(host) as 0 | 4 | 6;
+  if (family === 0) return err(`listen "${text}": the host must be an IPv4 or IPv6 address, not a name`);
+  return ok({ transport: proto, host, port: port ?? DEFAULT_SIP_PORT, family });
 }
 
-/** Parses `udp:HOST:PORT` / `tcp:HOST:PORT`; the host must be an IP literal (a socket binds to it). */
-export function parseListenSpec(text: string): { ok: true; value: ListenSpec } | { ok: false; error: string } {
-  const m = /^(udp|tcp):(.+)$/i.exec(text.trim());
-  if (!m) return { ok: false, error: `listen "${text}" must look like udp:HOST:PORT or tcp:HOST:PORT` };
-  const hp = parseHostPort(m[2]!);
-  if (!hp.ok) return { ok: false, error: `listen "${text}": ${hp.error}` };
-  const family = isIP(hp.value.host);
-  if (family === 0) return { ok: false, error: `listen "${text}": "${hp.value.host}" is not an IP address` };
-  return {
-    ok: true,
-    value: {
-      transport: m[1]!.toLowerCase() as 'udp' | 'tcp',
-      host: hp.value.host,
-      port: hp.value.port ?? 5060,
-      family: family as 4 | 6,
-    },
-  };
+/** `HOST[:PORT]` where HOST is an IPv4 address, a bracketed IPv6 address or a host name. */
+export function parseHostPort(text: string): Result<HostPort, string> {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) return parseBracketed(trimmed);
+  const parts = trimmed.split(':');
+  if (parts.length > 2) return err(`"${text}": an IPv6 address must be written in brackets, e.g. [::1]:5060`);
+  const host = parts[0] ?? '';
+  if (!isHost(host)) return err(`"${text}": "${host}" is not an IP address or a host name`);
+  return withPort(host, parts[1], text);
 }
 
-/** Prints a spec back as the user would write it. */
-export function formatListenSpec(s: ListenSpec): string {
-  return `${s.transport}:${s.family === 6 ? `[${s.host}]` : s.host}:${s.port}`;
+function parseBracketed(text: string): Result<HostPort, string> {
+  const close = text.indexOf(']');
+  const host = text.slice(1, close);
+  if (close < 0 || isIP(host) !== 6) return err(`"${text}": "${text.slice(0, close + 1)}" is not a bracketed IPv6 address`);
+  const rest = text.slice(close + 1);
+  if (rest !== '' && !rest.startsWith(':')) return err(`"${text}": expected ":PORT" after "]"`);
+  return withPort(host, rest === '' ? undefined : rest.slice(1), text);
+}
+
+function withPort(host: string, portText: string | undefined, text: string): Result<HostPort, string> {
+  if (portText === undefined) return ok({ host, port: undefined });
+  const port = DIGITS.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 0 && port <= 65535)) return err(`"${text}": the port must be a number from 0 to 65535`);
+  return ok({ host, port });
+}
+
+function isHost(host: string): boolean {
+  if (isIP(host) === 4) return true;
+  // all-numeric text that is not a valid IPv4 address (999.1.1.1) is a typo, not a name
+  return HOSTNAME.test(host) && !/^[\d.]+$/.test(host);
 }

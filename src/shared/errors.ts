@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   RPC_CONNECT: 'the rpc command could not reach the admin API',
   ADMIN_NOT_FOUND: 'no admin API endpoint answers this method and path',
   ADMIN_BAD_BODY: 'the admin API request body is not valid JSON, too large, or of an unsupported content type',
+  ADMIN_INTERNAL: 'the admin API failed unexpectedly while serving a valid request (a bug: see the log)',
   // SIP parser
   SIP_TOO_LARGE: 'a SIP message is larger than the configured size limit (513 Message Too Large)',
   SIP_BAD_START_LINE: 'the request line or status line of a SIP message is malformed',

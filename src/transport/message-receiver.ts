@@ -1,0 +1,105 @@
+/**
+ * What happens to one complete message (a datagram, or one framed from a TCP stream): parse,
+ * stamp the top Via of a request with received/rport, hand it to the handler. A request that
+ * does not parse is answered from what could be read (400, 513...) or dropped; a malformed
+ * response is dropped. Both publish `parse-error`, and `dropped` when nothing was sent back.
+ */
+import { publish } from '../shared/events.js';
+import type { DropReason } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import type { ParseError, SipMessage, SipRequest } from '../sip/message.js';
+import { buildResponseFromPartial } from '../sip/build.js';
+import { popVia, pushVia, setTopViaReceived } from '../sip/edit.js';
+import { parseMessage } from '../sip/parse-message.js';
+import { uriHost } from './socket-address.js';
+import type { MessageSource } from './target.js';
+import { viaReceivedParams } from './via-received.js';
+
+export type MessageHandler = (message: SipMessage, source: MessageSource) => void;
+
+/** Sends bytes back where a message came from (same socket or connection); bound once per socket. */
+export type Reply = (bytes: Buffer, to: MessageSource) => void;
+
+export interface MessageReceiverOptions {
+  maxMessageSize: number;
+  forceRport: boolean;
+  logger: Logger;
+}
+
+export class MessageReceiver {
+  private handler: MessageHandler | undefined;
+  private readonly parseOptions: { maxSize: number };
+
+  constructor(private readonly options: MessageReceiverOptions) {
+    this.parseOptions = { maxSize: options.maxMessageSize };
+  }
+
+  /** The one consumer of parsed messages (the transaction layer). */
+  setHandler(handler: MessageHandler): void {
+    this.handler = handler;
+  }
+
+  receive(bytes: Buffer, source: MessageSource, reply: Reply): void {
+    const result = parseMessage(bytes, this.parseOptions);
+    if (!result.ok) {
+      this.reject(result.error, source, reply);
+      return;
+    }
+    const message = result.message;
+    if (message.kind === 'request' && !this.stampVia(message, source)) {
+      publish('dropped', { reason: 'malformed', transport: source.transport });
+      return;
+    }
+    if (!this.handler) {
+      publish('dropped', { reason: 'unroutable', transport: source.transport });
+      return;
+    }
+    try {
+      this.handler(message, source);
+    } catch (e) {
+      // a bug upstream must not take the socket (and every other call) down with it
+      this.options.logger.error({ err: e, callId: message.callId }, 'message handler threw');
+    }
+  }
+
+  /** Answer what can be answered, count the rest. Also used for TCP framing errors. */
+  reject(error: ParseError, source: MessageSource, reply: Reply): void {
+    publish('parse-error', () => ({
+      transport: source.transport,
+      code: error.code,
+      reason: error.reason,
+      source: `${uriHost(source.address)}:${source.port}`,
+    }));
+    const partial = error.partial;
+    // responses and ACKs are never answered (RFC 3261 §17.1.1.3, §18.2.1)
+    const response = partial?.isRequest && partial.method !== 'ACK'
+      ? buildResponseFromPartial(partial, error.status, error.reason)
+      : undefined;
+    if (response) {
+      reply(response, source);
+      return;
+    }
+    const reason: DropReason = error.status === 513 ? 'too-large' : 'malformed';
+    publish('dropped', { reason, transport: source.transport });
+  }
+
+  /** False when the Via could not take the parameters (the message is then dropped). */
+  private stampVia(request: SipRequest, source: MessageSource): boolean {
+    const top = request.via[0];
+    if (!top) return true;
+    const params = viaReceivedParams(top, source.address, source.port, this.options.forceRport);
+    if (!params) return true;
+    try {
+      if (params.rport !== undefined && top.rport === undefined) {
+        // force_rport: setTopViaReceived fills only an rport the client wrote, so write one first
+        popVia(request);
+        pushVia(request, `${top.raw};rport`);
+      }
+      setTopViaReceived(request, params.received, params.rport);
+      return true;
+    } catch (e) {
+      this.options.logger.debug({ err: e, callId: request.callId }, 'top Via cannot take received/rport');
+      return false;
+    }
+  }
+}

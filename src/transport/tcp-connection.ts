@@ -1,0 +1,135 @@
+/**
+ * One TCP connection, accepted or opened: a StreamFramer cuts the byte stream into messages for
+ * the MessageReceiver, CRLFCRLF pings get a CRLF pong (RFC 5626 §4.4.1), and the connection closes
+ * itself when idle, when its peer stops reading (write buffer over the cap) or on a fatal framing
+ * error. Whatever happens here stays on this connection.
+ */
+import type { Socket } from 'node:net';
+import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
+import { StreamFramer } from '../sip/stream-framer.js';
+import type { MessageReceiver, Reply } from './message-receiver.js';
+import { normalizeAddress } from './socket-address.js';
+import type { MessageSource } from './target.js';
+
+/** overflow: our write buffer (the peer is not reading); too-large: an incoming message. */
+export type CloseReason = 'peer' | 'error' | 'connect-failed' | 'idle' | 'overflow' | 'too-large' | 'framing' | 'shutdown';
+
+/** What every connection of one transport shares. */
+export interface TcpConnectionContext {
+  receiver: MessageReceiver;
+  scheduler: Scheduler;
+  idleTimeoutMs: number;
+  /** Cap on bytes queued for writing; over it the peer is not reading and the connection goes. */
+  maxBufferedBytes: number;
+  /** Cap on one message, and so on the bytes the framer buffers for an incomplete one. */
+  maxMessageSize: number;
+  connectTimeoutMs: number;
+  onClose(connection: TcpConnection, reason: CloseReason): void;
+}
+
+const PONG = Buffer.from('\r\n');
+
+export class TcpConnection {
+  /** Why the socket failed, reported as the cause of the sends it took down. */
+  failure: Error | undefined;
+  private source: MessageSource;
+  private connected: boolean;
+  private closed = false;
+  private lastActivity: number;
+  private idleTimer: TimerHandle;
+  private connectTimer: TimerHandle | undefined;
+  private readonly framer: StreamFramer;
+  private readonly reply: Reply = (bytes) => this.write(bytes);
+
+  /** `peer` names the far end until the socket knows it (outbound, still connecting). */
+  constructor(
+    readonly id: string,
+    readonly key: string,
+    private readonly socket: Socket,
+    private readonly context: TcpConnectionContext,
+    peer: { address: string; port: number },
+  ) {
+    this.framer = new StreamFramer({ maxMessageSize: context.maxMessageSize });
+    this.connected = !socket.connecting;
+    this.source = { transport: 'tcp', address: peer.address, port: peer.port, connectionId: id, local: { address: '', port: 0 } };
+    if (this.connected) this.describe();
+    else {
+      socket.once('connect', () => this.onConnect());
+      this.connectTimer = context.scheduler.setTimeout(() => this.connectTimedOut(), context.connectTimeoutMs);
+    }
+    this.lastActivity = context.scheduler.now();
+    this.idleTimer = context.scheduler.setTimeout(this.checkIdle, context.idleTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => {
+      this.failure ??= e;
+    });
+    socket.on('close', () => this.close(this.failure ? 'error' : 'peer'));
+  }
+
+  /** Queues bytes (also while connecting); `done` gets the error if they never leave. */
+  write(bytes: Buffer, done?: (error: Error | null | undefined) => void): void {
+    this.lastActivity = this.context.scheduler.now();
+    this.socket.write(bytes, done);
+    if (this.socket.writableLength > this.context.maxBufferedBytes) {
+      this.failure ??= new Error(`write buffer over ${this.context.maxBufferedBytes} bytes: the peer is not reading`);
+      this.close('overflow');
+    }
+  }
+
+  /** Idempotent; the table forgets the connection at once, the socket follows. */
+  close(reason: CloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.idleTimer.cancel();
+    this.connectTimer?.cancel();
+    // after a framing error the answer (400, 513) is still queued: flush it, then go
+    if (reason === 'framing' || reason === 'too-large') this.socket.end(() => this.socket.destroy());
+    else this.socket.destroy();
+    this.context.onClose(this, reason === 'error' && !this.connected ? 'connect-failed' : reason);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastActivity = this.context.scheduler.now();
+    const items = this.framer.push(chunk);
+    for (const item of items) {
+      if (this.closed) return;
+      if (item.kind === 'message') this.context.receiver.receive(item.bytes, this.source, this.reply);
+      else if (item.kind === 'keepalive') this.socket.write(PONG);
+      else {
+        this.context.receiver.reject(item.error, this.source, this.reply);
+        if (item.fatal) this.close(item.error.status === 513 ? 'too-large' : 'framing');
+      }
+    }
+  }
+
+  private onConnect(): void {
+    this.connected = true;
+    this.connectTimer?.cancel();
+    this.connectTimer = undefined;
+    this.describe();
+  }
+
+  private connectTimedOut(): void {
+    this.failure ??= Object.assign(new Error(`connect timed out after ${this.context.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' });
+    this.close('connect-failed');
+  }
+
+  /** The peer and local addresses as the socket reports them (once connected). */
+  private describe(): void {
+    const { remoteAddress, remotePort, localAddress, localPort } = this.socket;
+    if (remoteAddress === undefined || localAddress === undefined) return;
+    this.source = {
+      transport: 'tcp',
+      address: normalizeAddress(remoteAddress),
+      port: remotePort ?? 0,
+      connectionId: this.id,
+      local: { address: normalizeAddress(localAddress), port: localPort ?? 0 },
+    };
+  }
+
+  private readonly checkIdle = (): void => {
+    const idle = this.context.scheduler.now() - this.lastActivity;
+    if (idle >= this.context.idleTimeoutMs) this.close('idle');
+    else this.idleTimer = this.context.scheduler.setTimeout(this.checkIdle, this.context.idleTimeoutMs - idle);
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * TCP: listeners, outbound connections made on demand, and the table that lets both be reused
+ * (RFC 3261 §18.2.2 for responses, one connection per backend for requests). Bounded in the
+ * number of connections and in the bytes each may buffer; every refusal and forced close counted.
+ */
+import net from 'node:net';
+import { publish } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import type { Scheduler } from '../shared/scheduler.js';
+import type { BoundAddress } from './advertised-address.js';
+import { ConnectionTable } from './connection-table.js';
+import { formatListenSpec, type ListenSpec } from './listen-spec.js';
+import { listenFailed, sendFailed } from './transport-errors.js';
+import type { MessageReceiver } from './message-receiver.js';
+import { addressKey, normalizeAddress, unbracket } from './socket-address.js';
+import type { Target } from './target.js';
+import { TcpConnection, type CloseReason, type TcpConnectionContext } from './tcp-connection.js';
+
+export interface TcpTransportOptions {
+  idleTimeoutMs: number;
+  /** Accepted plus outbound. */
+  maxConnections: number;
+  maxBufferedBytes: number;
+  maxMessageSize: number;
+  connectTimeoutMs: number;
+}
+
+export interface TcpStats {
+  connections: number;
+  accepted: number;
+  connected: number;
+  /** Refused because the table was full (inbound and outbound). */
+  rejected: number;
+  /** Closed for buffering more than allowed (a message too large, or a peer not reading). */
+  overflowed: number;
+  idleClosed: number;
+  connectFailed: number;
+}
+
+export type SendFailure = (error: Error) => void;
+
+export class TcpTransport {
+  private readonly table: ConnectionTable<TcpConnection>;
+  private readonly context: TcpConnectionContext;
+  private readonly servers: net.Server[] = [];
+  private readonly counts = { accepted: 0, connected: 0, rejected: 0, overflowed: 0, idleClosed: 0, connectFailed: 0 };
+  private seq = 0;
+  private closing = false;
+
+  constructor(options: TcpTransportOptions, scheduler: Scheduler, receiver: MessageReceiver, private readonly logger: Logger) {
+    this.table = new ConnectionTable(options.maxConnections);
+    this.context = { ...options, scheduler, receiver, onClose: (c, reason) => this.forget(c, reason) };
+  }
+
+  /** Rejects with LISTEN_FAILED naming the address. */
+  async listen(spec: ListenSpec): Promise<BoundAddress> {
+    const server = net.createServer({ noDelay: true });
+    server.on('connection', (socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error) => reject(listenFailed(spec, e));
+      server.once('error', onError);
+      server.listen({ host: spec.host, port: spec.port, exclusive: true }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (e) => this.logger.warn({ err: e, listener: formatListenSpec(spec) }, 'TCP listener error'));
+    this.servers.push(server);
+    const { address, port } = server.address() as net.AddressInfo;
+    return { transport: 'tcp', address, port, family: spec.family, id: formatListenSpec({ transport: 'tcp', host: address, port }) };
+  }
+
+  /** On the named connection if open, else any connection to host:port, else a new one. */
+  send(bytes: Buffer, target: Target, onError?: SendFailure): void {
+    const connection = this.connectionFor(target);
+    if (connection instanceof Error) {
+      if (onError) queueMicrotask(() => onError(sendFailed(target, connection)));
+      return;
+    }
+    connection.write(bytes, onError && ((e) => {
+      if (e) onError(sendFailed(target, connection.failure ?? e));
+    }));
+  }
+
+  stats(): TcpStats {
+    return { connections: this.table.size, ...this.counts };
+  }
+
+  /** Drops every connection and stops listening. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const connection of [...this.table.values()]) connection.close('shutdown');
+    const servers = this.servers.splice(0);
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  private accept(socket: net.Socket): void {
+    const { remoteAddress, remotePort } = socket;
+    if (this.closing || remoteAddress === undefined || remotePort === undefined) {
+      socket.destroy();
+      return;
+    }
+    if (this.table.full) {
+      socket.destroy();
+      this.refuse();
+      return;
+    }
+    const address = normalizeAddress(remoteAddress);
+    this.counts.accepted++;
+    this.open(socket, addressKey(address, remotePort), { address, port: remotePort });
+  }
+
+  private connectionFor(target: Target): TcpConnection | Error {
+    if (target.connectionId !== undefined) {
+      const named = this.table.get(target.connectionId);
+      if (named) return named;
+    }
+    const key = addressKey(target.host, target.port);
+    const existing = this.table.find(key);
+    if (existing) return existing;
+    if (this.closing) return new Error('transport is closing');
+    if (this.table.full) {
+      this.refuse();
+      return new Error(`TCP connection limit (${this.table.capacity}) reached`);
+    }
+    try {
+      const host = unbracket(target.host);
+      const socket = net.connect({ host, port: target.port, noDelay: true });
+      this.counts.connected++;
+      return this.open(socket, key, { address: host, port: target.port });
+    } catch (e) {
+      return e as Error; // a bad port or host throws synchronously
+    }
+  }
+
+  private open(socket: net.Socket, key: string, peer: { address: string; port: number }): TcpConnection {
+    const connection = new TcpConnection(`tcp#${++this.seq}`, key, socket, this.context, peer);
+    this.table.add(connection);
+    return connection;
+  }
+
+  private refuse(): void {
+    this.counts.rejected++;
+    publish('dropped', { reason: 'overload', transport: 'tcp' });
+  }
+
+  private forget(connection: TcpConnection, reason: CloseReason): void {
+    this.table.delete(connection);
+    if (reason === 'overflow' || reason === 'too-large') this.counts.overflowed++;
+    // the buffered messages are lost; a too-large one was already counted by the receiver
+    if (reason === 'overflow') publish('dropped', { reason: 'overload', transport: 'tcp' });
+    else if (reason === 'idle') this.counts.idleClosed++;
+    else if (reason === 'connect-failed') this.counts.connectFailed++;
+    this.logger.debug({ connection: connection.id, peer: connection.key, reason }, 'TCP connection closed');
+  }
+}

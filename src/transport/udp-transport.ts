@@ -1,0 +1,118 @@
+/**
+ * One UDP socket per listen spec: datagrams in (keepalive CRLFs skipped), datagrams out. What a
+ * datagram means is MessageReceiver's business; this file only owns the socket.
+ */
+import dgram from 'node:dgram';
+import type { Logger } from '../shared/logger.js';
+import type { BoundAddress } from './advertised-address.js';
+import { formatListenSpec, type ListenSpec } from './listen-spec.js';
+import { listenFailed } from './transport-errors.js';
+import { supportsUdpReusePort } from './reuse-port.js';
+import { familyOf, normalizeAddress } from './socket-address.js';
+import type { Reply } from './message-receiver.js';
+import type { LocalAddress, MessageSource } from './target.js';
+
+export type DatagramHandler = (bytes: Buffer, source: MessageSource, reply: Reply) => void;
+
+export interface UdpTransportOptions {
+  /** Ask for SO_REUSEPORT (worker threads sharing the port); ignored where unsupported. */
+  reusePort: boolean;
+  logger: Logger;
+}
+
+/** dgram's option, missing from @types/node 20 (Node ≥ 22.12). */
+type SocketOptions = dgram.SocketOptions & { reusePort?: boolean };
+
+export class UdpTransport {
+  readonly bound: BoundAddress;
+  private readonly local: LocalAddress;
+
+  private constructor(
+    private readonly socket: dgram.Socket,
+    spec: ListenSpec,
+    private readonly logger: Logger,
+    onDatagram: DatagramHandler,
+  ) {
+    const { address, port } = socket.address();
+    this.local = { address, port };
+    this.bound = { transport: 'udp', address, port, family: spec.family, id: formatListenSpec({ transport: 'udp', host: address, port }) };
+    socket.on('message', (bytes, rinfo) => {
+      if (isKeepalive(bytes)) return;
+      const source: MessageSource = {
+        transport: 'udp',
+        address: normalizeAddress(rinfo.address),
+        port: rinfo.port,
+        connectionId: this.bound.id,
+        local: this.local,
+      };
+      onDatagram(bytes, source, this.reply);
+    });
+  }
+
+  /** Binds; rejects with LISTEN_FAILED (never throws, never leaves a socket open). */
+  static async open(spec: ListenSpec, options: UdpTransportOptions, onDatagram: DatagramHandler): Promise<UdpTransport> {
+    const socketOptions: SocketOptions = { type: spec.family === 6 ? 'udp6' : 'udp4' };
+    if (options.reusePort && supportsUdpReusePort()) socketOptions.reusePort = true;
+    const socket = dgram.createSocket(socketOptions);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error) => {
+        socket.close();
+        reject(listenFailed(spec, e));
+      };
+      socket.once('error', onError);
+      socket.bind({ address: spec.host, port: spec.port, exclusive: true }, () => {
+        socket.off('error', onError);
+        resolve();
+      });
+    });
+    // after bind, a socket error (ICMP on some systems, send errors) is logged, never thrown
+    socket.on('error', (e) => options.logger.warn({ err: e, listener: spec }, 'UDP socket error'));
+    return new UdpTransport(socket, spec, options.logger, onDatagram);
+  }
+
+  /** Answers go back from this socket; a failed answer is only logged (nobody waits for it). */
+  private readonly reply: Reply = (bytes, to) =>
+    this.send(bytes, to.address, to.port, (e) => {
+      if (e) this.logger.debug({ err: e, to: to.address }, 'UDP reply failed');
+    });
+
+  get family(): 4 | 6 {
+    return this.bound.family;
+  }
+
+  /** Whether this socket can reach `host` (an IPv6 wildcard socket also reaches IPv4, mapped). */
+  canReach(host: string): boolean {
+    const family = familyOf(host) || 4;
+    return family === this.family || (family === 4 && this.bound.address === '::');
+  }
+
+  /** `done` is called once, with the error when the datagram could not be sent. */
+  send(bytes: Buffer, host: string, port: number, done: (error: Error | null) => void): void {
+    const to = this.family === 6 && familyOf(host) === 4 ? `::ffff:${host}` : host;
+    try {
+      this.socket.send(bytes, port, to, done);
+    } catch (e) {
+      // bad port, closed socket: report like any other send failure, asynchronously
+      queueMicrotask(() => done(e as Error));
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}
+
+/** A datagram of only CR/LF: a NAT keepalive some UAs send over UDP; it gets no answer. */
+function isKeepalive(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c !== 0x0d && c !== 0x0a) return false;
+  }
+  return true;
+}

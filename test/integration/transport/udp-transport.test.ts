@@ -1,0 +1,181 @@
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isSipDispatchError } from '../../../src/shared/errors.js';
+import { serialize } from '../../../src/sip/serialize.js';
+import { responseTarget } from '../../../src/transport/response-target.js';
+import { supportsUdpReusePort } from '../../../src/transport/reuse-port.js';
+import { Harness, UdpClient, hasIpv6Loopback, record, request, spec } from './support.js';
+
+const ipv6 = await hasIpv6Loopback();
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(options: Parameters<typeof Harness.start>[0] = {}) {
+  const harness = await Harness.start({ listen: [spec('udp:127.0.0.1:0')], ...options });
+  cleanups.push(() => harness.manager.close());
+  const client = await UdpClient.open();
+  cleanups.push(() => client.close());
+  return { harness, client, port: harness.port('udp') };
+}
+
+describe('UDP transport', () => {
+  it('delivers a parsed request with received and rport on its top Via', async () => {
+    const { harness, client, port } = await setup();
+    await client.send(request({ via: 'SIP/2.0/UDP 192.0.2.1:5099;branch=z9hG4bK-a;rport' }), port);
+    const [got] = await harness.waitFor(1);
+    expect(got?.message.kind).toBe('request');
+    expect(got?.message.via[0]).toMatchObject({ host: '192.0.2.1', port: 5099, received: '127.0.0.1', rport: client.port });
+    expect(got?.source).toEqual({
+      transport: 'udp',
+      address: '127.0.0.1',
+      port: client.port,
+      connectionId: `udp:127.0.0.1:${port}`,
+      local: { address: '127.0.0.1', port },
+    });
+  });
+
+  it('with forceRport fills rport although the client did not ask (Kamailio force_rport)', async () => {
+    const { harness, client, port } = await setup({ forceRport: true });
+    await client.send(request({ via: 'SIP/2.0/UDP 192.0.2.1:5099;branch=z9hG4bK-f, SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-g' }), port);
+    const [got] = await harness.waitFor(1);
+    expect(got?.message.via.map((v) => [v.host, v.branch, v.received, v.rport])).toEqual([
+      ['192.0.2.1', 'z9hG4bK-f', '127.0.0.1', client.port],
+      ['192.0.2.9', 'z9hG4bK-g', undefined, undefined],
+    ]);
+    expect(serialize(got!.message).toString('latin1')).toMatch(/\r\nVia: SIP\/2\.0\/UDP 192\.0\.2\.1:5099;branch=z9hG4bK-f;(rport=\d+;received=127\.0\.0\.1|received=127\.0\.0\.1;rport=\d+)\r\n/);
+  });
+
+  it('adds no rport when the client did not ask and forceRport is off', async () => {
+    const { harness, client, port } = await setup({ forceRport: false });
+    await client.send(request({ via: 'SIP/2.0/UDP 192.0.2.1:5099;branch=z9hG4bK-b' }), port);
+    const [got] = await harness.waitFor(1);
+    expect(got?.message.via[0]).toMatchObject({ received: '127.0.0.1', rport: undefined });
+  });
+
+  it('sends the response to received:rport, from the socket the request came in on', async () => {
+    const { harness, client, port } = await setup();
+    await client.send(request(), port);
+    const [got] = await harness.waitFor(1);
+    const top = got?.message.via[0];
+    if (!got || !top) throw new Error('no request');
+    const failures: Error[] = [];
+    harness.manager.send(Buffer.from('SIP/2.0 200 OK\r\n\r\n'), responseTarget(top, got.source), (e) => failures.push(e));
+    const [reply] = await client.waitFor(1);
+    expect(reply?.toString()).toBe('SIP/2.0 200 OK\r\n\r\n');
+    expect(failures).toEqual([]);
+  });
+
+  it('answers a malformed request with readable headers with 400 and publishes parse-error', async () => {
+    const { client, port } = await setup();
+    const parseErrors = record('parse-error');
+    cleanups.push(parseErrors.stop);
+    await client.send(request({ cseq: 'abc OPTIONS', callId: 'bad-cseq@test' }), port);
+    const [reply] = await client.waitFor(1);
+    const text = reply?.toString() ?? '';
+    expect(text).toMatch(/^SIP\/2\.0 400 /);
+    expect(text).toContain('bad-cseq@test');
+    expect(parseErrors.events).toEqual([expect.objectContaining({ transport: 'udp', source: `127.0.0.1:${client.port}` })]);
+  });
+
+  it('drops garbage without readable headers, counts it, and ignores CRLF keepalives', async () => {
+    const { client, port } = await setup();
+    const parseErrors = record('parse-error');
+    const dropped = record('dropped');
+    cleanups.push(parseErrors.stop, dropped.stop);
+    await client.send(Buffer.from([0x00, 0x01, 0xff, 0x13, 0x37]), port);
+    await client.send(Buffer.from('\r\n\r\n'), port);
+    // datagrams on loopback are handled in order: once this one is answered, the others were handled
+    await client.send(request({ cseq: 'x', callId: 'marker@test' }), port);
+    const replies = await client.waitFor(1);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.toString()).toContain('marker@test');
+    expect(parseErrors.events).toHaveLength(2);
+    expect(dropped.events).toEqual([{ reason: 'malformed', transport: 'udp' }]);
+  });
+
+  it('drops a malformed response without answering it', async () => {
+    const { client, port } = await setup();
+    const dropped = record('dropped');
+    cleanups.push(dropped.stop);
+    await client.send(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-r\r\nCSeq: nope\r\n\r\n'), port);
+    await client.send(request({ cseq: 'x', callId: 'marker@test' }), port);
+    const replies = await client.waitFor(1);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.toString()).toContain('marker@test');
+    expect(dropped.events).toEqual([{ reason: 'malformed', transport: 'udp' }]);
+  });
+
+  it('keeps serving after a handler throws', async () => {
+    const { harness, client, port } = await setup();
+    const seen: string[] = [];
+    const both = new Promise<void>((resolve) =>
+      harness.manager.onMessage((message) => {
+        seen.push(message.callId);
+        if (seen.length === 2) resolve();
+        if (seen.length === 1) throw new Error('bug upstream');
+      }),
+    );
+    await client.send(request({ callId: 'first@test' }), port);
+    await client.send(request({ callId: 'second@test' }), port);
+    await both;
+    expect(seen).toEqual(['first@test', 'second@test']);
+  });
+
+  it.skipIf(!ipv6)('serves IPv6 and IPv4 side by side, answering from the socket of the right family', async () => {
+    const { harness, client } = await setup({ listen: [spec('udp:[::1]:0'), spec('udp:127.0.0.1:0')] });
+    const [v6, v4] = harness.manager.addresses();
+    if (!v6 || !v4) throw new Error('two listeners expected');
+    expect([v6.family, v4.family]).toEqual([6, 4]);
+    expect(harness.manager.localAddressFor('udp')).toEqual({ host: '[::1]', port: v6.port });
+    const client6 = await UdpClient.open('::1');
+    cleanups.push(() => client6.close());
+    await client6.send(request({ via: 'SIP/2.0/UDP [::1]:5099;branch=z9hG4bK-6;rport' }), v6.port);
+    const [got] = await harness.waitFor(1);
+    if (!got?.message.via[0]) throw new Error('no request');
+    expect(got.source).toMatchObject({ address: '::1', port: client6.port, connectionId: v6.id });
+    expect(got.message.via[0]).toMatchObject({ received: '::1', rport: client6.port });
+    harness.manager.send(Buffer.from('six'), responseTarget(got.message.via[0], got.source));
+    expect((await client6.waitFor(1))[0]?.toString()).toBe('six');
+    // an IPv4 destination named with the IPv6 socket's id leaves from the IPv4 socket
+    harness.manager.send(Buffer.from('four'), { transport: 'udp', host: '127.0.0.1', port: client.port, connectionId: v6.id });
+    expect((await client.waitFor(1))[0]?.toString()).toBe('four');
+  });
+
+  it('reports a send to an impossible port through onError with SEND_FAILED', async () => {
+    const { harness } = await setup();
+    const error = await new Promise<Error>((resolve) => harness.manager.send(Buffer.from('x'), { transport: 'udp', host: '127.0.0.1', port: 0 }, resolve));
+    expect(isSipDispatchError(error) && error.code).toBe('SEND_FAILED');
+  });
+
+  it('reports SEND_FAILED when no UDP listener matches the address family', async () => {
+    const { harness } = await setup();
+    const error = await new Promise<Error>((resolve) => harness.manager.send(Buffer.from('x'), { transport: 'udp', host: '::1', port: 5060 }, resolve));
+    expect(isSipDispatchError(error) && error.code).toBe('SEND_FAILED');
+  });
+
+  it('rejects a port in use with LISTEN_FAILED naming the address', async () => {
+    const squatter = dgram.createSocket('udp4');
+    squatter.bind(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    cleanups.push(() => squatter.close());
+    const port = squatter.address().port;
+    const failure = Harness.start({ listen: [spec(`udp:127.0.0.1:${port}`)] });
+    await expect(failure).rejects.toMatchObject({ code: 'LISTEN_FAILED', message: `cannot listen on udp:127.0.0.1:${port}: address already in use` });
+  });
+
+  it('opens with reusePort asked for, sharing the port where supported and falling back elsewhere', async () => {
+    const { port } = await setup({ reusePort: true });
+    const second = Harness.start({ listen: [spec(`udp:127.0.0.1:${port}`)], reusePort: true });
+    if (supportsUdpReusePort()) {
+      const harness = await second;
+      cleanups.push(() => harness.manager.close());
+      expect(harness.port('udp')).toBe(port);
+    } else {
+      await expect(second).rejects.toMatchObject({ code: 'LISTEN_FAILED' });
+    }
+  });
+});
