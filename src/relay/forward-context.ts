@@ -1,0 +1,227 @@
+/**
+ * One stateful forward: the response context of RFC 3261 §16 for one server transaction. Tries
+ * the candidates one after another (serial forking), fails over on timeout, transport error or a
+ * configured final code, picks the best response (§16.7 step 6) and answers upstream once.
+ */
+import { publish, type FailoverReason } from '../shared/events.js';
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import { buildResponse, newBranch } from '../sip/build.js';
+import { popVia, prependRecordRoute, pushVia } from '../sip/edit.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transaction-types.js';
+import type { RelayCore } from './relay-core.js';
+import type { Candidate, Source } from './relay-ports.js';
+
+export interface ForwardPlan {
+  candidates: readonly Candidate[];
+  /** Final codes that move on to the next candidate. */
+  failoverOn: ReadonlySet<number>;
+  maxTries: number;
+  /** Add our Record-Route (initial, dialog-forming requests). */
+  recordRoute: boolean;
+  /** Candidates came from the dispatcher (failures are reported, load is tracked). */
+  dispatched: boolean;
+}
+
+export class ForwardContext implements ClientTransactionHandlers {
+  private next = 0;
+  private tries = 0;
+  private current: ClientTransaction | undefined;
+  private currentCandidate: Candidate | undefined;
+  private best: SipResponse | undefined;
+  /** The best response was made here (transport error), not received. */
+  private bestLocal = false;
+  private cancelled = false;
+  private cancelSent = false;
+  private done = false;
+  /** Inside createClient: a synchronous send failure is handled once `current` is set. */
+  private starting = false;
+
+  constructor(
+    private readonly core: RelayCore,
+    readonly server: ServerTransaction,
+    private readonly template: SipRequest,
+    private readonly source: Source,
+    private readonly plan: ForwardPlan,
+  ) {}
+
+  get isInvite(): boolean {
+    return this.template.method === 'INVITE';
+  }
+
+  start(): void {
+    if (!this.tryNext()) this.finish();
+  }
+
+  /** The caller sent CANCEL (§16.10): cancel the pending branch, try nothing else. */
+  cancel(): void {
+    if (this.done) return;
+    this.cancelled = true;
+    const tx = this.current;
+    if (tx?.kind === 'invite-client' && tx.state === 'proceeding') this.sendCancel(tx);
+    else if (tx === undefined) this.finish();
+    // In 'calling' the CANCEL waits for a provisional (§9.1); Timer B ends it otherwise.
+  }
+
+  onResponse(tx: ClientTransaction, res: SipResponse): void {
+    const status = res.status;
+    if (tx !== this.current) {
+      // A branch we gave up on (Timer C), or a 2xx retransmission after the answer (RFC 6026).
+      if (status >= 200 && status < 300) this.core.forwardStateless(res);
+      return;
+    }
+    popVia(res);
+    if (status < 200) {
+      if (this.cancelled) {
+        if (tx.kind === 'invite-client') this.sendCancel(tx);
+        return;
+      }
+      // §16.7 step 5: provisionals other than 100 are forwarded immediately.
+      if (status > 100) this.core.respond(this.server, res, false);
+      return;
+    }
+    this.current = undefined;
+    if (status < 300) {
+      this.answer(res, false);
+      return;
+    }
+    this.remember(res, false);
+    const c = this.currentCandidate!;
+    const failover = !this.cancelled && status < 600 && this.plan.failoverOn.has(status);
+    if (failover && this.plan.dispatched && status === 503 && !hasRetryAfter(res)) this.core.deps.dispatcher.markFailure(c, status, res.reason);
+    if (failover && this.moveOn(c, 'response-5xx')) return;
+    this.finish();
+  }
+
+  onTimeout(tx: ClientTransaction): void {
+    if (tx !== this.current) return;
+    const c = this.currentCandidate!;
+    if (tx.kind === 'invite-client' && tx.state === 'proceeding') {
+      // Timer C (fr_inv_timer): the callee rang too long. Cancel it and answer 408; another
+      // destination would only ring again.
+      this.current = undefined;
+      this.sendCancel(tx);
+      this.best = undefined;
+      this.finish();
+      return;
+    }
+    this.current = undefined;
+    if (this.plan.dispatched) this.core.deps.dispatcher.markFailure(c, 408, 'Request Timeout');
+    if (!this.cancelled && this.moveOn(c, 'timeout')) return;
+    this.finish();
+  }
+
+  onTransportError(tx: ClientTransaction, err: Error): void {
+    if (this.starting) {
+      queueMicrotask(() => this.onTransportError(tx, err));
+      return;
+    }
+    if (tx !== this.current) return;
+    const c = this.currentCandidate!;
+    this.current = undefined;
+    this.core.log.debug({ callId: this.template.callId, uri: c.uri, err: err.message }, 'send failed');
+    if (this.plan.dispatched) this.core.deps.dispatcher.markFailure(c, 503, 'Transport Error');
+    this.remember(buildResponse(this.template, 503, 'Service Unavailable'), true);
+    if (!this.cancelled && this.moveOn(c, 'transport-error')) return;
+    this.finish();
+  }
+
+  /** Reports the failover and tries the next candidate; false when none is left. */
+  private moveOn(failed: Candidate, reason: FailoverReason): boolean {
+    const nextCandidate = this.tries < this.plan.maxTries ? this.plan.candidates[this.next] : undefined;
+    const callId = this.template.callId;
+    this.core.log.info({ callId, set: failed.setId, uri: failed.uri, reason, next: nextCandidate?.uri ?? null }, 'failover');
+    publish('failover', () => ({ set: String(failed.setId), uri: failed.uri, reason, callId, next: nextCandidate?.uri ?? null }));
+    return nextCandidate !== undefined && this.tryNext();
+  }
+
+  private tryNext(): boolean {
+    if (this.tries >= this.plan.maxTries) return false;
+    const c = this.plan.candidates[this.next];
+    if (c === undefined) return false;
+    this.next++;
+    this.tries++;
+    this.currentCandidate = c;
+    if (this.tries > 1 && this.plan.dispatched && this.isInvite) this.core.deps.dispatcher.callMoved(this.template.callId, c);
+    const address = this.core.deps.io.resolve(c.host);
+    if (typeof address === 'string') {
+      this.send(c, address);
+    } else {
+      address.then(
+        (a) => this.send(c, a),
+        (e: Error) => this.resolveFailed(c, e),
+      );
+    }
+    return true;
+  }
+
+  private send(c: Candidate, address: string): void {
+    if (this.done) return;
+    if (this.cancelled) {
+      this.finish();
+      return;
+    }
+    const req = cloneForBranch(this.template);
+    const us = this.core.identity;
+    if (this.plan.recordRoute) {
+      // Double Record-Route when the transport changes, so each side routes back on its own.
+      prependRecordRoute(req, us.recordRoute(this.source.transport));
+      if (c.transport !== this.source.transport) prependRecordRoute(req, us.recordRoute(c.transport));
+    }
+    pushVia(req, us.via(c.transport, newBranch()));
+    this.starting = true;
+    this.current = this.core.createClient(req, { transport: c.transport, host: address, port: c.port }, this);
+    this.starting = false;
+    publish('request.relayed', () => ({ set: this.plan.dispatched ? String(c.setId) : '', uri: this.plan.dispatched ? c.uri : '', method: req.method, callId: req.callId }));
+  }
+
+  private resolveFailed(c: Candidate, e: Error): void {
+    if (this.done) return;
+    this.core.log.info({ callId: this.template.callId, host: c.host, err: e.message }, 'cannot resolve destination');
+    if (this.plan.dispatched) this.core.deps.dispatcher.markFailure(c, 503, 'DNS Failure');
+    this.remember(buildResponse(this.template, 503, 'Service Unavailable'), true);
+    if (!this.cancelled && this.moveOn(c, 'transport-error')) return;
+    this.finish();
+  }
+
+  private sendCancel(tx: ClientTransaction): void {
+    if (this.cancelSent || tx.kind !== 'invite-client') return;
+    this.cancelSent = true;
+    this.core.cancelBranch(tx);
+  }
+
+  /** §16.7 step 6: a 6xx wins; otherwise the lowest class, the first of it. */
+  private remember(res: SipResponse, local: boolean): void {
+    const b = this.best;
+    if (b !== undefined && (b.status >= 600 || (res.status < 600 && Math.floor(res.status / 100) >= Math.floor(b.status / 100)))) return;
+    this.best = res;
+    this.bestLocal = local;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    if (this.best) this.answer(this.best, this.bestLocal);
+    else if (this.cancelled) this.answer(buildResponse(this.template, 487, 'Request Terminated'), true);
+    else if (this.tries === 0) this.answer(buildResponse(this.template, 503, 'Service Unavailable'), true);
+    else this.answer(buildResponse(this.template, 408, 'Request Timeout'), true);
+  }
+
+  private answer(res: SipResponse, local: boolean): void {
+    this.done = true;
+    this.core.respond(this.server, res, local);
+    this.core.finished(this, res.status);
+  }
+}
+
+function hasRetryAfter(res: SipResponse): boolean {
+  return res.headers.some((h) => h.key === 'retry-after');
+}
+
+/** A copy whose Via and Record-Route lists can change without touching the template. */
+function cloneForBranch(req: SipRequest): SipRequest {
+  // Same prototype: the message records compute some views lazily through getters.
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(req) as object) as SipRequest, req);
+  copy.headers = [...req.headers];
+  copy.via = [...req.via];
+  copy.recordRoute = [...req.recordRoute];
+  return copy;
+}

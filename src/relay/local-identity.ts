@@ -1,0 +1,70 @@
+/**
+ * Who "we" are: the advertised address per transport and the aliases. Answers "is this URI us?"
+ * (RFC 3261 §16.4, Kamailio's myself check) and prints our Via, Record-Route and Path values,
+ * cached per transport because they go on every forwarded request.
+ */
+import type { Transport } from '../shared/events.js';
+import type { SipUri } from '../sip/message.js';
+import { formatVia } from '../sip/via.js';
+import type { LocalAddress } from './relay-options.js';
+
+export class LocalIdentity {
+  /** "host:port" and bare "host" (alias without port = any port) keys, lower case. */
+  private readonly names = new Set<string>();
+  private readonly rr: Record<Transport, string>;
+
+  constructor(
+    private readonly advertised: Record<Transport, LocalAddress | undefined>,
+    aliases: readonly string[],
+  ) {
+    for (const a of [advertised.udp, advertised.tcp]) if (a) this.names.add(`${bracket(a.host).toLowerCase()}:${a.port}`);
+    for (const alias of aliases) this.names.add(alias.toLowerCase());
+    this.rr = { udp: this.routeUri('udp'), tcp: this.routeUri('tcp') };
+  }
+
+  isUs(uri: SipUri): boolean {
+    return this.isUsAddress(uri.host, uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060));
+  }
+
+  /** `host` as written in a URI or Via (IPv6 with or without brackets); no port means 5060. */
+  isUsAddress(host: string, port: number | undefined): boolean {
+    const h = bracket(host).toLowerCase();
+    return this.names.has(h) || this.names.has(`${h}:${port ?? 5060}`);
+  }
+
+  /** The address we show on `transport` (falls back to the other transport's). */
+  address(transport: Transport): LocalAddress {
+    const a = this.advertised[transport] ?? this.advertised[transport === 'udp' ? 'tcp' : 'udp'];
+    if (!a) throw new Error('no local address configured');
+    return a;
+  }
+
+  via(transport: Transport, branch: string): string {
+    const a = this.address(transport);
+    return formatVia({ transport: transport.toUpperCase(), host: bracket(a.host), port: a.port, branch, rport: true });
+  }
+
+  /** `<sip:host:port;lr>` (with `;transport=tcp` on TCP): our Record-Route value. */
+  recordRoute(transport: Transport): string {
+    return this.rr[transport];
+  }
+
+  /**
+   * RFC 3327 Path naming us, carrying where the REGISTER really came from (Kamailio's
+   * add_path_received), so requests to the registered contact reach it behind its NAT.
+   */
+  path(transport: Transport, source: { address: string; port: number; transport: Transport }): string {
+    const received = `sip:${bracket(source.address)}:${source.port}${source.transport === 'tcp' ? ';transport=tcp' : ''}`;
+    return `${this.rr[transport].slice(0, -1)};received=${encodeURIComponent(received)}>`;
+  }
+
+  private routeUri(transport: Transport): string {
+    const a = this.advertised[transport] ?? this.advertised[transport === 'udp' ? 'tcp' : 'udp'];
+    if (!a) return '';
+    return `<sip:${bracket(a.host)}:${a.port}${transport === 'tcp' ? ';transport=tcp' : ''};lr>`;
+  }
+}
+
+function bracket(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

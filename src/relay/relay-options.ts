@@ -1,0 +1,32 @@
+/** Everything the relay needs, fully resolved by app/ from the config (no defaults in here). */
+export interface RouteRule {
+  /** Methods this rule applies to (upper case); empty = any. */
+  methods: readonly string[];
+  /** Request-URI user must match, when set. */
+  ruriUser: RegExp | undefined;
+  set: number;
+  algorithm: number;
+  /** Cap on candidates (0 = all). */
+  limit: number;
+  failoverOn: ReadonlySet<number>;
+  maxTries: number;
+}
+
+export interface LocalAddress {
+  host: string;
+  port: number;
+}
+
+export interface RelayOptions {
+  /** Our address per transport, as written in Via, Record-Route and Path. */
+  advertised: { udp: LocalAddress | undefined; tcp: LocalAddress | undefined };
+  /** Host names and addresses that are "us" besides the advertised ones (alias). */
+  aliases: readonly string[];
+  routes: readonly RouteRule[];
+  recordRoute: boolean;
+  maxForwardsLimit: number;
+  fixNatedContact: boolean;
+  noDestination: { status: number; reason: string; retryAfter: number };
+  useDefault: boolean;
+  hashFailover: 'neighbour' | 'spread';
+}

@@ -1,0 +1,61 @@
+/**
+ * What the relay needs from the world, as small interfaces app/ satisfies: the dispatcher's
+ * selection and bookkeeping, a way to send bytes statelessly, name resolution and the response
+ * target rule of the transport. The relay itself does no I/O.
+ */
+import type { Transport } from '../shared/events.js';
+import type { Via } from '../sip/message.js';
+import type { Target } from '../transaction/transport.js';
+
+/** Where a message came from (the transport's MessageSource satisfies it). */
+export interface Source {
+  transport: Transport;
+  address: string;
+  port: number;
+  connectionId?: string;
+}
+
+/** One destination the dispatcher offered, in failover order. */
+export interface Candidate {
+  setId: number;
+  uri: string;
+  /** Host, port and transport of the destination URI (host may be a name). */
+  host: string;
+  port: number;
+  transport: Transport;
+  duid: string | undefined;
+}
+
+/** The keys the dispatcher's hash algorithms read, extracted by the relay. */
+export interface SelectionKey {
+  callId: string;
+  fromUri: string;
+  toUri: string;
+  ruri: string;
+  authUser: string | undefined;
+  isInvite: boolean;
+}
+
+export interface RelayDispatcher {
+  /** Ordered candidates (first = pick); for INVITE with call-load dispatching the load is counted. */
+  select(setId: number, algorithm: number, key: SelectionKey, limit: number): Candidate[];
+  /** A request to `c` timed out, failed to send, or got 503 without Retry-After (ds_mark_dst). */
+  markFailure(c: Candidate, code: number, reason: string): void;
+  /** Kamailio's ds_is_from_list: does this address belong to a destination of any set? */
+  isFromDestination(address: string, port: number, transport: Transport): boolean;
+  /** Call load: the call moved to another destination on failover. */
+  callMoved(callId: string, c: Candidate): void;
+  /** Call load: INVITE answered 2xx. */
+  callConfirmed(callId: string): void;
+  /** Call load: BYE, CANCEL or a failed INVITE. */
+  callEnded(callId: string): void;
+}
+
+export interface RelayIo {
+  /** Stateless send (ACK for 2xx, stray 2xx retransmissions). */
+  send(bytes: Buffer, target: Target): void;
+  /** RFC 3261 §18.2.2 / RFC 3581: where a response with this top Via goes. */
+  responseTarget(via: Via, source: Source | undefined): Target;
+  /** A host name to an address; IP literals come back as they are, synchronously. */
+  resolve(host: string): string | Promise<string>;
+}

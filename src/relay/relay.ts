@@ -1,0 +1,262 @@
+/**
+ * The proxy logic: the transaction user that routes requests and responses, with the defaults of
+ * the operators' kamailio.cfg (sanity, Max-Forwards, keepalive, loose routing, record_route,
+ * ds_select_dst with failover, ds_is_from_list, add_path_received, fix_nated_contact).
+ */
+import { publish } from '../shared/events.js';
+import type { Logger } from '../shared/logger.js';
+import type { SipMessage, SipRequest, SipResponse, SipUri } from '../sip/message.js';
+import { buildResponse, newBranch } from '../sip/build.js';
+import { addHeader, popVia, pushVia, replaceContactUri, setMaxForwards } from '../sip/edit.js';
+import { serialize } from '../sip/serialize.js';
+import { formatUri, parseUri } from '../sip/uri.js';
+import { buildCancel } from '../transaction/hop-by-hop.js';
+import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
+import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transaction-types.js';
+import type { Target } from '../transaction/transport.js';
+import { ForwardContext, type ForwardPlan } from './forward-context.js';
+import { LocalIdentity } from './local-identity.js';
+import { looseRoute } from './loose-route.js';
+import { nextMaxForwards } from './max-forwards.js';
+import { isPrivateIPv4 } from './private-address.js';
+import type { RelayCore, RelayDeps } from './relay-core.js';
+import type { RelayOptions } from './relay-options.js';
+import type { Candidate, SelectionKey, Source } from './relay-ports.js';
+import { matchRoute } from './route-table.js';
+
+const ALL_CODES: ReadonlySet<number> = new Set();
+/** Responses to our own CANCELs need no handling: the INVITE branch's final answer matters. */
+const IGNORE: ClientTransactionHandlers = { onResponse() {}, onTimeout() {}, onTransportError() {} };
+
+export class Relay implements RelayCore {
+  readonly identity: LocalIdentity;
+  private readonly byServer = new Map<ServerTransaction, ForwardContext>();
+  /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
+  private draining = false;
+  private readonly serverHandlers = {
+    onTransportError: (tx: ServerTransaction, err: Error) => this.log.debug({ callId: tx.request.callId, err: err.message }, 'response send failed'),
+  };
+
+  constructor(
+    readonly deps: RelayDeps,
+    private readonly transactions: TransactionLayer,
+    private readonly options: RelayOptions,
+    readonly log: Logger,
+  ) {
+    this.identity = new LocalIdentity(options.advertised, options.aliases);
+  }
+
+  /** Refuse new initial requests with 503 from now on (graceful shutdown). */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** Entry point for every parsed message the transports deliver. */
+  receive(msg: SipMessage, source: Source): void {
+    if (msg.kind === 'response') this.receiveResponse(msg, source);
+    else this.receiveRequest(msg, source);
+  }
+
+  // --- RelayCore ---
+
+  createClient(req: SipRequest, target: Target, ctx: ForwardContext): ClientTransaction {
+    return this.transactions.createClient(req, target, ctx);
+  }
+
+  cancelBranch(tx: InviteClientTransaction): void {
+    this.transactions.createClient(buildCancel(tx.request), tx.peer, IGNORE);
+  }
+
+  respond(server: ServerTransaction, res: SipResponse, local: boolean): void {
+    if (server.respond(res)) publish('response.sent', { status: res.status, local });
+  }
+
+  finished(ctx: ForwardContext, status: number): void {
+    this.byServer.delete(ctx.server);
+    if (ctx.isInvite) {
+      const callId = ctx.server.request.callId;
+      if (status >= 200 && status < 300) this.deps.dispatcher.callConfirmed(callId);
+      else if (status >= 300) this.deps.dispatcher.callEnded(callId);
+    }
+  }
+
+  // --- requests ---
+
+  private receiveRequest(req: SipRequest, source: Source): void {
+    publish('request.received', { method: req.method, transport: source.transport });
+    const top = req.via[0]!;
+    const responseTarget = this.deps.io.responseTarget(top, source);
+    const d = this.transactions.receiveRequest(req, responseTarget, this.serverHandlers);
+    switch (d.kind) {
+      case 'retransmission':
+        return;
+      case 'ack':
+        if (!d.absorbed) this.routeAck(req, source);
+        return;
+      case 'cancel':
+        if (d.tx) {
+          this.byServer.get(d.tx)?.cancel();
+        } else {
+          this.sendStateless(buildResponse(req, 481, 'Call/Transaction Does Not Exist'), responseTarget);
+        }
+        return;
+      case 'new':
+        this.handleNew(d.tx, req, source);
+    }
+  }
+
+  private handleNew(tx: ServerTransaction, req: SipRequest, source: Source): void {
+    const ruri = parseUri(req.uri);
+    if (!ruri) return this.reply(tx, 416, 'Unsupported URI Scheme');
+    if (req.proxyRequire.length > 0) return this.reply(tx, 420, 'Bad Extension', [['Unsupported', req.proxyRequire.join(', ')]]);
+    const mf = nextMaxForwards(req.maxForwards, this.options.maxForwardsLimit);
+    const forUs = this.identity.isUs(ruri) && req.route.length === 0;
+    if (req.method === 'OPTIONS' && forUs && (!ruri.user || !mf.ok)) return this.reply(tx, 200, 'OK');
+    if (!mf.ok) return this.reply(tx, 483, 'Too Many Hops');
+    if (req.method === 'OPTIONS' && ruri.user === 'ping') return this.reply(tx, 200, 'OK');
+    setMaxForwards(req, mf.value);
+    const fromFarm = this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport);
+    if (this.options.fixNatedContact && !fromFarm && req.method !== 'REGISTER') fixNatedContact(req, source);
+    if (req.to.tag !== undefined) return this.routeInDialog(tx, req, source);
+    if (this.draining) return this.reply(tx, 503, 'Shutting Down', [['Retry-After', String(this.options.noDestination.retryAfter)]]);
+    if (fromFarm || req.route.length > 0) {
+      // Calls from the farm (and pre-routed requests) follow their Route or R-URI, never the
+      // dispatcher: Kamailio's ds_is_from_list() guard.
+      const r = looseRoute(req, this.identity);
+      if (r.kind === 'forward' && (r.viaRoute || fromFarm)) return this.forwardTo(tx, req, source, r.hop, true);
+      if (fromFarm) return this.reply(tx, r.kind === 'bad-uri' ? 400 : 404, r.kind === 'bad-uri' ? 'Bad Request-URI' : 'Not Here');
+    }
+    this.dispatch(tx, req, source, ruri);
+  }
+
+  private routeInDialog(tx: ServerTransaction, req: SipRequest, source: Source): void {
+    const r = looseRoute(req, this.identity);
+    if (r.kind === 'bad-uri') return this.reply(tx, 400, 'Bad Request-URI');
+    if (r.kind === 'local') return this.reply(tx, 404, 'Not Here');
+    if (req.method === 'BYE') this.deps.dispatcher.callEnded(req.callId);
+    this.forwardTo(tx, req, source, r.hop, false);
+  }
+
+  private dispatch(tx: ServerTransaction, req: SipRequest, source: Source, ruri: SipUri): void {
+    const rule = matchRoute(this.options.routes, req.method, ruri.user);
+    const key = selectionKey(req);
+    const candidates = rule ? this.deps.dispatcher.select(rule.set, rule.algorithm, key, rule.limit) : [];
+    const set = rule ? String(rule.set) : '';
+    if (!rule || candidates.length === 0) {
+      this.log.info({ callId: req.callId, set, method: req.method }, 'no destination');
+      publish('no-destination', { set, method: req.method, callId: req.callId });
+      const nd = this.options.noDestination;
+      return this.reply(tx, nd.status, nd.reason, nd.retryAfter > 0 ? [['Retry-After', String(nd.retryAfter)]] : []);
+    }
+    if (this.log.isLevelEnabled?.('debug') !== false) {
+      this.log.debug({ callId: req.callId, method: req.method, set: rule.set, algorithm: rule.algorithm, uri: candidates[0]!.uri }, 'dispatching');
+    }
+    if (req.method === 'REGISTER') addHeader(req, 'Path', this.identity.path(candidates[0]!.transport, source));
+    this.startForward(tx, req, source, {
+      candidates,
+      failoverOn: rule.failoverOn,
+      maxTries: rule.maxTries,
+      recordRoute: this.options.recordRoute && req.method !== 'REGISTER',
+      dispatched: true,
+    });
+  }
+
+  private forwardTo(tx: ServerTransaction, req: SipRequest, source: Source, hop: { transport: 'udp' | 'tcp'; host: string; port: number }, recordRoute: boolean): void {
+    const c: Candidate = { setId: -1, uri: '', host: hop.host, port: hop.port, transport: hop.transport, duid: undefined };
+    this.startForward(tx, req, source, {
+      candidates: [c],
+      failoverOn: ALL_CODES,
+      maxTries: 1,
+      recordRoute: recordRoute && this.options.recordRoute && req.method !== 'REGISTER',
+      dispatched: false,
+    });
+  }
+
+  private startForward(tx: ServerTransaction, req: SipRequest, source: Source, plan: ForwardPlan): void {
+    const ctx = new ForwardContext(this, tx, req, source, plan);
+    if (tx.kind === 'invite-server') this.byServer.set(tx, ctx);
+    ctx.start();
+  }
+
+  /** ACK for a 2xx: end to end, statelessly (§16.6, no transaction). */
+  private routeAck(ack: SipRequest, source: Source): void {
+    const mf = nextMaxForwards(ack.maxForwards, this.options.maxForwardsLimit);
+    if (!mf.ok) return;
+    setMaxForwards(ack, mf.value);
+    const r = looseRoute(ack, this.identity);
+    if (r.kind !== 'forward') {
+      publish('dropped', { reason: 'unroutable', transport: source.transport });
+      return;
+    }
+    pushVia(ack, this.identity.via(r.hop.transport, newBranch()));
+    const bytes = serialize(ack);
+    const address = this.deps.io.resolve(r.hop.host);
+    const send = (host: string) => this.deps.io.send(bytes, { transport: r.hop.transport, host, port: r.hop.port });
+    if (typeof address === 'string') send(address);
+    else address.then(send, () => publish('dropped', { reason: 'unroutable', transport: source.transport }));
+  }
+
+  // --- responses ---
+
+  private receiveResponse(res: SipResponse, source: Source): void {
+    if (this.options.fixNatedContact && res.contact.length > 0 && !this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport)) {
+      fixNatedContact(res, source);
+    }
+    if (this.transactions.receiveResponse(res)) return;
+    // §16.7: a 2xx retransmission after the transaction ended is still forwarded, statelessly.
+    if (res.status >= 200 && res.status < 300 && res.cseq.method === 'INVITE') this.forwardStateless(res);
+    else publish('dropped', { reason: 'no-transaction', transport: source.transport });
+  }
+
+  /** Pops our Via and sends the response to the next Via (RFC 3261 §16.7 step 9 / §18.2.2). */
+  forwardStateless(res: SipResponse): void {
+    const top = res.via[0];
+    if (!top || !this.identity.isUsAddress(top.host, top.port) || res.via.length < 2) return;
+    popVia(res);
+    this.sendStateless(res, this.deps.io.responseTarget(res.via[0]!, undefined));
+  }
+
+  private sendStateless(res: SipResponse, target: Target): void {
+    this.deps.io.send(serialize(res), target);
+    publish('response.sent', { status: res.status, local: true });
+  }
+
+  private reply(tx: ServerTransaction, status: number, reason: string, headers: Array<[string, string]> = []): void {
+    this.respond(tx, buildResponse(tx.request, status, reason, { headers }), true);
+  }
+}
+
+/** The keys the hash algorithms read (Kamailio: Call-ID, From/To/R-URI, auth user). */
+function selectionKey(req: SipRequest): SelectionKey {
+  return { callId: req.callId, fromUri: req.from.uri, toUri: req.to.uri, ruri: req.uri, authUser: authUser(req), isInvite: req.method === 'INVITE' };
+}
+
+/** The digest username, from Proxy-Authorization first, else Authorization (ds alg 5). */
+function authUser(req: SipRequest): string | undefined {
+  let value: string | undefined;
+  for (const h of req.headers) {
+    if (h.key === 'proxy-authorization') {
+      value = h.value;
+      break;
+    }
+    if (h.key === 'authorization' && value === undefined) value = h.value;
+  }
+  if (value === undefined) return undefined;
+  const m = /username\s*=\s*"([^"]*)"/i.exec(value) ?? /username\s*=\s*([^\s,]+)/i.exec(value);
+  return m?.[1]?.split('@')[0]?.trim();
+}
+
+/**
+ * Kamailio's nat_uac_test(19) + fix_nated_contact: a Contact with a private address that differs
+ * from where the message came from is rewritten to the source address and port.
+ */
+function fixNatedContact(msg: SipMessage, source: Source): void {
+  const first = msg.contact[0];
+  const uri = first && parseUri(first.uri);
+  if (!uri || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return;
+  const port = uri.port ?? 5060;
+  if (!isPrivateIPv4(uri.host) || (uri.host === source.address && port === source.port)) return;
+  const host = source.address.includes(':') ? `[${source.address}]` : source.address;
+  replaceContactUri(msg, 0, formatUri({ ...uri, host, port: source.port }));
+}

@@ -1,0 +1,41 @@
+/** Starts the real SIP core (sockets, transactions, relay, dispatcher) on 127.0.0.1 for a test. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createDispatcher, loadList, startCore, type AppCore } from '../../src/app/main.js';
+
+export interface TestProxy {
+  core: AppCore;
+  udpPort: number;
+  tcpPort: number;
+  listFile: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestProxy(listText: string, overrides: Record<string, unknown> = {}): Promise<TestProxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-proxy-'));
+  const listFile = join(dir, 'dispatcher.list');
+  writeFileSync(listFile, listText);
+  const config = await loadConfig({
+    list: listFile,
+    listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'],
+    log_level: 'silent',
+    ds_ping_interval: 0,
+    drain_timeout: 0,
+    ...overrides,
+  });
+  const logger = pino({ level: 'silent' });
+  const dispatcher = createDispatcher(config);
+  await loadList(dispatcher, listFile);
+  const core = await startCore(config, logger, dispatcher);
+  const bound = core.transport.addresses();
+  return {
+    core,
+    udpPort: bound.find((a) => a.transport === 'udp')!.port,
+    tcpPort: bound.find((a) => a.transport === 'tcp')!.port,
+    listFile,
+    stop: () => core.stop(),
+  };
+}
