@@ -5,8 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger as PinoLogger } from 'pino';
 import type { Config } from '../config/config-types.js';
+import type { ReloadOutcome } from '../admin/rpc-methods.js';
 import { Dispatcher, type LoadReport } from '../dispatcher/dispatcher.js';
-import { parseReplyCodes } from '../dispatcher/health.js';
+import { parseReplyCodes, type HealthConfig } from '../dispatcher/health.js';
 import { Relay } from '../relay/relay.js';
 import type { RelayOptions } from '../relay/relay-options.js';
 import { SipDispatchError } from '../shared/errors.js';
@@ -20,9 +21,6 @@ import { TransportManager } from '../transport/transport-manager.js';
 import { DispatcherAdapter } from './dispatcher-adapter.js';
 import { DnsCache } from './dns-cache.js';
 
-export type ReloadOutcome =
-  | { ok: true; report: LoadReport }
-  | { ok: false; code: 'LIST_READ' | 'LIST_SYNTAX' | 'LIST_ENTRY'; errors: readonly string[] };
 
 export interface AppCore {
   readonly config: Config;
@@ -31,7 +29,7 @@ export interface AppCore {
   readonly transport: TransportManager;
   readonly relay: Relay;
   readonly dns: DnsCache;
-  /** Re-reads the list file and swaps it in (the same path as /reload and SIGHUP). */
+  /** Re-reads the list file and swaps it in (/reload and SIGHUP serialize through the admin's gate). */
   reload(reset?: boolean): Promise<ReloadOutcome>;
   /** Stops taking new calls, lets transactions finish (bounded by drain_timeout), closes sockets. */
   stop(): Promise<void>;
@@ -46,17 +44,22 @@ export async function readListFile(file: string): Promise<string> {
   }
 }
 
+/** Probing mode, thresholds and reply-code rules, shared by the dispatcher and the prober. */
+export function healthConfig(config: Config): HealthConfig {
+  return {
+    probingMode: config.ds_probing_mode,
+    probingThreshold: config.ds_probing_threshold,
+    inactiveThreshold: config.ds_inactive_threshold,
+    replyCodes: parseReplyCodes(config.ds_ping_reply_codes).rules,
+  };
+}
+
 /** The dispatcher as the config describes it (also used by --check). */
 export function createDispatcher(config: Config): Dispatcher {
   return new Dispatcher({
     listMode: config.list_mode,
     keepStateOnReload: config.reload_keeps_state,
-    health: {
-      probingMode: config.ds_probing_mode,
-      probingThreshold: config.ds_probing_threshold,
-      inactiveThreshold: config.ds_inactive_threshold,
-      replyCodes: parseReplyCodes(config.ds_ping_reply_codes).rules,
-    },
+    health: healthConfig(config),
     latency: { enabled: config.ds_ping_latency_stats, alpha: config.ds_latency_estimator_alpha / 1000 },
     callLoad: { expireMs: config.ds_hash_expire * 1000, initExpireMs: config.ds_hash_initexpire * 1000 },
     pingActive: config.ping_active,
@@ -150,7 +153,6 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
   transport.onMessage((msg, source) => relay.receive(msg, source));
   const expiry = setInterval(() => dispatcher.expireCalls(Date.now()), 30_000);
   expiry.unref();
-  let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, report: { added: [], removed: [], kept: [], warnings: [] } });
   const core: AppCore = {
     config,
     dispatcher,
@@ -158,19 +160,15 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
     transport,
     relay,
     dns,
-    reload(reset = false) {
-      // Serialized: a reload starts after the previous one has swapped (or failed).
-      reloading = reloading.then(async () => {
-        let text: string;
-        try {
-          text = await readFile(config.list, 'utf8');
-        } catch (e) {
-          return { ok: false, code: 'LIST_READ', errors: [`${config.list}: cannot read dispatcher list: ${(e as Error).message}`] };
-        }
-        const r = dispatcher.reload(text, config.list, { reset });
-        return r.ok ? { ok: true, report: r.value } : { ok: false, code: r.error.code as 'LIST_SYNTAX' | 'LIST_ENTRY', errors: r.error.errors };
-      });
-      return reloading;
+    async reload(reset = false) {
+      let text: string;
+      try {
+        text = await readFile(config.list, 'utf8');
+      } catch (e) {
+        return { ok: false, code: 'LIST_READ', errors: [`${config.list}: cannot read dispatcher list: ${(e as Error).message}`] };
+      }
+      const r = dispatcher.reload(text, config.list, { reset });
+      return r.ok ? { ok: true, report: r.value } : { ok: false, code: r.error.code, errors: r.error.errors };
     },
     async stop() {
       relay.drain();

@@ -1,0 +1,114 @@
+/**
+ * The running program: logging and metrics first (so the initial states are seen), then the list,
+ * the SIP core, the prober and the admin API; SIGHUP reloads, SIGTERM/SIGINT drain and stop.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger as PinoLogger } from 'pino';
+import { buildAdmin } from '../admin/build-admin.js';
+import { ReloadGate } from '../admin/reload-gate.js';
+import type { ReloadOutcome } from '../admin/rpc-methods.js';
+import type { Config } from '../config/config-types.js';
+import { createMetrics } from '../metrics/create-metrics.js';
+import { Prober } from '../probe/prober.js';
+import { SipDispatchError } from '../shared/errors.js';
+import { systemScheduler } from '../shared/scheduler.js';
+import { attachEventLogging } from './logging.js';
+import { createDispatcher, healthConfig, loadList, startCore, type AppCore } from './main.js';
+
+export interface RunningApp {
+  readonly core: AppCore;
+  /** The admin API's bound address. */
+  readonly http: { host: string; port: number };
+  reload(reset?: boolean): Promise<ReloadOutcome>;
+  stop(): Promise<void>;
+}
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function runApp(config: Config, logger: PinoLogger): Promise<RunningApp> {
+  const detachLogging = attachEventLogging(logger);
+  const dispatcher = createDispatcher(config);
+  let core: AppCore | undefined;
+  const metrics = createMetrics({
+    version: VERSION,
+    transactionsActive: () => core?.transactions.activeCount ?? 0,
+    destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
+  });
+  try {
+    const report = await loadList(dispatcher, config.list);
+    for (const w of report.warnings) logger.warn({ file: config.list }, w);
+    core = await startCore(config, logger, dispatcher);
+  } catch (e) {
+    metrics.close();
+    detachLogging();
+    throw e;
+  }
+  const started = core;
+  const prober = new Prober(
+    {
+      intervalMs: config.ds_ping_interval * 1000,
+      method: config.ds_ping_method.toUpperCase(),
+      from: config.ds_ping_from,
+      frTimerMs: config.ds_ping_fr_timer,
+      concurrency: config.ds_ping_concurrency,
+      health: healthConfig(config),
+    },
+    {
+      dispatcher,
+      transactions: started.transactions,
+      scheduler: systemScheduler,
+      localVia: (transport, branch) => started.relay.identity.via(transport, branch),
+      resolve: started.dns.resolve,
+      logger: logger.child({ component: 'probe' }),
+    },
+  );
+  const gate = new ReloadGate(systemScheduler.now, config.reload_delta * 1000);
+  const reload = (reset = false): Promise<ReloadOutcome> => gate.run(() => started.reload(reset));
+  const admin = buildAdmin({
+    dispatcher,
+    reload: ({ reset }) => started.reload(reset),
+    pingActive: { get: () => prober.pingActive, set: (on) => (prober.pingActive = on) },
+    metrics: () => metrics.metrics(),
+    metricsContentType: metrics.contentType,
+    ready: () => true,
+    token: config.admin_token,
+    logger: logger.child({ component: 'admin' }),
+    listBlocks: { latencyStats: config.ds_ping_latency_stats, callLoad: config.routes.some((r) => r.algorithm === 10) },
+    reloadDeltaMs: config.reload_delta * 1000,
+    reloadGate: gate,
+  });
+  try {
+    await admin.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
+  } catch (e) {
+    await started.stop();
+    metrics.close();
+    detachLogging();
+    const where = `${config.httpAddress.host}:${config.httpAddress.port}`;
+    throw new SipDispatchError('LISTEN_FAILED', `cannot listen on http ${where}: ${(e as Error).message}`, { address: where }, { cause: e });
+  }
+  prober.start();
+  const address = admin.server.address();
+  const http = typeof address === 'object' && address ? { host: address.address, port: address.port } : { host: config.httpAddress.host, port: config.httpAddress.port };
+  logger.info(
+    { sip: started.transport.addresses().map((a) => `${a.transport}:${a.address}:${a.port}`), http: `${http.host}:${http.port}`, list: config.list, version: VERSION },
+    'sipdispatch started',
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    core: started,
+    http,
+    reload,
+    stop() {
+      stopping ??= (async () => {
+        logger.info({ drainTimeoutMs: config.drain_timeout }, 'stopping: draining transactions');
+        await prober.stop();
+        await started.stop();
+        await admin.close();
+        metrics.close();
+        detachLogging();
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

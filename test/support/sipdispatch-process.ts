@@ -1,0 +1,97 @@
+/**
+ * Runs the real, built CLI (`node dist/app/cli.js`) as a child process on loopback for end-to-end
+ * tests: waits (bounded) for its "sipdispatch started" line, and stops it by its PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freeLoopbackPort } from './sipp.js';
+
+export const CLI = fileURLToPath(new URL('../../dist/app/cli.js', import.meta.url));
+
+export interface SipdispatchProcess {
+  readonly pid: number;
+  readonly sipPort: number;
+  readonly httpPort: number;
+  readonly dir: string;
+  /** Everything it printed so far (JSON log lines). */
+  output(): string;
+  metrics(): Promise<string>;
+  rpc(method: string, params?: unknown[]): Promise<{ result?: unknown; error?: { code: number; message: string } }>;
+  /** SIGTERM and wait for the exit (bounded); resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface StartOptions {
+  list: string;
+  /** Config file contents (YAML). */
+  config?: string;
+  transports?: Array<'udp' | 'tcp'>;
+  readyTimeoutMs?: number;
+}
+
+export async function startSipdispatch(options: StartOptions): Promise<SipdispatchProcess> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+  const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-e2e-'));
+  writeFileSync(join(dir, 'dispatcher.list'), options.list);
+  const sipPort = await freeLoopbackPort();
+  const httpPort = await freeLoopbackPort();
+  const args = [CLI, '--list', join(dir, 'dispatcher.list'), '--http', `127.0.0.1:${httpPort}`, '--log-level', 'info'];
+  for (const t of options.transports ?? ['udp', 'tcp']) args.push('--listen', `${t}:127.0.0.1:${sipPort}`);
+  if (options.config !== undefined) {
+    writeFileSync(join(dir, 'sipdispatch.yaml'), options.config);
+    args.push('--config', join(dir, 'sipdispatch.yaml'));
+  }
+  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('"msg":"sipdispatch started"'), child, options.readyTimeoutMs ?? 10_000, () => out);
+  const base = `http://127.0.0.1:${httpPort}`;
+  return {
+    pid: child.pid!,
+    sipPort,
+    httpPort,
+    dir,
+    output: () => out,
+    metrics: async () => (await fetch(`${base}/metrics`)).text(),
+    rpc: async (method, params = []) =>
+      (await (await fetch(`${base}/RPC`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }) })).json()) as {
+        result?: unknown;
+        error?: { code: number; message: string };
+      },
+    stop: () => stopChild(child),
+  };
+}
+
+/** The value of one series in a Prometheus exposition (0 when absent). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
+
+/** Polls `cond` every 50 ms until it holds, the child exits, or `ms` pass. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, child: ChildProcess | undefined, ms: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (child && child.exitCode !== null) throw new Error(`sipdispatch exited with ${child.exitCode}: ${describe().slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${describe().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
