@@ -1,0 +1,322 @@
+/**
+ * The dispatcher facade the relay, the prober and the admin API use. It holds one reference to
+ * the current snapshot: a (re)load parses and builds a new one and swaps the reference, or keeps
+ * the old one and reports every `file:line: reason`. State changes go through the pure health
+ * machine and are published on `destination.state` (every state change, usable↔unusable marked,
+ * plus the initial state of every destination after each load).
+ */
+import type { ErrorCode } from '../shared/errors.js';
+import { publish } from '../shared/events.js';
+import { err, ok, type Result } from '../shared/result.js';
+import { CallLoadTable, type CallLoadOptions } from './call-load.js';
+import { viewSets, type SetView } from './dispatcher-view.js';
+import { isUsable, parseSetState, stateLetters, type DestinationState } from './flags.js';
+import { dispatcherHash, type HashResult } from './hash.js';
+import { applyProbeResult, applyStateRequest, isProbeTarget, isReplyOk, type Health, type HealthConfig } from './health.js';
+import { applyCongestionControl, recordLatency, recordTimeout } from './latency-stats.js';
+import { parseDispatcherList, type ListEntry, type ListMode, type ListParse } from './list-parser.js';
+import { select, type SelectionKey, type SelectOptions } from './select.js';
+import { buildSnapshot, EMPTY_SNAPSHOT, type Destination, type Snapshot, type SnapshotDiff } from './snapshot.js';
+
+export interface DispatcherOptions {
+  readonly listMode: ListMode;
+  /** reload_keeps_state: carry health, latency and call load over a reload (false: Kamailio). */
+  readonly keepStateOnReload: boolean;
+  readonly health: HealthConfig;
+  /** ds_ping_latency_stats, and ds_latency_estimator_alpha / 1000 (weight of the old estimate). */
+  readonly latency: { readonly enabled: boolean; readonly alpha: number };
+  readonly callLoad: CallLoadOptions;
+  /** dispatcher.ping_active at start. */
+  readonly pingActive: boolean;
+  /** Clock for call-load expiry and event timestamps (ms). */
+  readonly now: () => number;
+  /** Shuffles the weight tables. */
+  readonly random: () => number;
+}
+
+export interface DestinationRef {
+  readonly setId: number;
+  readonly uri: string;
+}
+
+export interface LoadReport {
+  readonly added: readonly DestinationRef[];
+  readonly removed: readonly DestinationRef[];
+  readonly kept: readonly DestinationRef[];
+  readonly warnings: readonly string[];
+}
+
+export interface LoadFailure {
+  /** LIST_SYNTAX (a malformed line) or LIST_ENTRY (a bad entry in strict mode). */
+  readonly code: ErrorCode;
+  readonly errors: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+/** set_state's address: a URI (first match, case-insensitive), a duid, or every destination. */
+export type StateTarget = { readonly uri: string } | { readonly duid: string } | 'all';
+
+export interface StateFailure {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export interface StateChange {
+  /** Kamailio letters after the change. */
+  readonly state: string;
+  readonly up: boolean;
+  /** Usability changed. */
+  readonly changed: boolean;
+}
+
+const ref = (d: { setId: number; uri: string }): DestinationRef => ({ setId: d.setId, uri: d.uri });
+
+/** A value that stays one column of a list line. */
+const isColumn = (text: string): boolean => !/[\s#]/.test(text);
+
+function failureOf(parsed: ListParse, fallback?: string): LoadFailure {
+  const errors = parsed.errors.length > 0 || fallback === undefined ? parsed.errors : [fallback];
+  return { code: parsed.malformed ? 'LIST_SYNTAX' : 'LIST_ENTRY', errors, warnings: parsed.warnings };
+}
+
+export class Dispatcher {
+  private current: Snapshot = EMPTY_SNAPSHOT;
+  private ping: boolean;
+  private readonly calls: CallLoadTable;
+  private readonly loadOf = (d: Destination): number => (d.loadKey === undefined ? 0 : this.calls.load(d.loadKey));
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.ping = options.pingActive;
+    this.calls = new CallLoadTable(options.callLoad);
+  }
+
+  /** The snapshot in force; selection and views read it, never change its structure. */
+  get snapshot(): Snapshot {
+    return this.current;
+  }
+
+  /** Loads the list at start (called again, it keeps state like reload without reset). */
+  load(text: string, file: string): Result<LoadReport, LoadFailure> {
+    return this.swap(text, file, false);
+  }
+
+  /** Re-reads the list; `reset` (or keepStateOnReload false) takes states from the file, like Kamailio. */
+  reload(text: string, file: string, opts: { reset?: boolean } = {}): Result<LoadReport, LoadFailure> {
+    return this.swap(text, file, opts.reset === true || !this.options.keepStateOnReload);
+  }
+
+  private swap(text: string, file: string, reset: boolean): Result<LoadReport, LoadFailure> {
+    const parsed = parseDispatcherList(text, file, this.options.listMode);
+    const at = this.options.now();
+    if (parsed.errors.length > 0) {
+      publish('list.reload', () => ({ result: 'failure', added: 0, removed: 0, kept: 0, errors: [...parsed.errors], at }));
+      return err(failureOf(parsed));
+    }
+    if (reset) this.calls.clear();
+    const diff = this.install(parsed.entries, !reset);
+    const before = new Map(diff.kept.map((k) => [k.current, k.previous.runtime.health.state]));
+    for (const set of this.current.sets.values()) {
+      for (const d of set.destinations) this.announce(d, before.get(d) ?? null, true, 0, 'load');
+    }
+    publish('list.reload', () => ({ result: 'success', added: diff.added.length, removed: diff.removed.length, kept: diff.kept.length, errors: [], at }));
+    return ok({ added: diff.added.map(ref), removed: diff.removed.map(ref), kept: diff.kept.map((k) => ref(k.current)), warnings: parsed.warnings });
+  }
+
+  private install(entries: readonly ListEntry[], keepState: boolean): SnapshotDiff {
+    const { snapshot, diff } = buildSnapshot(entries, this.current, { keepState, random: this.options.random });
+    this.current = snapshot;
+    return diff;
+  }
+
+  /**
+   * dispatcher.add: adds one destination in memory (validated like a strict file line), keeping
+   * every state; the next reload forgets it, as in Kamailio.
+   */
+  add(setId: number, uri: string, flags = 0, priority = 0, attrs = ''): Result<DestinationRef, LoadFailure> {
+    const parsed = parseDispatcherList(`${setId} ${uri} ${flags} ${priority} ${attrs}`, 'dispatcher.add', 'strict');
+    const entry = parsed.entries[0];
+    const columns = [setId, flags, priority].every((n) => Number.isSafeInteger(n) && n >= 0) && isColumn(uri) && isColumn(attrs);
+    if (!entry || parsed.errors.length > 0 || !columns) {
+      return err(failureOf(parsed, 'dispatcher.add:1: set id, flags and priority must be integers >= 0, URI and attrs without spaces or #'));
+    }
+    const added = { ...entry, line: 0 };
+    const diff = this.install([...this.current.entries, added], true);
+    for (const d of diff.added) this.announce(d, null, true, 0, 'load');
+    return ok(ref(added));
+  }
+
+  /** dispatcher.remove: drops every destination of the set with this URI (sip: added to a bare host). */
+  remove(setId: number, uri: string): number {
+    const parsed = parseDispatcherList(`${setId} ${uri}`, 'dispatcher.remove', 'strict');
+    const target = parsed.entries[0]?.uri;
+    const entries = this.current.entries.filter((e) => e.setId !== setId || e.uri !== target);
+    const removed = this.current.entries.length - entries.length;
+    if (removed > 0) this.install(entries, true);
+    return removed;
+  }
+
+  /**
+   * Ordered candidates for a request (first = pick, rest = failover order). An INVITE selected
+   * with algorithm 10 is counted in the call-load table when the pick has a duid.
+   */
+  select(setId: number, algorithm: number, key: SelectionKey, options: SelectOptions): Destination[] {
+    const out = select(this.current, setId, algorithm, key, algorithm === 10 ? { ...options, callLoad: this.loadOf } : options);
+    const first = out[0];
+    if (algorithm === 10 && key.isInvite && first?.attrs.duid !== undefined) {
+      this.calls.add(key.callId, setId, first.attrs.duid, this.options.now());
+    }
+    return out;
+  }
+
+  /** Whether a destination may be selected now (it may have changed since it was selected). */
+  isUp(dst: Destination): boolean {
+    const d = this.resolve(dst);
+    return d !== undefined && isUsable(d.runtime.health.state);
+  }
+
+  /**
+   * dispatcher.set_state / set_duid_state: applied directly, without thresholds (the counter is
+   * reset). Returns how many destinations were set; a URI or duid reaches the first match only.
+   */
+  setState(setId: number, target: StateTarget, state: string): Result<number, StateFailure> {
+    const parsed = parseSetState(state);
+    if (!parsed.ok) return err({ code: 'RPC_UNKNOWN_STATE', message: parsed.error });
+    const set = this.current.sets.get(setId);
+    const matches = set ? this.matching(set.destinations, target) : [];
+    if (matches.length === 0) return err({ code: 'RPC_STATE_UPDATE_FAILED', message: `no destination matches in set ${setId}` });
+    for (const d of matches) this.update(d, { state: parsed.value, count: 0 }, 0, 'admin');
+    return ok(matches.length);
+  }
+
+  private matching(dests: readonly Destination[], target: StateTarget): Destination[] {
+    if (target === 'all') return [...dests];
+    const found =
+      'uri' in target
+        ? dests.find((d) => d.uri.toLowerCase() === target.uri.toLowerCase())
+        : dests.find((d) => d.attrs.duid?.toLowerCase() === target.duid.toLowerCase());
+    return found ? [found] : [];
+  }
+
+  /**
+   * The relay saw a destination fail (timeout, transport error): Kamailio's ds_mark_dst("tp").
+   * It counts towards ds_probing_threshold like a failed keepalive, and P makes the prober check
+   * it. Disabled destinations are left alone.
+   */
+  markFailure(dst: Destination, code: number, reason: string): StateChange | undefined {
+    const d = this.resolve(dst);
+    if (!d || d.runtime.health.state.availability === 'disabled') return undefined;
+    const req: DestinationState = { availability: 'trying', probing: true, noPing: false, noDns: false };
+    return this.update(d, applyStateRequest(d.runtime.health, req, this.options.health), code, reason);
+  }
+
+  get pingActive(): boolean {
+    return this.ping;
+  }
+
+  /** dispatcher.ping_active: the global keepalive switch. */
+  set pingActive(on: boolean) {
+    this.ping = on;
+  }
+
+  /** The destinations to ping now (none while ping_active is off); `now` is noted on each. */
+  probeTargets(now: number): Destination[] {
+    if (!this.ping) return [];
+    const out: Destination[] = [];
+    for (const set of this.current.sets.values()) {
+      for (const d of set.destinations) {
+        if (!isProbeTarget(d.runtime.health.state, this.options.health.probingMode)) continue;
+        d.runtime.lastProbeAt = now;
+        out.push(d);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A keepalive finished: `code` is the reply status (408 for a timeout, 500 when sending failed),
+   * `rttMs` the round trip when a reply came. Updates latency statistics, congestion rweights and
+   * health; undefined when the destination is gone or the reply is ignored (disabled meanwhile).
+   */
+  recordProbeResult(dst: Destination, code: number, reason: string, rttMs: number | undefined): StateChange | undefined {
+    const d = this.resolve(dst);
+    if (!d) return undefined;
+    if (this.options.latency.enabled && d.runtime.health.state.probing) this.recordLatency(d, code, rttMs);
+    const next = applyProbeResult(d.runtime.health, isReplyOk(code, this.options.health.replyCodes), this.options.health);
+    return next && this.update(d, next, code, reason);
+  }
+
+  private recordLatency(d: Destination, code: number, rttMs: number | undefined): void {
+    if (code === 408) recordTimeout(d.runtime.latency);
+    else if (rttMs !== undefined) recordLatency(d.runtime.latency, rttMs, this.options.latency.alpha);
+    const set = this.current.sets.get(d.setId);
+    if (set) applyCongestionControl(set.destinations, d);
+  }
+
+  /** A 2xx to a counted INVITE: the call is confirmed and its expiry refreshed. */
+  confirmCall(callId: string): boolean {
+    return this.calls.confirm(callId, this.options.now());
+  }
+
+  /** BYE, CANCEL or a failed INVITE: the call stops counting. */
+  releaseCall(callId: string): boolean {
+    return this.calls.release(callId) !== undefined;
+  }
+
+  /** Failover moved a counted call to `dst` (Kamailio's ds_load_replace). */
+  moveCall(callId: string, dst: Destination): boolean {
+    return dst.attrs.duid !== undefined && this.calls.replace(callId, dst.attrs.duid, this.options.now());
+  }
+
+  /** Drops calls past their expiry; returns how many. */
+  expireCalls(now: number): number {
+    return this.calls.expire(now).length;
+  }
+
+  /** Active calls counted for a destination. */
+  callLoad(dst: Destination): number {
+    return this.loadOf(dst);
+  }
+
+  /** dispatcher.hash nslots val1 [val2]. */
+  hash(nslots: number, v1: string, v2?: string): HashResult {
+    return dispatcherHash(nslots, v1, v2);
+  }
+
+  /** Sets and destinations as plain data (admin, JSON-RPC, metrics). */
+  list(): SetView[] {
+    return viewSets(this.current, this.loadOf);
+  }
+
+  /** The destination as it is in the current snapshot (a reload may have replaced the object). */
+  private resolve(dst: Destination): Destination | undefined {
+    return this.current.byIuid.get(dst.iuid);
+  }
+
+  private update(d: Destination, next: Health, code: number, reason: string): StateChange {
+    const before = d.runtime.health.state;
+    d.runtime.health = next;
+    const changed = isUsable(before) !== isUsable(next.state);
+    if (stateLetters(before) !== stateLetters(next.state)) this.announce(d, before, false, code, reason);
+    return { state: stateLetters(next.state), up: isUsable(next.state), changed };
+  }
+
+  private announce(d: Destination, previous: DestinationState | null, initial: boolean, code: number, reason: string): void {
+    publish('destination.state', () => {
+      const state = d.runtime.health.state;
+      const up = isUsable(state);
+      return {
+        set: String(d.setId),
+        uri: d.uri,
+        duid: d.attrs.duid ?? null,
+        state: stateLetters(state),
+        previous: previous && stateLetters(previous),
+        up,
+        changed: initial || previous === null || isUsable(previous) !== up,
+        initial,
+        code,
+        reason,
+        at: this.options.now(),
+      };
+    });
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * dispatcher.list: Kamailio's grammar (ds_load_list, dispatch.c), quirks included.
+ *
+ *   setid destination [flags [priority [attrs]]]
+ *
+ * Space, TAB, CR and LF separate fields; `#` starts a comment at the beginning of a line and also
+ * ends the destination, but not the attrs. Only digits are read for the set id, flags (or hex
+ * after `0x`) and priority, so a non-numeric third column becomes the attrs. A line that holds only
+ * a set id fails the whole file. A destination that does not parse is retried with `sip:` added.
+ *
+ * Strict mode (the default) reports every bad line as `file:line: reason` and the caller refuses
+ * the load; lenient mode skips bad entries with a warning like Kamailio (ds_load_mode=0).
+ */
+import { parseUri } from '../sip/uri.js';
+import { parseAttrs, type DestinationAttrs } from './attrs.js';
+
+/** A destination URI as src/sip/uri.ts parses it (scheme, user, host, port, params). */
+export type DestinationUri = NonNullable<ReturnType<typeof parseUri>>;
+
+export type ListMode = 'strict' | 'lenient';
+
+export interface ListEntry {
+  /** 1-based line of the file (0 for entries that did not come from a file). */
+  readonly line: number;
+  readonly setId: number;
+  /** As written, with `sip:` added when the file gave a bare host. */
+  readonly uri: string;
+  readonly target: DestinationUri;
+  /** The flags column (bits, see flags.ts). */
+  readonly flags: number;
+  readonly priority: number;
+  readonly attrs: DestinationAttrs;
+}
+
+export interface ListParse {
+  readonly entries: readonly ListEntry[];
+  /** `file:line: reason`; any error means the file must not be loaded. */
+  readonly errors: readonly string[];
+  /** A line is malformed (a set id alone): the file fails in either mode (LIST_SYNTAX). */
+  readonly malformed: boolean;
+  readonly warnings: readonly string[];
+}
+
+/** fgets(line, 1024, f): at most 1023 bytes, the newline included, are read at once. */
+const FGETS_BYTES = 1023;
+const MAX_INT = 2147483647;
+/** DS_HN_SIZE - 2 */
+const MAX_HOST = 254;
+
+const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+const isDigit = (c: string): boolean => c >= '0' && c <= '9';
+const hexValue = (c: string): number => (isDigit(c) ? c.charCodeAt(0) - 48 : /^[a-fA-F]$/.test(c) ? (c.charCodeAt(0) | 0x20) - 87 : -1);
+
+/** The raw columns of one line, read exactly as Kamailio's scanner reads them. */
+interface RawLine {
+  setId: number;
+  hasSetId: boolean;
+  uri: string;
+  flags: number;
+  priority: number;
+  attrs: string;
+  /** Digits were directly followed by text (`10abc`), or text was left after the attrs. */
+  notes: string[];
+}
+
+class Scanner {
+  p = 0;
+  constructor(readonly s: string) {}
+  get c(): string {
+    return this.s.charAt(this.p);
+  }
+  atEnd(): boolean {
+    return this.p >= this.s.length || this.c === '#';
+  }
+  skipSpace(): void {
+    while (this.p < this.s.length && isSpace(this.c)) this.p++;
+  }
+  digits(): number {
+    let n = 0;
+    while (isDigit(this.c)) n = n * 10 + (this.s.charCodeAt(this.p++) - 48);
+    return n;
+  }
+  /** Flags: decimal, or hex after a lowercase `0x`. */
+  flags(): number {
+    if (this.c !== '0' || this.s.charAt(this.p + 1) !== 'x') return this.digits();
+    this.p += 2;
+    let n = 0;
+    for (let v = hexValue(this.c); v >= 0; v = hexValue(this.c)) {
+      n = n * 16 + v;
+      this.p++;
+    }
+    return n;
+  }
+  token(stopAtHash: boolean): string {
+    const start = this.p;
+    while (this.p < this.s.length && !isSpace(this.c) && !(stopAtHash && this.c === '#')) this.p++;
+    return this.s.slice(start, this.p);
+  }
+  gluedText(): boolean {
+    return this.p < this.s.length && !isSpace(this.c) && this.c !== '#';
+  }
+}
+
+/** Scans one line; undefined for a blank or comment line, a string for a "bad line". */
+function scanLine(line: string): RawLine | string | undefined {
+  const sc = new Scanner(line);
+  sc.skipSpace();
+  if (sc.atEnd()) return undefined;
+  const hasSetId = isDigit(sc.c);
+  const setId = sc.digits();
+  sc.skipSpace();
+  if (sc.atEnd()) return 'bad line: a set id without a destination';
+  const raw: RawLine = { setId, hasSetId, uri: sc.token(true), flags: 0, priority: 0, attrs: '', notes: [] };
+  if (sc.c === '#' && line.slice(sc.p + 1).trim() !== '') raw.notes.push(`'#' ends the destination: '${line.slice(sc.p).trim()}' is a comment`);
+  sc.skipSpace();
+  if (sc.atEnd()) return raw;
+  const flagsStart = sc.p;
+  raw.flags = sc.flags();
+  if (sc.p > flagsStart && sc.gluedText()) raw.notes.push(`'${line.slice(flagsStart, sc.p)}' is read as flags, the text after it as attrs`);
+  sc.skipSpace();
+  if (sc.atEnd()) return raw;
+  const prioStart = sc.p;
+  raw.priority = sc.digits();
+  if (sc.p > prioStart && sc.gluedText()) raw.notes.push(`'${line.slice(prioStart, sc.p)}' is read as priority, the text after it as attrs`);
+  sc.skipSpace();
+  if (sc.atEnd()) return raw;
+  raw.attrs = sc.token(false);
+  sc.skipSpace();
+  if (sc.p < line.length) raw.notes.push(`text after the attrs is ignored: '${line.slice(sc.p).trimEnd()}'`);
+  return raw;
+}
+
+/** pack_dest: parse the URI, retrying with `sip:` for a bare host (Kamailio's exact condition). */
+function parseDestination(uri: string): { uri: string; target: DestinationUri } | string {
+  let target = parseUri(uri);
+  let text = uri;
+  if (!target && uri.length > 4 && !uri.startsWith('sip:') && uri.length < 500) {
+    text = 'sip:' + uri;
+    target = parseUri(text);
+  }
+  if (!target) return `bad destination URI '${uri}'`;
+  if (target.scheme === 'tel') return `destination '${uri}' is not a sip: or sips: URI`;
+  if (target.host.length > MAX_HOST) return `host of '${uri}' is longer than ${MAX_HOST} characters`;
+  return { uri: text, target };
+}
+
+interface Chunk {
+  text: string;
+  line: number;
+  /** The line was cut (1023 bytes or more); `first` marks its first piece. */
+  cut: boolean;
+  first: boolean;
+}
+
+/** Splits the text the way fgets(1024) reads it: a line of 1023 bytes or more comes in pieces. */
+function fgetsChunks(text: string): Chunk[] {
+  const out: Chunk[] = [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((l, i) => {
+    const bytes = Buffer.from(l + '\n', 'utf8');
+    if (bytes.length <= FGETS_BYTES) {
+      out.push({ text: l, line: i + 1, cut: false, first: true });
+      return;
+    }
+    for (let at = 0; at < bytes.length; at += FGETS_BYTES) {
+      out.push({ text: bytes.subarray(at, at + FGETS_BYTES).toString('utf8'), line: i + 1, cut: true, first: at === 0 });
+    }
+  });
+  return out;
+}
+
+class Report {
+  readonly errors: string[] = [];
+  readonly warnings: string[] = [];
+  constructor(
+    private readonly file: string,
+    private readonly mode: ListMode,
+  ) {}
+  error(line: number, reason: string): void {
+    this.errors.push(`${this.file}:${line}: ${reason}`);
+  }
+  warn(line: number, reason: string): void {
+    this.warnings.push(`${this.file}:${line}: ${reason}`);
+  }
+  /** An entry-level problem: an error when strict, a warning (with Kamailio's outcome) when lenient. */
+  entry(line: number, reason: string, lenientOutcome: string): void {
+    if (this.mode === 'strict') this.error(line, reason);
+    else this.warn(line, `${reason} -- ${lenientOutcome}`);
+  }
+}
+
+function toEntry(raw: RawLine, line: number, report: Report): ListEntry | undefined {
+  if (raw.setId > MAX_INT || raw.flags > MAX_INT || raw.priority > MAX_INT) {
+    report.entry(line, 'number out of range (set id, flags and priority must fit in 31 bits)', 'skipping');
+    return undefined;
+  }
+  const dest = parseDestination(raw.uri);
+  if (typeof dest === 'string') {
+    report.entry(line, dest, 'skipping');
+    return undefined;
+  }
+  const parsed = parseAttrs(raw.attrs);
+  if (parsed.errors.length > 0) {
+    for (const e of parsed.errors) report.entry(line, e, 'skipping');
+    return undefined;
+  }
+  for (const e of parsed.invalid) report.entry(line, e, 'value ignored');
+  if (!raw.hasSetId) report.warn(line, `no set id: '${raw.uri}' goes to set 0`);
+  if (dest.uri !== raw.uri) report.warn(line, `'${raw.uri}' has no scheme: loaded as '${dest.uri}'`);
+  for (const n of raw.notes) report.warn(line, n);
+  return { line, setId: raw.setId, uri: dest.uri, target: dest.target, flags: raw.flags, priority: raw.priority, attrs: parsed.attrs };
+}
+
+function warnDuplicates(entries: readonly ListEntry[], report: Report): void {
+  const seen = new Map<string, number>();
+  for (const e of entries) {
+    const key = `${e.setId} ${e.uri.toLowerCase()}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, e.line);
+    else report.warn(e.line, `duplicate of line ${first} in set ${e.setId}: state changes by URI reach only the first`);
+  }
+}
+
+/** Parses a dispatcher.list. Never throws: problems come back as `file:line: reason`. */
+export function parseDispatcherList(text: string, file: string, mode: ListMode): ListParse {
+  const report = new Report(file, mode);
+  const entries: ListEntry[] = [];
+  let malformed = false;
+  for (const { text: lineText, line, cut, first } of fgetsChunks(text)) {
+    if (cut && first) report.entry(line, `line is longer than ${FGETS_BYTES - 1} bytes`, 'read in pieces like Kamailio');
+    if (cut && mode === 'strict') continue;
+    const raw = scanLine(lineText);
+    if (raw === undefined) continue;
+    if (typeof raw === 'string') {
+      report.error(line, raw);
+      malformed = true;
+      continue;
+    }
+    const entry = toEntry(raw, line, report);
+    if (entry) entries.push(entry);
+  }
+  warnDuplicates(entries, report);
+  return { entries, errors: report.errors, malformed, warnings: report.warnings };
+}
+
+/**
+ * Prints entries in the file format, one per line, so that parsing the output gives them back.
+ * `#` cannot appear in a destination in this format (it ends the URI), so it is written %23.
+ */
+export function printDispatcherList(entries: readonly ListEntry[]): string {
+  let out = '# setid destination flags priority attrs\n';
+  for (const e of entries) {
+    out += `${e.setId} ${e.uri.replaceAll('#', '%23')} ${e.flags} ${e.priority}`;
+    if (e.attrs.body !== '') out += ` ${e.attrs.body}`;
+    out += '\n';
+  }
+  return out;
+}
