@@ -174,6 +174,7 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
       relay.drain();
       clearInterval(expiry);
       let timer: NodeJS.Timeout | undefined;
+      // Waits for answers still pending, not for the timers that only absorb retransmissions.
       await Promise.race([transactions.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, config.drain_timeout)))]);
       clearTimeout(timer);
       transactions.close();

@@ -13,6 +13,7 @@ import { Prober } from '../probe/prober.js';
 import { SipDispatchError } from '../shared/errors.js';
 import { systemScheduler } from '../shared/scheduler.js';
 import { attachEventLogging } from './logging.js';
+import { WebhookNotifier } from './webhook-notifier.js';
 import { createDispatcher, healthConfig, loadList, startCore, type AppCore } from './main.js';
 
 export interface RunningApp {
@@ -87,6 +88,10 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     throw new SipDispatchError('LISTEN_FAILED', `cannot listen on http ${where}: ${(e as Error).message}`, { address: where }, { cause: e });
   }
   prober.start();
+  const webhook = config.webhook_url
+    ? new WebhookNotifier({ url: config.webhook_url, retries: config.webhook_retries, queueSize: config.webhook_queue_size, scheduler: systemScheduler, logger: logger.child({ component: 'webhook' }) })
+    : undefined;
+  webhook?.start();
   const address = admin.server.address();
   const http = typeof address === 'object' && address ? { host: address.address, port: address.port } : { host: config.httpAddress.host, port: config.httpAddress.port };
   logger.info(
@@ -103,6 +108,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
         logger.info({ drainTimeoutMs: config.drain_timeout }, 'stopping: draining transactions');
         await prober.stop();
         await started.stop();
+        await webhook?.close();
         await admin.close();
         metrics.close();
         detachLogging();

@@ -57,7 +57,6 @@ export class TransactionLayer {
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
-  private readonly idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: TransactionLayerOptions) {
     const { transport, scheduler, timers, logger } = options;
@@ -120,10 +119,26 @@ export class TransactionLayer {
     return tx;
   }
 
-  /** Resolves once no transaction is left (graceful shutdown). */
-  idle(): Promise<void> {
-    if (this.activeCount === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  /**
+   * Transactions still waiting for a final response. Those in an absorbing state (Completed,
+   * Confirmed, Accepted) only soak up retransmissions and may be dropped at shutdown.
+   */
+  awaitingFinal(): number {
+    let n = 0;
+    for (const tx of this.clients.values()) if (tx.state === 'calling' || tx.state === 'proceeding' || tx.state === 'trying') n++;
+    for (const tx of this.servers.values()) if (tx.state === 'proceeding' || tx.state === 'trying') n++;
+    return n;
+  }
+
+  /** Resolves once no transaction awaits a final response (graceful shutdown), checking every `pollMs`. */
+  idle(pollMs = 50): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.awaitingFinal() === 0) resolve();
+        else this.options.scheduler.setTimeout(check, pollMs);
+      };
+      check();
+    });
   }
 
   /** End every transaction now, without callbacks (after the drain timeout). */
@@ -177,8 +192,5 @@ export class TransactionLayer {
   private release(tx: Transaction): void {
     const table: Map<string, Transaction> = tx.kind === 'invite-client' || tx.kind === 'non-invite-client' ? this.clients : this.servers;
     if (table.get(tx.key) === tx) table.delete(tx.key);
-    if (this.activeCount === 0 && this.idleWaiters.length > 0) {
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
-    }
   }
 }

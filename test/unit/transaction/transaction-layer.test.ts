@@ -140,7 +140,7 @@ describe('TransactionLayer client side (§17.1.3)', () => {
 });
 
 describe('TransactionLayer lifecycle', () => {
-  it('counts live transactions and resolves idle() when the last one ends', async () => {
+  it('counts live transactions and resolves idle() once none awaits a final response', async () => {
     const h = harness();
     await h.layer.idle();
     const options = fixture('options.sip');
@@ -155,12 +155,17 @@ describe('TransactionLayer lifecycle', () => {
     h.scheduler.advance(10_000);
     await flushMicrotasks();
     expect(h.layer.activeCount).toBe(1);
+    expect(h.layer.awaitingFinal()).toBe(1);
     expect(idle).toBe(false);
     if (server.kind !== 'new') throw new Error('new expected');
     server.tx.respond(responseTo(server.tx.request, 200, 'OK', 'y'));
-    h.scheduler.advance(64 * T1);
+    // Accepted only absorbs retransmissions: shutdown need not wait for Timer L.
+    expect(h.layer.awaitingFinal()).toBe(0);
+    h.scheduler.advance(100);
     await waiting;
     expect(idle).toBe(true);
+    h.scheduler.advance(64 * T1);
+    expect(h.layer.activeCount).toBe(0);
     expect(h.scheduler.pending).toBe(0);
   });
 
@@ -169,9 +174,9 @@ describe('TransactionLayer lifecycle', () => {
     h.layer.createClient(fixture('invite.sip'), UDP_PEER, h.user);
     h.layer.createClient(fixture('options.sip'), UDP_PEER, h.user);
     h.layer.receiveRequest(fixture('invite-rfc2543.sip'), UDP_SOURCE, h.user);
-    const waiting = h.layer.idle();
+    expect(h.layer.awaitingFinal()).toBe(3);
     h.layer.close();
-    await waiting;
+    await h.layer.idle();
     expect(h.layer.activeCount).toBe(0);
     expect(h.scheduler.pending).toBe(0);
     h.scheduler.advance(200_000);
