@@ -1,0 +1,70 @@
+/**
+ * The metric names and labels a dashboard may use: the product contract's `sipdispatch_*` families
+ * (spec/product.md) plus prom-client's default process and Node.js metrics, read from prom-client
+ * itself so the list follows the installed version.
+ */
+import client from 'prom-client';
+
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
+
+export interface MetricFamily {
+  name: string;
+  type: MetricType;
+  labels: readonly string[];
+}
+
+/** The contract: names and label sets are fixed (spec/product.md "Metrics"). */
+export const CONTRACT_METRICS: readonly MetricFamily[] = [
+  { name: 'sipdispatch_destination_up', type: 'gauge', labels: ['set', 'uri'] },
+  { name: 'sipdispatch_destination_state', type: 'gauge', labels: ['set', 'uri', 'state'] },
+  { name: 'sipdispatch_probe_duration_seconds', type: 'histogram', labels: ['set', 'uri'] },
+  { name: 'sipdispatch_probe_failures_total', type: 'counter', labels: ['set', 'uri'] },
+  { name: 'sipdispatch_requests_total', type: 'counter', labels: ['method'] },
+  { name: 'sipdispatch_relayed_requests_total', type: 'counter', labels: ['set', 'uri', 'method'] },
+  { name: 'sipdispatch_responses_total', type: 'counter', labels: ['class'] },
+  { name: 'sipdispatch_failovers_total', type: 'counter', labels: ['set', 'reason'] },
+  { name: 'sipdispatch_no_destination_total', type: 'counter', labels: ['set'] },
+  { name: 'sipdispatch_transactions_active', type: 'gauge', labels: [] },
+  { name: 'sipdispatch_calls_active', type: 'gauge', labels: ['set', 'uri'] },
+  { name: 'sipdispatch_parse_errors_total', type: 'counter', labels: ['transport'] },
+  { name: 'sipdispatch_dropped_total', type: 'counter', labels: ['reason'] },
+  { name: 'sipdispatch_reloads_total', type: 'counter', labels: ['result'] },
+  { name: 'sipdispatch_last_reload_timestamp_seconds', type: 'gauge', labels: [] },
+  { name: 'sipdispatch_build_info', type: 'gauge', labels: ['version'] },
+];
+
+/** Labels Prometheus attaches to every scraped series. */
+export const TARGET_LABELS: readonly string[] = ['job', 'instance'];
+
+/** prom-client's default metrics, as registered by `collectDefaultMetrics`. */
+export function defaultMetricFamilies(): MetricFamily[] {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  return registry.getMetricsAsArray().map((m) => {
+    const metric = m as unknown as { name: string; type: string; labelNames?: readonly string[] };
+    return { name: metric.name, type: metric.type as MetricType, labels: metric.labelNames ?? [] };
+  });
+}
+
+/**
+ * Every series name a query can select, with its labels (target labels included): a histogram
+ * family `x` yields `x_bucket` (with `le`), `x_sum` and `x_count`.
+ */
+export function seriesCatalog(families: readonly MetricFamily[] = [...CONTRACT_METRICS, ...defaultMetricFamilies()]): Map<string, ReadonlySet<string>> {
+  const catalog = new Map<string, ReadonlySet<string>>();
+  for (const f of families) {
+    const labels = [...f.labels, ...TARGET_LABELS];
+    if (f.type === 'histogram') {
+      catalog.set(`${f.name}_bucket`, new Set([...labels, 'le']));
+      catalog.set(`${f.name}_sum`, new Set(labels));
+      catalog.set(`${f.name}_count`, new Set(labels));
+    } else if (f.type === 'summary') {
+      catalog.set(f.name, new Set([...labels, 'quantile']));
+      catalog.set(`${f.name}_sum`, new Set(labels));
+      catalog.set(`${f.name}_count`, new Set(labels));
+    } else {
+      catalog.set(f.name, new Set(labels));
+    }
+  }
+  return catalog;
+}
