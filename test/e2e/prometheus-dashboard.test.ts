@@ -6,11 +6,11 @@
  *
  * 1. Syntax: Prometheus parses and evaluates every expression (its scrape target here is a plain
  *    prom-client registry on loopback, so scraping, readiness and polling are exercised too).
- * 2. Data: against a running sipdispatch that has carried traffic, every expression returns at
- *    least one series. The sipdispatch start-up and SIPp traffic come from the shared helper in
- *    test/support/ once it lands; until then set SIPDISPATCH_METRICS_TARGET=host:port (and
- *    SIPDISPATCH_ADMIN_TOKEN if the admin API has one) to point this suite at a live instance.
+ * 2. Data: the built CLI carries SIPp calls over three destinations (one answering, one answering
+ *    503 so calls fail over, one down), gets a reload and a malformed datagram, and every
+ *    expression returns at least one series.
  */
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardExpressions } from '../support/dashboard-queries.js';
 import { prometheusOnPath, startPrometheus } from '../support/start-prometheus.js';
 import type { RunningPrometheus } from '../support/start-prometheus.js';
+import { startSipdispatch, type SipdispatchProcess } from '../support/sipdispatch-process.js';
+import { findSipp, freeLoopbackPort, runSippUac, sippScenario, startSippUas, type SippProcess } from '../support/sipp.js';
 
 /** Four 1 s scrapes fit in it, as Grafana's $__rate_interval guarantees. */
 const RATE_INTERVAL = '10s';
@@ -28,11 +30,12 @@ const SCRAPES_BEFORE_QUERYING = 4;
 
 const havePrometheus = prometheusOnPath();
 const inCi = process.env['CI'] === 'true';
-const sipdispatchTarget = process.env['SIPDISPATCH_METRICS_TARGET'];
+const sipp = findSipp();
 
 if (!havePrometheus && !inCi) console.warn('[prometheus-dashboard] SKIPPED: no `prometheus` on PATH (apt-get install prometheus)');
-if (havePrometheus && sipdispatchTarget === undefined) {
-  console.warn('[prometheus-dashboard] data checks SKIPPED: no running sipdispatch (SIPDISPATCH_METRICS_TARGET unset)');
+if (havePrometheus && !sipp) {
+  if (inCi) throw new Error('SIPp (Debian sip-tester) is required under CI=true');
+  console.warn('[prometheus-dashboard] data checks SKIPPED: no SIPp (apt-get install sip-tester)');
 }
 
 describe.runIf(!havePrometheus && inCi)('prometheus-dashboard prerequisites', () => {
@@ -90,19 +93,34 @@ describe.runIf(havePrometheus)('every dashboard expression parses in Prometheus'
   });
 });
 
-describe.runIf(havePrometheus && sipdispatchTarget !== undefined)('every dashboard panel has data from a running sipdispatch', () => {
+describe.runIf(havePrometheus && sipp !== undefined)('every dashboard panel has data from sipdispatch carrying SIPp traffic', () => {
   let dir = '';
   let prometheus: RunningPrometheus | undefined;
+  const started: Array<SippProcess | SipdispatchProcess> = [];
 
   beforeAll(async () => {
     dir = tempDir();
-    const token = process.env['SIPDISPATCH_ADMIN_TOKEN'];
-    prometheus = await startPrometheus({ scrapeTarget: sipdispatchTarget!, dir, ...(token ? { bearerToken: token } : {}) });
+    // One backend answers, one answers 503 (calls fail over from it), one is down (nothing listens).
+    const [good, busy, down] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+    started.push(await startSippUas({ port: good, scenario: sippScenario('uas'), cwd: dir }));
+    started.push(await startSippUas({ port: busy, scenario: sippScenario('uas-503'), cwd: dir }));
+    const list = [good, busy, down].map((p, i) => `1 sip:127.0.0.1:${p} 8 0 duid=fs${i + 1}`).join('\n') + '\n';
+    const proxy = await startSipdispatch({ list, config: 'ds_ping_interval: 1\nds_ping_fr_timer: 500\nfr_timer: 500\n' });
+    started.push(proxy);
+    prometheus = await startPrometheus({ scrapeTarget: `127.0.0.1:${proxy.httpPort}`, dir });
+    await fetch(`http://127.0.0.1:${proxy.httpPort}/reload`, { method: 'POST' });
+    // A datagram that is not SIP: counted as a parse error and a drop.
+    const sock = createSocket('udp4');
+    await new Promise<void>((resolve) => sock.send('not sip\r\n\r\n', proxy.sipPort, '127.0.0.1', () => resolve()));
+    sock.close();
+    const calls = await runSippUac({ target: `127.0.0.1:${proxy.sipPort}`, scenario: sippScenario('uac'), calls: 300, rate: 50, limit: 50, transport: 'udp', timeoutSec: 60, cwd: dir, holdMs: 500 });
+    expect(calls.successful, calls.errors).toBe(300);
     await prometheus.waitForScrapes(SCRAPES_BEFORE_QUERYING);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await prometheus?.stop();
+    await Promise.all(started.splice(0).map((p) => p.stop()));
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
