@@ -129,7 +129,7 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
   const transactions = new TransactionLayer({
     transport,
     scheduler,
-    timers: timerValues({ t1: config.t1, t2: config.t2, t4: config.t4, frTimer: config.fr_timer, frInvTimer: config.fr_inv_timer }),
+    timers: timerValues({ t1: config.t1, t2: config.t2, t4: config.t4, frTimer: config.fr_timer, frInvTimer: config.fr_inv_timer, waitTimer: config.wait_timer }),
     logger: logger.child({ component: 'transaction' }),
   });
   const dns = new DnsCache({ now: () => Date.now(), fallbackTtlMs: 60_000, maxTtlMs: 3_600_000 });

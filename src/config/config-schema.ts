@@ -74,6 +74,7 @@ export const configSchema = {
     t1: { type: 'integer', minimum: 50, default: 500 },
     t2: { type: 'integer', minimum: 100, default: 4000 },
     t4: { type: 'integer', minimum: 100, default: 5000 },
+    wait_timer: { type: 'integer', minimum: 0, default: 5000 },
 
     // relay behaviour (the operators' kamailio.cfg)
     max_forwards_limit: { type: 'integer', minimum: 1, maximum: 255, default: 70 },

@@ -42,6 +42,7 @@ export interface RawConfig {
   t1: number;
   t2: number;
   t4: number;
+  wait_timer: number;
   max_forwards_limit: number;
   record_route: boolean;
   force_rport: boolean;

@@ -27,6 +27,12 @@ export interface TimerConfig {
   frTimer: number;
   /** Kamailio tm fr_inv_timer: wait for a final response to an INVITE after a provisional. */
   frInvTimer: number;
+  /**
+   * Kamailio tm wait_timer: how long a transaction that has its final response stays to absorb
+   * retransmissions (D, J, L, M). Unset: RFC 3261/6026's 32 s (64·T1). A proxy keeping every
+   * answered transaction for 32 s holds 32 s × the call rate of them in memory; Kamailio uses 5 s.
+   */
+  waitTimer?: number;
 }
 
 export interface TimerValues {
@@ -67,6 +73,7 @@ const MIN_TIMER_D = 32_000;
 export function timerValues(config: TimerConfig): TimerValues {
   const { t1, t2, t4, frTimer, frInvTimer } = config;
   const sixtyFourT1 = 64 * t1;
+  const wait = config.waitTimer;
   return Object.freeze({
     t1,
     t2,
@@ -74,15 +81,15 @@ export function timerValues(config: TimerConfig): TimerValues {
     A: t1,
     B: frTimer,
     C: frInvTimer,
-    D: Math.max(MIN_TIMER_D, sixtyFourT1),
+    D: wait ?? Math.max(MIN_TIMER_D, sixtyFourT1),
     E: t1,
     F: frTimer,
     G: t1,
     H: sixtyFourT1,
     I: t4,
-    J: sixtyFourT1,
+    J: wait ?? sixtyFourT1,
     K: t4,
-    L: sixtyFourT1,
-    M: sixtyFourT1,
+    L: wait ?? sixtyFourT1,
+    M: wait ?? sixtyFourT1,
   });
 }

@@ -19,4 +19,11 @@ describe('timerValues', () => {
     expect([t.H, t.J, t.L, t.M]).toEqual([16_000, 16_000, 16_000, 16_000]);
     expect([t.I, t.K, t.B, t.F, t.C]).toEqual([3000, 3000, 30_000, 30_000, 60_000]);
   });
+
+  it("uses Kamailio's wait_timer for the absorbing timers D, J, L and M when given", () => {
+    const t = timerValues({ t1: 500, t2: 4000, t4: 5000, frTimer: 5000, frInvTimer: 120_000, waitTimer: 5000 });
+    expect([t.D, t.J, t.L, t.M]).toEqual([5000, 5000, 5000, 5000]);
+    // H (waiting for the ACK of a non-2xx) and the retransmission timers keep the RFC values.
+    expect([t.H, t.I, t.K, t.A]).toEqual([32_000, 5000, 5000, 500]);
+  });
 });
