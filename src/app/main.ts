@@ -116,6 +116,7 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
       advertise: config.advertiseAddress,
       forceRport: config.force_rport,
       reusePort: false,
+      udpBufferSize: config.udp_buffer_size,
       maxMessageSize: config.max_message_size,
       tcp: {
         idleTimeoutMs: config.tcp_idle_timeout,

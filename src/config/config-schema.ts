@@ -81,6 +81,7 @@ export const configSchema = {
     record_route: { type: 'boolean', default: true },
     force_rport: { type: 'boolean', default: true },
     fix_nated_contact: { type: 'boolean', default: true },
+    udp_buffer_size: { type: 'integer', minimum: 65536, default: 4194304 },
     max_message_size: { type: 'integer', minimum: 1024, maximum: 1048576, default: 65536 },
     no_destination: {
       type: 'object',

@@ -47,6 +47,7 @@ export interface RawConfig {
   record_route: boolean;
   force_rport: boolean;
   fix_nated_contact: boolean;
+  udp_buffer_size: number;
   max_message_size: number;
   no_destination: { status: number; reason: string; retry_after: number };
   routes: RouteConfig[];

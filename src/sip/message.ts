@@ -2,6 +2,11 @@
  * The SIP message model shared by every layer. The parser (parse-message.ts) fills it, the edit
  * functions (edit.ts) change it, the serializer (serialize.ts) re-emits it: header fields the relay
  * does not edit go out byte for byte, in wire order.
+ *
+ * Strings taken from the wire are byte strings: the header section is decoded latin1, one char per
+ * byte, so re-encoding is exact whatever the bytes were. A UTF-8 display name therefore reads as
+ * mojibake; `Buffer.from(s, 'latin1').toString('utf8')` shows it. The edit and build functions
+ * convert the strings they are given to this form.
  */
 
 /** One header field as it appeared on the wire. */
@@ -12,6 +17,13 @@ export interface HeaderField {
   key: string;
   /** The raw value: leading/trailing whitespace trimmed, folded lines joined with one space. */
   value: string;
+  /**
+   * Byte range [wireStart, wireEnd) of this field in the message's `source` (name to end of value,
+   * CRLF excluded). Set by the parser only: the serializer copies those bytes. Anything that
+   * changes `name` or `value` must build a new field without them (edit.ts does).
+   */
+  wireStart?: number;
+  wireEnd?: number;
 }
 
 /** One Via value (a Via header field may hold several, comma-separated). */
@@ -33,6 +45,7 @@ export interface Via {
 
 /** name-addr or addr-spec with header parameters (From, To, Contact, Route, Record-Route). */
 export interface NameAddr {
+  /** Quotes removed and quoted-pairs unescaped; undefined when there is none. */
   displayName: string | undefined;
   /** The URI text, without angle brackets. */
   uri: string;
@@ -62,9 +75,12 @@ interface MessageBase {
   cseq: CSeq;
   /** Record-Route values in order. */
   recordRoute: NameAddr[];
-  /** Contact values; empty when absent or "*". */
+  /** Contact values; empty when absent or "*". Parsed on first read (the relay rarely needs it). */
   contact: NameAddr[];
+  /** The Content-Length header value (the body length when the header is absent). */
   contentLength: number;
+  /** The bytes this message was parsed from (header `wireStart`/`wireEnd` index into it). */
+  source?: Buffer;
 }
 
 export interface SipRequest extends MessageBase {
@@ -76,7 +92,9 @@ export interface SipRequest extends MessageBase {
   maxForwards: number | undefined;
   /** Route values in order. */
   route: NameAddr[];
+  /** Option tags, parsed on first read. */
   proxyRequire: string[];
+  /** Option tags, parsed on first read. */
   require: string[];
 }
 
@@ -115,12 +133,14 @@ export type ParseResult = { ok: true; message: SipMessage } | { ok: false; error
 /** Parsed SIP / SIPS / TEL URI. */
 export interface SipUri {
   scheme: 'sip' | 'sips' | 'tel';
+  /** %-escapes decoded. For tel: the telephone-subscriber number. */
   user: string | undefined;
+  /** %-escapes decoded. */
   password: string | undefined;
-  /** Host as written, lower-cased; IPv6 references keep their brackets. */
+  /** Host as written, lower-cased; IPv6 references keep their brackets; '' for tel. */
   host: string;
   port: number | undefined;
-  /** URI parameters, lower-cased names; null = no value. */
+  /** URI parameters, lower-cased names; null = no value; names and values %-decoded. */
   params: ReadonlyMap<string, string | null>;
   /** URI headers (after "?"), decoded names and values. */
   headers: ReadonlyMap<string, string>;

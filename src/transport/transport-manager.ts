@@ -26,6 +26,8 @@ export interface TransportManagerOptions {
   forceRport: boolean;
   /** SO_REUSEPORT on UDP where Node and the OS support it (worker threads). */
   reusePort: boolean;
+  /** UDP socket buffers in bytes (udp_buffer_size). */
+  udpBufferSize: number;
   /** Largest message accepted, datagram or stream (bigger ones get 513 or are dropped). */
   maxMessageSize: number;
   tcp: Omit<TcpTransportOptions, 'maxMessageSize'>;
@@ -122,7 +124,7 @@ export class TransportManager {
   }
 
   private async openUdp(spec: ListenSpec): Promise<BoundAddress> {
-    const options = { reusePort: this.options.reusePort, logger: this.logger };
+    const options = { reusePort: this.options.reusePort, bufferSize: this.options.udpBufferSize, logger: this.logger };
     const socket = await UdpTransport.open(spec, options, (bytes, source, reply) => this.receiver.receive(bytes, source, reply));
     this.udp.push(socket);
     this.udpById.set(socket.bound.id, socket);

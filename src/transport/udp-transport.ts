@@ -17,6 +17,11 @@ export type DatagramHandler = (bytes: Buffer, source: MessageSource, reply: Repl
 export interface UdpTransportOptions {
   /** Ask for SO_REUSEPORT (worker threads sharing the port); ignored where unsupported. */
   reusePort: boolean;
+  /**
+   * SO_RCVBUF / SO_SNDBUF in bytes (the kernel caps them at net.core.rmem_max / wmem_max): the
+   * default ~200 KB overflows in a burst of a few hundred datagrams while the event loop is busy.
+   */
+  bufferSize: number;
   logger: Logger;
 }
 
@@ -51,7 +56,11 @@ export class UdpTransport {
 
   /** Binds; rejects with LISTEN_FAILED (never throws, never leaves a socket open). */
   static async open(spec: ListenSpec, options: UdpTransportOptions, onDatagram: DatagramHandler): Promise<UdpTransport> {
-    const socketOptions: SocketOptions = { type: spec.family === 6 ? 'udp6' : 'udp4' };
+    const socketOptions: SocketOptions = {
+      type: spec.family === 6 ? 'udp6' : 'udp4',
+      recvBufferSize: options.bufferSize,
+      sendBufferSize: options.bufferSize,
+    };
     if (options.reusePort && supportsUdpReusePort()) socketOptions.reusePort = true;
     const socket = dgram.createSocket(socketOptions);
     await new Promise<void>((resolve, reject) => {

@@ -22,6 +22,7 @@ export const baseOptions: TransportManagerOptions = {
   advertise: undefined,
   forceRport: true,
   reusePort: false,
+  udpBufferSize: 1 << 20,
   maxMessageSize: 65536,
   tcp: { idleTimeoutMs: 120_000, maxConnections: 64, maxBufferedBytes: 1 << 20, connectTimeoutMs: 10_000 },
 };

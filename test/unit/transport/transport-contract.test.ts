@@ -11,6 +11,7 @@ describe('TransportManager as the transaction layer sees it', () => {
       advertise: undefined,
       forceRport: true,
       reusePort: false,
+    udpBufferSize: 1 << 20,
       maxMessageSize: 65536,
       tcp: { idleTimeoutMs: 1000, maxConnections: 1, maxBufferedBytes: 1024, connectTimeoutMs: 1000 },
     },
