@@ -3,6 +3,8 @@
  * datagram means is MessageReceiver's business; this file only owns the socket.
  */
 import dgram from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import type { Logger } from '../shared/logger.js';
 import type { BoundAddress } from './advertised-address.js';
 import { formatListenSpec, type ListenSpec } from './listen-spec.js';
@@ -60,6 +62,7 @@ export class UdpTransport {
       type: spec.family === 6 ? 'udp6' : 'udp4',
       recvBufferSize: options.bufferSize,
       sendBufferSize: options.bufferSize,
+      lookup: literalLookup,
     };
     if (options.reusePort && supportsUdpReusePort()) socketOptions.reusePort = true;
     const socket = dgram.createSocket(socketOptions);
@@ -115,6 +118,18 @@ export class UdpTransport {
       }
     });
   }
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves the address of every send; an IP literal (all the relay sends to) is answered at
+ * once instead of through dns.lookup and an extra tick per datagram.
+ */
+function literalLookup(host: string, options: unknown, callback: LookupCallback): void {
+  const family = isIP(host);
+  if (family !== 0) callback(null, host, family);
+  else dnsLookup(host, typeof options === 'number' ? { family: options } : (options as object), callback as never);
 }
 
 /** A datagram of only CR/LF: a NAT keepalive some UAs send over UDP; it gets no answer. */
