@@ -4,7 +4,6 @@
  * accepted where a string is expected and a decimal string where an int is expected.
  */
 import type { Dispatcher, LoadReport, StateTarget } from '../dispatcher/dispatcher.js';
-import { printDispatcherList } from '../dispatcher/list-parser.js';
 import type { ErrorCode } from '../shared/errors.js';
 import { RpcFault } from './json-rpc.js';
 import type { RpcMethod } from './json-rpc.js';
@@ -82,16 +81,7 @@ function gated<T>(ctx: RpcContext, change: () => Promise<T>): Promise<T> {
   return ctx.gate.run(change);
 }
 
-/**
- * dispatcher.add / dispatcher.remove rebuild the list in memory from the loaded entries, as
- * Kamailio does; the next reload from the file drops the change.
- */
-function rebuild(ctx: RpcContext, source: string, extraLine: string, keep: (setId: number, uri: string) => boolean): boolean {
-  const entries = ctx.dispatcher.snapshot.entries.filter((e) => keep(e.setId, e.uri));
-  const text = printDispatcherList(entries) + extraLine;
-  return ctx.dispatcher.reload(text, source, { reset: false }).ok;
-}
-
+/** dispatcher.add / dispatcher.remove change the list in memory, as Kamailio does; the next reload from the file drops the change. */
 function addMethod(ctx: RpcContext): RpcMethod {
   return (params) => {
     const group = intParam(params[0]);
@@ -102,12 +92,8 @@ function addMethod(ctx: RpcContext): RpcMethod {
     if (group === undefined || address === undefined || flags === undefined || priority === undefined || attrs === undefined) {
       throw fault('Invalid Parameters');
     }
-    // one list line: a space or newline would forge extra columns or entries
-    const oneEntry = /^[^\s#]+$/.test(address) && !/[\r\n]/.test(attrs) && Math.min(group, flags, priority) >= 0;
-    if (!oneEntry) throw fault('Adding dispatcher dst failed');
-    const line = `${group} ${address} ${flags} ${priority} ${attrs}\n`;
     return gated(ctx, async () => {
-      if (!rebuild(ctx, 'dispatcher.add', line, () => true)) throw fault('Adding dispatcher dst failed');
+      if (!ctx.dispatcher.add(group, address, flags, priority, attrs).ok) throw fault('Adding dispatcher dst failed');
       return TEXT.added;
     });
   };
@@ -118,10 +104,8 @@ function removeMethod(ctx: RpcContext): RpcMethod {
     const group = intParam(params[0]);
     const address = textParam(params[1]);
     if (group === undefined || address === undefined) throw fault('Invalid Parameters');
-    const gone = (setId: number, uri: string) => setId === group && uri.toLowerCase() === address.toLowerCase();
     return gated(ctx, async () => {
-      const found = ctx.dispatcher.snapshot.entries.some((e) => gone(e.setId, e.uri));
-      if (!found || !rebuild(ctx, 'dispatcher.remove', '', (s, u) => !gone(s, u))) throw fault('Removing dispatcher dst failed');
+      if (ctx.dispatcher.remove(group, address) === 0) throw fault('Removing dispatcher dst failed');
       return TEXT.removed;
     });
   };
