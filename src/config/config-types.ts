@@ -1,5 +1,5 @@
 /** The resolved config's types; they mirror config-schema.ts (keys keep Kamailio's names). */
-import type { HostPort, ListenSpec } from './listen-spec.js';
+import type { HostPort, ListenSpec } from '../shared/addresses.js';
 
 export interface RouteConfig {
   match: { method?: string | string[]; ruri_user?: string };

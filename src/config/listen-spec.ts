@@ -4,25 +4,10 @@
  * literals only: a listener binds an address, it does not resolve one.
  */
 import { isIP } from 'node:net';
-import type { Transport } from '../shared/events.js';
+import type { HostPort, ListenSpec } from '../shared/addresses.js';
 import { err, ok, type Result } from '../shared/result.js';
 
 const DEFAULT_SIP_PORT = 5060;
-
-export interface ListenSpec {
-  readonly transport: Transport;
-  /** The IP address to bind, without brackets. */
-  readonly host: string;
-  /** 0 lets the system pick (tests). */
-  readonly port: number;
-  readonly family: 4 | 6;
-}
-
-export interface HostPort {
-  /** An IP address (without brackets) or a host name. */
-  readonly host: string;
-  readonly port: number | undefined;
-}
 
 const HOSTNAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 const DIGITS = /^\d{1,5}$/;

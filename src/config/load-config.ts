@@ -7,7 +7,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap } from 'yaml';
 import { SipDispatchError } from '../shared/errors.js';
 import { configSchema } from './config-schema.js';
-import { parseHostPort, parseListenSpec, type HostPort, type ListenSpec } from './listen-spec.js';
+import type { HostPort, ListenSpec } from '../shared/addresses.js';
+import { parseHostPort, parseListenSpec } from './listen-spec.js';
 import type { Config, RawConfig } from './config-types.js';
 
 /** Values from the command line or the environment, already split into config keys. */

@@ -6,7 +6,8 @@
  * warning in the wildcard case: on a multi-homed host the pick may be wrong, set `advertise`.
  */
 import type { Transport } from '../shared/events.js';
-import { DEFAULT_SIP_PORT, type HostPort } from './listen-spec.js';
+import type { HostPort } from '../shared/addresses.js';
+import { DEFAULT_SIP_PORT } from './listen-spec.js';
 import { isWildcard, uriHost } from './socket-address.js';
 
 export interface BoundAddress {

@@ -1,7 +1,8 @@
 /** The errors the transports produce: a listener that cannot open, a message that cannot leave. */
 import { SipDispatchError } from '../shared/errors.js';
 import type { Transport } from '../shared/events.js';
-import { formatListenSpec, type ListenSpec } from './listen-spec.js';
+import type { ListenSpec } from '../shared/addresses.js';
+import { formatListenSpec } from './listen-spec.js';
 
 const REASONS: Readonly<Record<string, string>> = {
   EADDRINUSE: 'address already in use',

@@ -10,7 +10,7 @@ import type { Transport } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import { advertisedAddress, type AdvertisedAddress, type BoundAddress } from './advertised-address.js';
-import type { HostPort, ListenSpec } from './listen-spec.js';
+import type { HostPort, ListenSpec } from '../shared/addresses.js';
 import { MessageReceiver, type MessageHandler } from './message-receiver.js';
 import { isWildcard } from './socket-address.js';
 import { isReliable, type Target } from './target.js';

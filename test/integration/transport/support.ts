@@ -7,7 +7,7 @@ import { silentLogger } from '../../../src/shared/logger.js';
 import { systemScheduler, type Scheduler } from '../../../src/shared/scheduler.js';
 import type { SipMessage } from '../../../src/sip/message.js';
 import { parseListenSpec } from '../../../src/config/listen-spec.js';
-import type { ListenSpec } from '../../../src/transport/listen-spec.js';
+import type { ListenSpec } from '../../../src/shared/addresses.js';
 import type { MessageSource } from '../../../src/transport/target.js';
 import { TransportManager, type TransportManagerOptions } from '../../../src/transport/transport-manager.js';
 
