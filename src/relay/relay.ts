@@ -102,7 +102,13 @@ export class Relay implements RelayCore {
         }
         return;
       case 'new':
-        this.handleNew(d.tx, req, source);
+        try {
+          this.handleNew(d.tx, req, source);
+        } catch (e) {
+          // A bug must cost this request, not the transaction: the caller gets an answer.
+          this.log.error({ err: e, callId: req.callId, method: req.method }, 'request handling failed');
+          this.reply(d.tx, 500, 'Server Internal Error');
+        }
     }
   }
 

@@ -176,6 +176,21 @@ describe('relay over UDP', () => {
     await uac.response(404, 'BYE');
   });
 
+  it('answers 500 when handling a request fails, and keeps working', async () => {
+    const [uac, uas] = [await peer(), await peer()];
+    answer(uas);
+    proxy = await startTestProxy(list(uas.port));
+    const select = proxy.core.dispatcher.select.bind(proxy.core.dispatcher);
+    proxy.core.dispatcher.select = () => {
+      throw new Error('selection bug');
+    };
+    await uac.send(request('INVITE', uac, { callId: 'bug' }), proxy.udpPort);
+    await uac.response(500, 'INVITE');
+    proxy.core.dispatcher.select = select;
+    await uac.send(request('INVITE', uac, { callId: 'after-bug' }), proxy.udpPort);
+    await uac.response(200, 'INVITE');
+  });
+
   it('answers a malformed request 400 and keeps working', async () => {
     const [uac, uas] = [await peer(), await peer()];
     answer(uas);
