@@ -36,16 +36,26 @@ export class ForwardContext implements ClientTransactionHandlers {
   /** Inside createClient: a synchronous send failure is handled once `current` is set. */
   private starting = false;
 
+  /** Neither this context nor the relay reads a transaction's request after its final response. */
+  readonly releasesRequest = true;
+
   constructor(
     private readonly core: RelayCore,
     readonly server: ServerTransaction,
-    private readonly template: SipRequest,
     private readonly source: Source,
     private readonly plan: ForwardPlan,
   ) {}
 
   get isInvite(): boolean {
-    return this.template.method === 'INVITE';
+    return this.server.kind === 'invite-server';
+  }
+
+  /**
+   * The request being forwarded: the server transaction's, which it drops once answered. Read
+   * only until then; after its answer a context only relays late 2xx retransmissions.
+   */
+  private get template(): SipRequest {
+    return this.server.request;
   }
 
   start(): void {
@@ -207,8 +217,10 @@ export class ForwardContext implements ClientTransactionHandlers {
 
   private answer(res: SipResponse, local: boolean): void {
     this.done = true;
+    const callId = this.template.callId;
+    this.best = undefined;
     this.core.respond(this.server, res, local);
-    this.core.finished(this, res.status);
+    this.core.finished(this, res.status, callId);
   }
 }
 

@@ -25,6 +25,6 @@ export interface RelayCore {
   cancelBranch(tx: InviteClientTransaction): void;
   /** Answer upstream on the server transaction. */
   respond(server: ServerTransaction, res: SipResponse, local: boolean): void;
-  /** The context answered its final response. */
-  finished(ctx: ForwardContext, status: number): void;
+  /** The context answered its final response (the server transaction may have dropped its request). */
+  finished(ctx: ForwardContext, status: number, callId: string): void;
 }

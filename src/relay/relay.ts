@@ -13,7 +13,7 @@ import { formatUri, parseUri } from '../sip/uri.js';
 import { buildCancel } from '../transaction/hop-by-hop.js';
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
-import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transaction-types.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../transaction/transaction-types.js';
 import type { Target } from '../transaction/transport.js';
 import { ForwardContext, type ForwardPlan } from './forward-context.js';
 import { LocalIdentity } from './local-identity.js';
@@ -27,15 +27,17 @@ import { matchRoute } from './route-table.js';
 
 const ALL_CODES: ReadonlySet<number> = new Set();
 /** Responses to our own CANCELs need no handling: the INVITE branch's final answer matters. */
-const IGNORE: ClientTransactionHandlers = { onResponse() {}, onTimeout() {}, onTransportError() {} };
+const IGNORE: ClientTransactionHandlers = { onResponse() {}, onTimeout() {}, onTransportError() {}, releasesRequest: true };
 
 export class Relay implements RelayCore {
   readonly identity: LocalIdentity;
   private readonly byServer = new Map<ServerTransaction, ForwardContext>();
   /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
   private draining = false;
-  private readonly serverHandlers = {
-    onTransportError: (tx: ServerTransaction, err: Error) => this.log.debug({ callId: tx.request.callId, err: err.message }, 'response send failed'),
+  private readonly serverHandlers: ServerTransactionHandlers = {
+    // The request may be gone (releasesRequest): the key names the transaction.
+    onTransportError: (tx: ServerTransaction, err: Error) => this.log.debug({ key: tx.key, err: err.message }, 'response send failed'),
+    releasesRequest: true,
   };
 
   constructor(
@@ -72,10 +74,9 @@ export class Relay implements RelayCore {
     if (server.respond(res)) publish('response.sent', { status: res.status, local });
   }
 
-  finished(ctx: ForwardContext, status: number): void {
+  finished(ctx: ForwardContext, status: number, callId: string): void {
     this.byServer.delete(ctx.server);
     if (ctx.isInvite) {
-      const callId = ctx.server.request.callId;
       if (status >= 200 && status < 300) this.deps.dispatcher.callConfirmed(callId);
       else if (status >= 300) this.deps.dispatcher.callEnded(callId);
     }
@@ -159,7 +160,7 @@ export class Relay implements RelayCore {
       this.log.debug({ callId: req.callId, method: req.method, set: rule.set, algorithm: rule.algorithm, uri: candidates[0]!.uri }, 'dispatching');
     }
     if (req.method === 'REGISTER') addHeader(req, 'Path', this.identity.path(candidates[0]!.transport, source));
-    this.startForward(tx, req, source, {
+    this.startForward(tx, source, {
       candidates,
       failoverOn: rule.failoverOn,
       maxTries: rule.maxTries,
@@ -170,7 +171,7 @@ export class Relay implements RelayCore {
 
   private forwardTo(tx: ServerTransaction, req: SipRequest, source: Source, hop: { transport: 'udp' | 'tcp'; host: string; port: number }, recordRoute: boolean): void {
     const c: Candidate = { setId: -1, uri: '', host: hop.host, port: hop.port, transport: hop.transport, duid: undefined };
-    this.startForward(tx, req, source, {
+    this.startForward(tx, source, {
       candidates: [c],
       failoverOn: ALL_CODES,
       maxTries: 1,
@@ -179,8 +180,8 @@ export class Relay implements RelayCore {
     });
   }
 
-  private startForward(tx: ServerTransaction, req: SipRequest, source: Source, plan: ForwardPlan): void {
-    const ctx = new ForwardContext(this, tx, req, source, plan);
+  private startForward(tx: ServerTransaction, source: Source, plan: ForwardPlan): void {
+    const ctx = new ForwardContext(this, tx, source, plan);
     if (tx.kind === 'invite-server') this.byServer.set(tx, ctx);
     ctx.start();
   }
@@ -206,7 +207,8 @@ export class Relay implements RelayCore {
   // --- responses ---
 
   private receiveResponse(res: SipResponse, source: Source): void {
-    if (this.options.fixNatedContact && res.contact.length > 0 && !this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport)) {
+    // The farm's own Contacts are left alone: asking first spares parsing Contact on most responses.
+    if (this.options.fixNatedContact && !this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport) && res.contact.length > 0) {
       fixNatedContact(res, source);
     }
     if (this.transactions.receiveResponse(res)) return;

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   SEND_FAILED: 'a SIP message could not be sent (no listener for the transport, connect refused or timed out, connection lost)',
   TXN_INVALID_REQUEST: 'a client transaction was asked for an ACK, or for a request whose top Via has no z9hG4bK branch',
   TXN_DUPLICATE: 'a client transaction with the same branch and CSeq method is already live',
+  TXN_RELEASED: 'a transaction user read the request of a transaction that had already dropped it (a bug: see the log)',
   WEBHOOK_FAILED: 'a state-change webhook could not be delivered after its retries; the event is dropped',
   WEBHOOK_QUEUE_FULL: 'the webhook queue was full (or closing timed out); the oldest events were dropped',
   // admin API and RPC

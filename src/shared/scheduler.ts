@@ -10,13 +10,22 @@ export interface Scheduler {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
+/** A Node timer as a TimerHandle: one small object per timer, no closure (timers are per transaction). */
+class NodeTimerHandle implements TimerHandle {
+  constructor(private readonly timer: ReturnType<typeof setTimeout>) {}
+
+  cancel(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 /** The real scheduler: monotonic clock and unref'd Node timers. */
 export const systemScheduler: Scheduler = {
   now: () => performance.now(),
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
     t.unref?.();
-    return { cancel: () => clearTimeout(t) };
+    return new NodeTimerHandle(t);
   },
 };
 

@@ -18,17 +18,21 @@ export class InviteClientTransaction extends TransactionBase {
   /** Timer C fired: the user was told and is cancelling; wait for the final response. */
   private timedOut = false;
 
+  /** The request as sent, for Timer A; dropped once a response ends retransmissions. */
+  private bytes: Buffer | undefined;
+
   constructor(
     ctx: TransactionContext,
     key: string,
     target: Target,
-    readonly request: SipRequest,
-    private readonly bytes: Buffer,
+    request: SipRequest,
+    bytes: Buffer,
     private readonly handlers: ClientTransactionHandlers,
     private readonly timerB: number,
     private readonly timerC: number,
   ) {
-    super(ctx, key, target);
+    super(ctx, key, target, request, handlers.releasesRequest === true);
+    this.bytes = bytes;
   }
 
   get state(): InviteClientState {
@@ -46,7 +50,7 @@ export class InviteClientTransaction extends TransactionBase {
     // transmission. If an unreliable transport is being used, the client transaction MUST start
     // timer A with a value of T1 ... For any transport, the client transaction MUST start timer B".
     this.armState(this.onTimerB, this.timerB);
-    this.transmit(this.bytes, this.onSendError);
+    if (this.bytes !== undefined) this.transmit(this.bytes, this.onSendError);
     if (!this.reliable && this.current === 'calling') this.armRetransmit(this.onTimerA, this.ctx.timers.A);
   }
 
@@ -88,6 +92,7 @@ export class InviteClientTransaction extends TransactionBase {
       // client transaction SHOULD NOT retransmit the request any longer."
       this.current = 'proceeding';
       this.stopRetransmit();
+      this.bytes = undefined;
     }
     // Timer C (fr_inv_timer) replaces B and restarts on every provisional (§16.6 bullet 11), unless
     // it already fired and the user is cancelling.
@@ -103,8 +108,10 @@ export class InviteClientTransaction extends TransactionBase {
     // 64*T1, "and the response MUST be passed up to the TU." No ACK: the end points handle it.
     this.current = 'accepted';
     this.stopRetransmit();
+    this.bytes = undefined;
     this.armState(this.onTimerM, this.ctx.timers.M);
     this.handlers.onResponse(this, res);
+    this.releaseRequest();
   }
 
   private onFailure(res: SipResponse): void {
@@ -115,7 +122,8 @@ export class InviteClientTransaction extends TransactionBase {
     // which the original request was sent."
     this.current = 'completed';
     this.stopRetransmit();
-    this.ackBytes = buildAck(this.request, res);
+    this.bytes = undefined;
+    this.ackBytes = TransactionBase.keep(buildAck(this.request, res));
     this.transmit(this.ackBytes, this.onSendError);
     // "The client transaction SHOULD start timer D when it enters the 'Completed' state, with a
     // value of at least 32 seconds for unreliable transports, and a value of zero seconds for
@@ -123,11 +131,12 @@ export class InviteClientTransaction extends TransactionBase {
     if (this.reliable) this.terminate();
     else this.armState(this.onTimerD, this.ctx.timers.D);
     this.handlers.onResponse(this, res);
+    this.releaseRequest();
   }
 
   private readonly onTimerA = (): void => {
     this.retransmitTimer = undefined;
-    if (this.current !== 'calling') return;
+    if (this.current !== 'calling' || this.bytes === undefined) return;
     // §17.1.1.2: "When timer A fires, the client transaction MUST retransmit the request by
     // passing it to the transport layer, and MUST reset the timer with a value of 2*T1." Capped at
     // T2 like Kamailio's retr_timer2 (timers.ts).
@@ -187,7 +196,7 @@ export class InviteClientTransaction extends TransactionBase {
       case 'completed':
         // Figure 5 also informs the TU when the ACK cannot be sent; the TU already has the final
         // response and nothing to fail over, so the transaction just ends.
-        this.ctx.logger.debug({ err: err.message, callId: this.request.callId }, 'ACK could not be sent');
+        this.ctx.logger.debug({ err: err.message, key: this.key }, 'ACK could not be sent');
         this.terminate();
         return;
       case 'accepted':

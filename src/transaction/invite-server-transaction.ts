@@ -8,6 +8,7 @@ import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildResponse, newTag } from '../sip/build.js';
 import { serialize } from '../sip/serialize.js';
 import { TransactionBase } from './transaction-base.js';
+import { isRfc2543, ownCopy } from './transaction-keys.js';
 import type { ServerTransactionHandlers, TransactionContext } from './transaction-types.js';
 import type { Target } from './transport.js';
 
@@ -20,15 +21,22 @@ export class InviteServerTransaction extends TransactionBase {
   private lastToTag: string | undefined;
   private ownTag: string | undefined;
 
+  /** The CSeq number, which a CANCEL for this INVITE repeats (§9.1). */
+  readonly seq: number;
+  /** The To tag of an RFC 2543 INVITE, which its retransmissions repeat (§17.2.3); else undefined. */
+  readonly rfc2543ToTag: string | undefined;
+
   constructor(
     ctx: TransactionContext,
     key: string,
     /** Where responses go (the transport's responseTarget for this request). */
     target: Target,
-    readonly request: SipRequest,
+    request: SipRequest,
     private readonly handlers: ServerTransactionHandlers,
   ) {
-    super(ctx, key, target);
+    super(ctx, key, target, request, handlers.releasesRequest === true);
+    this.seq = request.cseq.seq;
+    this.rfc2543ToTag = isRfc2543(request) ? request.to.tag : undefined;
   }
 
   get state(): InviteServerState {
@@ -128,6 +136,9 @@ export class InviteServerTransaction extends TransactionBase {
     this.current = 'accepted';
     this.armState(this.onTimerL, this.ctx.timers.L);
     this.transmit(bytes, this.onSendError);
+    // Accepted re-sends nothing by itself (2xx retransmissions come from the TU).
+    this.lastResponse = undefined;
+    this.absorb();
   }
 
   private complete(bytes: Buffer): void {
@@ -137,10 +148,17 @@ export class InviteServerTransaction extends TransactionBase {
     // fire in T1 seconds ... When the 'Completed' state is entered, timer H MUST be set to fire in
     // 64*T1 seconds for all transports."
     this.current = 'completed';
-    this.lastResponse = bytes;
+    this.lastResponse = TransactionBase.keep(bytes);
     this.armState(this.onTimerH, this.ctx.timers.H);
     if (!this.reliable) this.armRetransmit(this.onTimerG, this.ctx.timers.G);
     this.transmit(bytes, this.onSendError);
+    this.absorb();
+  }
+
+  /** Keep only what Completed and Accepted need: the tag and bytes, not the messages they came from. */
+  private absorb(): void {
+    if (this.lastToTag !== undefined) this.lastToTag = ownCopy(this.lastToTag);
+    this.releaseRequest();
   }
 
   private readonly sendTrying = (): void => {

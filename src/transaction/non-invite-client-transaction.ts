@@ -13,16 +13,20 @@ export class NonInviteClientTransaction extends TransactionBase {
   readonly kind = 'non-invite-client' as const;
   private current: NonInviteClientState = 'trying';
 
+  /** The request as sent, for Timer E; dropped once a final response ends retransmissions. */
+  private bytes: Buffer | undefined;
+
   constructor(
     ctx: TransactionContext,
     key: string,
     target: Target,
-    readonly request: SipRequest,
-    private readonly bytes: Buffer,
+    request: SipRequest,
+    bytes: Buffer,
     private readonly handlers: ClientTransactionHandlers,
     private readonly timerF: number,
   ) {
-    super(ctx, key, target);
+    super(ctx, key, target, request, handlers.releasesRequest === true);
+    this.bytes = bytes;
   }
 
   get state(): NonInviteClientState {
@@ -35,7 +39,7 @@ export class NonInviteClientTransaction extends TransactionBase {
     // 64*T1 seconds. The request MUST be passed to the transport layer for transmission. If an
     // unreliable transport is in use, the client transaction MUST set timer E to fire in T1 seconds."
     this.armState(this.onTimerF, this.timerF);
-    this.transmit(this.bytes, this.onSendError);
+    if (this.bytes !== undefined) this.transmit(this.bytes, this.onSendError);
     if (!this.reliable && this.current === 'trying') this.armRetransmit(this.onTimerE, this.ctx.timers.E);
   }
 
@@ -72,15 +76,18 @@ export class NonInviteClientTransaction extends TransactionBase {
     // the 'Completed' state." Same words for "Proceeding".
     this.current = 'completed';
     this.stopRetransmit();
+    this.bytes = undefined;
     // "Once the client transaction enters the 'Completed' state, it MUST set Timer K to fire in T4
     // seconds for unreliable transports, and zero seconds for reliable transports."
     if (this.reliable) this.terminate();
     else this.armState(this.onTimerK, this.ctx.timers.K);
     this.handlers.onResponse(this, res);
+    this.releaseRequest();
   }
 
   private readonly onTimerE = (): void => {
     this.retransmitTimer = undefined;
+    if (this.bytes === undefined) return;
     if (this.current === 'trying') {
       // §17.1.2.2: "If timer E fires while still in this state, the timer is reset, but this time
       // with a value of MIN(2*T1, T2)."

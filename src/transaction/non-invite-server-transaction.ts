@@ -5,6 +5,7 @@
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { serialize } from '../sip/serialize.js';
 import { TransactionBase } from './transaction-base.js';
+import { isRfc2543 } from './transaction-keys.js';
 import type { ServerTransactionHandlers, TransactionContext } from './transaction-types.js';
 import type { Target } from './transport.js';
 
@@ -15,15 +16,19 @@ export class NonInviteServerTransaction extends TransactionBase {
   private current: NonInviteServerState = 'trying';
   private lastResponse: Buffer | undefined;
 
+  /** The To tag of an RFC 2543 request, which its retransmissions repeat (§17.2.3); else undefined. */
+  readonly rfc2543ToTag: string | undefined;
+
   constructor(
     ctx: TransactionContext,
     key: string,
     /** Where responses go (the transport's responseTarget for this request). */
     target: Target,
-    readonly request: SipRequest,
+    request: SipRequest,
     private readonly handlers: ServerTransactionHandlers,
   ) {
-    super(ctx, key, target);
+    super(ctx, key, target, request, handlers.releasesRequest === true);
+    this.rfc2543ToTag = isRfc2543(request) ? request.to.tag : undefined;
   }
 
   get state(): NonInviteServerState {
@@ -38,12 +43,12 @@ export class NonInviteServerTransaction extends TransactionBase {
       return false;
     }
     const bytes = serialize(res);
-    this.lastResponse = bytes;
     if (res.status < 200) {
       // §17.2.2: "While in the 'Trying' state, if the TU passes a provisional response to the
       // server transaction, the server transaction MUST enter the 'Proceeding' state. The response
       // MUST be passed to the transport layer for transmission."
       this.current = 'proceeding';
+      this.lastResponse = bytes;
       this.transmit(bytes, this.onSendError);
       return true;
     }
@@ -53,8 +58,12 @@ export class NonInviteServerTransaction extends TransactionBase {
     this.current = 'completed';
     // "When the server transaction enters the 'Completed' state, it MUST set Timer J to fire in
     // 64*T1 seconds for unreliable transports, and zero seconds for reliable transports."
-    if (!this.reliable) this.armState(this.onTimerJ, this.ctx.timers.J);
+    if (!this.reliable) {
+      this.armState(this.onTimerJ, this.ctx.timers.J);
+      this.lastResponse = TransactionBase.keep(bytes);
+    }
     this.transmit(bytes, this.onSendError);
+    this.releaseRequest();
     if (this.reliable) this.terminate();
     return true;
   }

@@ -1,9 +1,11 @@
 /**
- * What the four state machines share: the peer, the two timer slots every machine needs at most
- * (one retransmission timer A/E/G, one state timer B/C/D/F/H/I/J/K/L/M), and the T2-capped
- * doubling. Each machine owns its states and transitions.
+ * What the four state machines share: the peer, the request, the two timer slots every machine
+ * needs at most (one retransmission timer A/E/G, one state timer B/C/D/F/H/I/J/K/L/M), and the
+ * T2-capped doubling. Each machine owns its states and transitions.
  */
+import { SipDispatchError } from '../shared/errors.js';
 import type { TimerHandle } from '../shared/scheduler.js';
+import type { SipRequest } from '../sip/message.js';
 import type { TransactionContext } from './transaction-types.js';
 import type { SendErrorHandler, Target } from './transport.js';
 
@@ -14,6 +16,7 @@ export abstract class TransactionBase {
   protected stateTimer: TimerHandle | undefined;
   /** The current retransmission interval (A, E or G). */
   protected interval = 0;
+  private held: SipRequest | undefined;
 
   constructor(
     protected readonly ctx: TransactionContext,
@@ -21,8 +24,40 @@ export abstract class TransactionBase {
     readonly key: string,
     /** Where this transaction sends: the next hop (client) or the response target (server). */
     readonly peer: Target,
+    request: SipRequest,
+    /** The user said it never reads `request` once the transaction absorbs (handlers.releasesRequest). */
+    private readonly releasable: boolean,
   ) {
     this.reliable = ctx.transport.isReliable(peer);
+    this.held = request;
+  }
+
+  /**
+   * The request that created the transaction (client: as sent). Throws TXN_RELEASED once an
+   * absorbing state dropped it, which happens only for users that set `releasesRequest`.
+   */
+  get request(): SipRequest {
+    if (this.held === undefined) throw new SipDispatchError('TXN_RELEASED', `transaction ${this.key} no longer holds its request`, { key: this.key });
+    return this.held;
+  }
+
+  /**
+   * Entering an absorbing state (Completed, Accepted, Confirmed): the parsed request, with its
+   * source bytes and header strings, would otherwise live on for the whole wait timer.
+   */
+  protected releaseRequest(): void {
+    if (this.releasable) this.held = undefined;
+  }
+
+  /**
+   * `bytes` in memory of their own, for a response kept to answer retransmissions until a timer
+   * ends the state: a small Buffer is a slice of Node's shared 8 KB pool, and keeping it keeps the
+   * whole slab, with the bytes of every other message serialized into it.
+   */
+  protected static keep(bytes: Buffer): Buffer {
+    const own = Buffer.allocUnsafeSlow(bytes.length);
+    bytes.copy(own);
+    return own;
   }
 
   protected transmit(bytes: Buffer, onError: SendErrorHandler): void {

@@ -19,6 +19,23 @@ export function clientKey(branch: string, method: string): string {
   return branch + SEP + method;
 }
 
+/**
+ * A table key as one flat string. Concatenation would give a rope holding its parts, and a branch
+ * sliced from a parsed header holds that message's whole header text: a key living for the wait
+ * timer would keep it alive. Array join copies into a new string.
+ */
+function flatKey(parts: Array<string | number>): string {
+  return parts.join(SEP);
+}
+
+/**
+ * A copy of `s` that shares nothing with the message it was read from: a substring of a parsed
+ * header is a slice holding that message's whole header text, for as long as it is kept.
+ */
+export function ownCopy(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
 /** The client key a response matches, or undefined when its top Via has no branch. */
 export function responseKey(res: SipResponse): string | undefined {
   const branch = res.via[0]?.branch;
@@ -43,13 +60,13 @@ export function responseKey(res: SipResponse): string | undefined {
 export function serverKey(req: SipRequest, method: string): string {
   const via = req.via[0];
   const branch = via?.branch;
-  if (via !== undefined && hasMagicCookie(branch)) return branch + SEP + sentBy(via) + SEP + method;
+  if (via !== undefined && hasMagicCookie(branch)) return flatKey([branch, sentBy(via), method]);
   return rfc2543Key(req, via, method);
 }
 
 function rfc2543Key(req: SipRequest, via: Via | undefined, method: string): string {
   const topVia = via === undefined ? '' : `${via.transport} ${sentBy(via)} ${via.branch ?? ''}`;
-  return ['2543', req.uri, req.from.tag ?? '', req.callId, req.cseq.seq, method, topVia].join(SEP);
+  return flatKey(['2543', req.uri, req.from.tag ?? '', req.callId, req.cseq.seq, method, topVia]);
 }
 
 function sentBy(via: Via): string {

@@ -159,7 +159,7 @@ export class TransactionLayer {
     const invite = this.matchServer(cancel, 'INVITE');
     // §9.2: the CANCEL matches with the transaction matching of §17.2.3 run as for the INVITE,
     // same CSeq number; RFC 2543: "the To tag of the CANCEL matches the INVITE's".
-    if (invite?.kind !== 'invite-server' || invite.request.cseq.seq !== cancel.cseq.seq) return { kind: 'cancel', tx: undefined };
+    if (invite?.kind !== 'invite-server' || invite.seq !== cancel.cseq.seq) return { kind: 'cancel', tx: undefined };
     // §16.10: "If a matching response context is found, the element MUST immediately return a 200
     // (OK) response to the CANCEL request." The CANCEL gets its own transaction, so its
     // retransmissions get that 200 again.
@@ -174,7 +174,7 @@ export class TransactionLayer {
   private matchServer(req: SipRequest, method: string): ServerTransaction | undefined {
     const tx = this.servers.get(serverKey(req, method));
     if (tx === undefined || (method === 'INVITE' && req.method === 'ACK')) return tx;
-    return isRfc2543(req) && tx.request.to.tag !== req.to.tag ? undefined : tx;
+    return isRfc2543(req) && tx.rfc2543ToTag !== req.to.tag ? undefined : tx;
   }
 
   private createServer(req: SipRequest, responseTarget: Target, handlers: ServerTransactionHandlers): ServerTransaction {

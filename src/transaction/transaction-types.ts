@@ -31,6 +31,12 @@ export interface ClientTransactionHandlers {
   onTimeout(tx: ClientTransaction): void;
   /** The transport could not send the request (§17.1.4); the transaction has terminated. */
   onTransportError(tx: ClientTransaction, err: Error): void;
+  /**
+   * True when this user never reads `tx.request` after the final response was passed up: the
+   * transaction then drops it on entering Completed or Accepted, so the transactions of the last
+   * wait_timer seconds do not keep every parsed and forwarded request alive.
+   */
+  readonly releasesRequest?: boolean;
 }
 
 /** What a server transaction tells its user; both are optional (§16.9: no remedial action needed). */
@@ -39,6 +45,11 @@ export interface ServerTransactionHandlers {
   onTimeout?(tx: ServerTransaction): void;
   /** A response could not be sent (§17.2.4). */
   onTransportError?(tx: ServerTransaction, err: Error): void;
+  /**
+   * True when this user never reads `tx.request` once it has sent a final response: the
+   * transaction then drops it on entering Completed, Accepted or Confirmed.
+   */
+  readonly releasesRequest?: boolean;
 }
 
 /** Per-transaction overrides of fr_timer / fr_inv_timer (Kamailio's t_set_fr, ds_ping_fr_timer). */

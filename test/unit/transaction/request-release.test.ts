@@ -1,0 +1,132 @@
+/**
+ * What a transaction keeps once it only absorbs retransmissions: users that set releasesRequest
+ * lose `tx.request` on Completed / Accepted / Confirmed (after hearing the final response), the
+ * matching rules that read the request still hold, and kept responses own their memory.
+ */
+import { describe, expect, it } from 'vitest';
+import { SipDispatchError } from '../../../src/shared/errors.js';
+import type { ClientTransaction, ServerTransaction } from '../../../src/transaction/transaction-types.js';
+import { RecordingUser, T1, UDP_PEER, UDP_SOURCE, fixture, flushMicrotasks, harness, parse, responseTo, type Harness } from './harness.js';
+
+/** A user that never reads a request after the final response, and checks it can until then. */
+class ReleasingUser extends RecordingUser {
+  readonly releasesRequest = true;
+  readonly callIdsSeen: string[] = [];
+  private readonly answered = new Set<ClientTransaction>();
+
+  override onResponse(tx: ClientTransaction, res: Parameters<RecordingUser['onResponse']>[1]): void {
+    if (!this.answered.has(tx)) this.callIdsSeen.push(tx.request.callId);
+    if (res.status >= 200) this.answered.add(tx);
+    super.onResponse(tx, res);
+  }
+}
+
+function releasing(): Harness & { user: ReleasingUser } {
+  return { ...harness(), user: new ReleasingUser() };
+}
+
+function newServer(h: Harness, name: string): ServerTransaction {
+  const d = h.layer.receiveRequest(fixture(name), UDP_SOURCE, h.user);
+  if (d.kind !== 'new') throw new Error(`unexpected ${d.kind}`);
+  return d.tx;
+}
+
+function expectReleased(tx: { request: unknown }): void {
+  expect(() => tx.request).toThrow(SipDispatchError);
+  expect(() => tx.request).toThrow(/no longer holds its request/);
+}
+
+describe('request release in absorbing states', () => {
+  it('keeps the request for users that did not ask (the default)', async () => {
+    const h = harness();
+    const tx = newServer(h, 'invite.sip');
+    await flushMicrotasks();
+    tx.respond(responseTo(tx.request, 200, 'OK', 'a1'));
+    expect(tx.state).toBe('accepted');
+    expect(tx.request.method).toBe('INVITE');
+  });
+
+  it('INVITE server: drops the request on Accepted, still absorbs retransmissions and matches ACK and CANCEL', async () => {
+    const h = releasing();
+    const tx = newServer(h, 'invite.sip');
+    await flushMicrotasks();
+    tx.respond(responseTo(tx.request, 200, 'OK', 'a6c85cf'));
+    expectReleased(tx);
+    expect(h.layer.receiveRequest(fixture('invite.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'retransmission', tx });
+    expect(h.layer.receiveRequest(fixture('ack-non2xx.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'ack', absorbed: false, tx });
+    expect(h.layer.receiveRequest(fixture('cancel.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'cancel', tx });
+    expect(h.transport.lastMessage()).toMatchObject({ kind: 'response', status: 200, to: { tag: 'a6c85cf' } });
+  });
+
+  it('INVITE server: drops the request on Completed and keeps re-sending the final from its own memory', async () => {
+    const h = releasing();
+    const tx = newServer(h, 'invite.sip');
+    await flushMicrotasks();
+    tx.respond(responseTo(tx.request, 486, 'Busy Here', 'busy8810'));
+    expectReleased(tx);
+    h.scheduler.advance(T1);
+    const resent = h.transport.last().bytes;
+    expect(parse(resent)).toMatchObject({ kind: 'response', status: 486 });
+    // Not a slice of Node's 8 KB pool: keeping it for Timer H keeps nothing else alive.
+    expect(resent.buffer.byteLength).toBe(resent.length);
+    expect(h.layer.receiveRequest(fixture('ack-non2xx.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'ack', absorbed: true, tx });
+  });
+
+  it('RFC 2543 INVITE server: still compares To tags after the release', async () => {
+    const h = releasing();
+    const tx = newServer(h, 'invite-rfc2543.sip');
+    await flushMicrotasks();
+    tx.respond(responseTo(tx.request, 486, 'Busy Here', 'busy8810'));
+    expectReleased(tx);
+    expect(h.layer.receiveRequest(fixture('invite-rfc2543.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'retransmission', tx });
+  });
+
+  it('non-INVITE server: drops the request on Completed, re-sends its final from its own memory', () => {
+    const h = releasing();
+    const tx = newServer(h, 'options.sip');
+    tx.respond(responseTo(tx.request, 200, 'OK', 'srv'));
+    expectReleased(tx);
+    expect(h.layer.receiveRequest(fixture('options.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'retransmission', tx });
+    const resent = h.transport.last().bytes;
+    expect(h.transport.lines).toEqual(['SIP/2.0 200 OK', 'SIP/2.0 200 OK']);
+    expect(resent.buffer.byteLength).toBe(resent.length);
+  });
+
+  it('INVITE client: the user reads the request with the 2xx, then it is gone; 2xx retransmissions still come up', () => {
+    const h = releasing();
+    const invite = fixture('invite.sip');
+    const tx = h.layer.createClient(invite, UDP_PEER, h.user);
+    h.layer.receiveResponse(responseTo(invite, 180, 'Ringing', 'b1'));
+    expect(tx.request.method).toBe('INVITE');
+    h.layer.receiveResponse(responseTo(invite, 200, 'OK', 'b1'));
+    expect(tx.state).toBe('accepted');
+    expectReleased(tx);
+    h.layer.receiveResponse(responseTo(invite, 200, 'OK', 'b1'));
+    expect(h.user.statuses).toEqual([180, 200, 200]);
+    expect(h.user.callIdsSeen).toHaveLength(2);
+  });
+
+  it('INVITE client: drops the request on Completed and still ACKs a retransmitted final', () => {
+    const h = releasing();
+    const invite = fixture('invite.sip');
+    const tx = h.layer.createClient(invite, UDP_PEER, h.user);
+    h.layer.receiveResponse(responseTo(invite, 486, 'Busy Here', 'b1'));
+    expect(tx.state).toBe('completed');
+    expectReleased(tx);
+    h.layer.receiveResponse(responseTo(invite, 486, 'Busy Here', 'b1'));
+    expect(h.transport.lines).toEqual(['INVITE sip:bob@biloxi.example.com SIP/2.0', 'ACK sip:bob@biloxi.example.com SIP/2.0', 'ACK sip:bob@biloxi.example.com SIP/2.0']);
+    expect(h.user.callIdsSeen).toEqual([invite.callId]);
+  });
+
+  it('non-INVITE client: drops the request on Completed, after the user heard the final', () => {
+    const h = releasing();
+    const options = fixture('options.sip');
+    const tx = h.layer.createClient(options, UDP_PEER, h.user);
+    h.layer.receiveResponse(responseTo(options, 200, 'OK', 'u'));
+    expect(tx.state).toBe('completed');
+    expectReleased(tx);
+    expect(h.user.callIdsSeen).toEqual([options.callId]);
+    h.scheduler.advance(10 * T1);
+    expect(h.transport.sent).toHaveLength(1);
+  });
+});
