@@ -11,9 +11,8 @@ import type { Target } from './transport.js';
 
 export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
 
-export class InviteClientTransaction extends TransactionBase {
+export class InviteClientTransaction extends TransactionBase<InviteClientState> {
   readonly kind = 'invite-client' as const;
-  private current: InviteClientState = 'calling';
   private ackBytes: Buffer | undefined;
   /** Timer C fired: the user was told and is cancelling; wait for the final response. */
   private timedOut = false;
@@ -31,12 +30,8 @@ export class InviteClientTransaction extends TransactionBase {
     private readonly timerB: number,
     private readonly timerC: number,
   ) {
-    super(ctx, key, target, request, handlers.releasesRequest === true);
+    super(ctx, key, target, request, handlers.releasesRequest === true, 'calling');
     this.bytes = bytes;
-  }
-
-  get state(): InviteClientState {
-    return this.current;
   }
 
   /** True once Timer C fired and the user was told (it is cancelling this branch). */
@@ -204,12 +199,4 @@ export class InviteClientTransaction extends TransactionBase {
         return;
     }
   };
-
-  private terminate(): void {
-    if (this.current === 'terminated') return;
-    // §17.1.1.2: "The client transaction MUST be destroyed the instant it enters the 'Terminated' state."
-    this.current = 'terminated';
-    this.stopTimers();
-    this.ctx.release(this);
-  }
 }

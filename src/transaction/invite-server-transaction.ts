@@ -14,9 +14,8 @@ import type { Target } from './transport.js';
 
 export type InviteServerState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
-export class InviteServerTransaction extends TransactionBase {
+export class InviteServerTransaction extends TransactionBase<InviteServerState> {
   readonly kind = 'invite-server' as const;
-  private current: InviteServerState = 'proceeding';
   private lastResponse: Buffer | undefined;
   private lastToTag: string | undefined;
   private ownTag: string | undefined;
@@ -34,13 +33,9 @@ export class InviteServerTransaction extends TransactionBase {
     request: SipRequest,
     private readonly handlers: ServerTransactionHandlers,
   ) {
-    super(ctx, key, target, request, handlers.releasesRequest === true);
+    super(ctx, key, target, request, handlers.releasesRequest === true, 'proceeding');
     this.seq = request.cseq.seq;
     this.rfc2543ToTag = isRfc2543(request) ? request.to.tag : undefined;
-  }
-
-  get state(): InviteServerState {
-    return this.current;
   }
 
   /**
@@ -209,12 +204,4 @@ export class InviteServerTransaction extends TransactionBase {
     // request retransmissions keep being absorbed meanwhile.
     if (this.current !== 'terminated') this.handlers.onTransportError?.(this, err);
   };
-
-  private terminate(): void {
-    if (this.current === 'terminated') return;
-    // §17.2.1: "Once the transaction is in the 'Terminated' state, it MUST be destroyed immediately."
-    this.current = 'terminated';
-    this.stopTimers();
-    this.ctx.release(this);
-  }
 }

@@ -9,9 +9,8 @@ import type { Target } from './transport.js';
 
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
-export class NonInviteClientTransaction extends TransactionBase {
+export class NonInviteClientTransaction extends TransactionBase<NonInviteClientState> {
   readonly kind = 'non-invite-client' as const;
-  private current: NonInviteClientState = 'trying';
 
   /** The request as sent, for Timer E; dropped once a final response ends retransmissions. */
   private bytes: Buffer | undefined;
@@ -25,12 +24,8 @@ export class NonInviteClientTransaction extends TransactionBase {
     private readonly handlers: ClientTransactionHandlers,
     private readonly timerF: number,
   ) {
-    super(ctx, key, target, request, handlers.releasesRequest === true);
+    super(ctx, key, target, request, handlers.releasesRequest === true, 'trying');
     this.bytes = bytes;
-  }
-
-  get state(): NonInviteClientState {
-    return this.current;
   }
 
   /** Enter Trying: called by the layer once the transaction is in its table. */
@@ -126,12 +121,4 @@ export class NonInviteClientTransaction extends TransactionBase {
     this.terminate();
     this.handlers.onTransportError(this, err);
   };
-
-  private terminate(): void {
-    if (this.current === 'terminated') return;
-    // §17.1.2.2: "Once the transaction is in the terminated state, it MUST be destroyed immediately."
-    this.current = 'terminated';
-    this.stopTimers();
-    this.ctx.release(this);
-  }
 }

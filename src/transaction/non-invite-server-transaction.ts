@@ -11,9 +11,8 @@ import type { Target } from './transport.js';
 
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
-export class NonInviteServerTransaction extends TransactionBase {
+export class NonInviteServerTransaction extends TransactionBase<NonInviteServerState> {
   readonly kind = 'non-invite-server' as const;
-  private current: NonInviteServerState = 'trying';
   private lastResponse: Buffer | undefined;
 
   /** The To tag of an RFC 2543 request, which its retransmissions repeat (§17.2.3); else undefined. */
@@ -27,12 +26,8 @@ export class NonInviteServerTransaction extends TransactionBase {
     request: SipRequest,
     private readonly handlers: ServerTransactionHandlers,
   ) {
-    super(ctx, key, target, request, handlers.releasesRequest === true);
+    super(ctx, key, target, request, handlers.releasesRequest === true, 'trying');
     this.rfc2543ToTag = isRfc2543(request) ? request.to.tag : undefined;
-  }
-
-  get state(): NonInviteServerState {
-    return this.current;
   }
 
   /** Send a response from the user; false when the state discards it. */
@@ -96,12 +91,4 @@ export class NonInviteServerTransaction extends TransactionBase {
     // failure has occurred, and MUST remain in the current state."
     if (this.current !== 'terminated') this.handlers.onTransportError?.(this, err);
   };
-
-  private terminate(): void {
-    if (this.current === 'terminated') return;
-    // §17.2.2: "The server transaction MUST be destroyed the instant it enters the 'Terminated' state."
-    this.current = 'terminated';
-    this.stopTimers();
-    this.ctx.release(this);
-  }
 }

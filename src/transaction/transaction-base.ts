@@ -9,7 +9,10 @@ import type { SipRequest } from '../sip/message.js';
 import type { TransactionContext } from './transaction-types.js';
 import type { SendErrorHandler, Target } from './transport.js';
 
-export abstract class TransactionBase {
+export abstract class TransactionBase<S extends string> {
+  abstract readonly kind: 'invite-client' | 'non-invite-client' | 'invite-server' | 'non-invite-server';
+  /** The machine's state; each subclass documents its transitions. */
+  protected current: S | 'terminated';
   /** True over TCP: no retransmissions, zero-length absorb timers. */
   readonly reliable: boolean;
   protected retransmitTimer: TimerHandle | undefined;
@@ -27,9 +30,15 @@ export abstract class TransactionBase {
     request: SipRequest,
     /** The user said it never reads `request` once the transaction absorbs (handlers.releasesRequest). */
     private readonly releasable: boolean,
+    initial: S,
   ) {
+    this.current = initial;
     this.reliable = ctx.transport.isReliable(peer);
     this.held = request;
+  }
+
+  get state(): S | 'terminated' {
+    return this.current;
   }
 
   /**
@@ -91,5 +100,16 @@ export abstract class TransactionBase {
     this.stopRetransmit();
     this.stateTimer?.cancel();
     this.stateTimer = undefined;
+  }
+
+  /**
+   * §17.1.1.2, §17.1.2.2, §17.2.1, §17.2.2: a transaction "MUST be destroyed the instant it enters
+   * the 'Terminated' state": its timers stop and the layer drops it from its table.
+   */
+  protected terminate(): void {
+    if (this.current === 'terminated') return;
+    this.current = 'terminated';
+    this.stopTimers();
+    this.ctx.release(this);
   }
 }

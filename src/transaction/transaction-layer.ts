@@ -15,6 +15,7 @@ import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import type { TimerValues } from './timers.js';
+import type { TransactionBase } from './transaction-base.js';
 import { clientKey, hasMagicCookie, isRfc2543, responseKey, serverKey } from './transaction-keys.js';
 import type {
   ClientTimeouts,
@@ -189,7 +190,7 @@ export class TransactionLayer {
     return tx;
   }
 
-  private release(tx: Transaction): void {
+  private release(tx: TransactionBase<string>): void {
     const table: Map<string, Transaction> = tx.kind === 'invite-client' || tx.kind === 'non-invite-client' ? this.clients : this.servers;
     if (table.get(tx.key) === tx) table.delete(tx.key);
   }

@@ -10,6 +10,7 @@ import type { InviteServerTransaction } from './invite-server-transaction.js';
 import type { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import type { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import type { TimerValues } from './timers.js';
+import type { TransactionBase } from './transaction-base.js';
 import type { TransactionTransport } from './transport.js';
 
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
@@ -65,5 +66,5 @@ export interface TransactionContext {
   readonly timers: TimerValues;
   readonly logger: Logger;
   /** Called exactly once, when a transaction terminates, to drop it from the tables. */
-  release(tx: Transaction): void;
+  release(tx: TransactionBase<string>): void;
 }
