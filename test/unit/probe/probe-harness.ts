@@ -3,6 +3,7 @@
  * transport and a manual clock: what the probe tests drive. Replies are built from the recorded
  * requests and handed to the layer, as the app does with every incoming response.
  */
+import { afterEach } from 'vitest';
 import { Dispatcher } from '../../../src/dispatcher/dispatcher.js';
 import { parseReplyCodes, type HealthConfig, type ProbingMode } from '../../../src/dispatcher/health.js';
 import type { Destination } from '../../../src/dispatcher/snapshot.js';
@@ -162,3 +163,13 @@ export const tagId = (p: SentPing): string => p.request.from.tag?.slice(0, -5) ?
 
 /** Lets promise chains (p-queue starts the next task in a microtask) run to completion. */
 export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A `setup(list, options)` for a test file: each test's harness is closed after it. */
+export function harnessPerTest(): (list: string, options?: SetupOptions) => ProbeHarness {
+  let h: ProbeHarness | undefined;
+  afterEach(() => {
+    h?.close();
+    h = undefined;
+  });
+  return (list, options = {}) => (h = new ProbeHarness(list, options));
+}

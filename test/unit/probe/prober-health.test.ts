@@ -3,10 +3,10 @@
  * 503 / timeout does, thresholds, reply-code rules, ds_ping_fr_timer, the From-tag with duplicate
  * URIs, and the replies that must be ignored.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProbingMode } from '../../../src/dispatcher/health.js';
 import { responseTo } from '../transaction/harness.js';
-import { flush, ProbeHarness, tagId, type SetupOptions } from './probe-harness.js';
+import { flush, harnessPerTest, tagId } from './probe-harness.js';
 
 const MODES_LIST = [
   '1 sip:a.test 0', // AX
@@ -18,16 +18,7 @@ const MODES_LIST = [
   '1 sip:g.test 1', // IX
 ].join('\n');
 
-let h: ProbeHarness | undefined;
-afterEach(() => {
-  h?.close();
-  h = undefined;
-});
-
-function setup(list: string, options: SetupOptions = {}): ProbeHarness {
-  h = new ProbeHarness(list, options);
-  return h;
-}
+const setup = harnessPerTest();
 
 describe('probing modes', () => {
   it.each([

@@ -2,20 +2,11 @@
  * The prober's requests and schedule: the ping as sent, spreading over the interval, the p-queue
  * bound, no pile-up, the ping_active switch and stop().
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { responseTo } from '../transaction/harness.js';
-import { ProbeHarness, type SetupOptions } from './probe-harness.js';
+import { harnessPerTest } from './probe-harness.js';
 
-let h: ProbeHarness | undefined;
-afterEach(() => {
-  h?.close();
-  h = undefined;
-});
-
-function setup(list: string, options: SetupOptions = {}): ProbeHarness {
-  h = new ProbeHarness(list, options);
-  return h;
-}
+const setup = harnessPerTest();
 
 const header = (raw: string, name: string): string | undefined =>
   raw.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))?.slice(name.length + 1).trim();
