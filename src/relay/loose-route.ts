@@ -3,7 +3,7 @@
  * Route entries, undo a strict router's rewrite, and find the next hop from the Route set or the
  * Request-URI. Mutates the request; does no I/O.
  */
-import type { SipRequest } from '../sip/message.js';
+import type { SipRequest, SipUri } from '../sip/message.js';
 import { addHeader, popRoute, setRequestUri } from '../sip/edit.js';
 import { parseUri } from '../sip/uri.js';
 import type { LocalIdentity } from './local-identity.js';
@@ -16,8 +16,9 @@ export type RouteOutcome =
   | { kind: 'local'; poppedOurs: boolean }
   | { kind: 'bad-uri' };
 
-export function looseRoute(req: SipRequest, us: LocalIdentity): RouteOutcome {
-  let ruri = parseUri(req.uri);
+/** `parsed` is the Request-URI when the caller has already parsed it (the hot path parses it once). */
+export function looseRoute(req: SipRequest, us: LocalIdentity, parsed: SipUri | undefined = parseUri(req.uri)): RouteOutcome {
+  let ruri = parsed;
   if (!ruri) return { kind: 'bad-uri' };
   // §16.4: "If the Request-URI contains a value this proxy previously placed into a Record-Route
   // header field, the proxy MUST replace the Request-URI in the request with the last value from

@@ -125,20 +125,21 @@ export class Relay implements RelayCore {
     setMaxForwards(req, mf.value);
     const fromFarm = this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport);
     if (this.options.fixNatedContact && !fromFarm && req.method !== 'REGISTER') fixNatedContact(req, source);
-    if (req.to.tag !== undefined) return this.routeInDialog(tx, req, source);
+    if (req.to.tag !== undefined) return this.routeInDialog(tx, req, source, ruri);
     if (this.draining) return this.reply(tx, 503, 'Shutting Down', [['Retry-After', String(this.options.noDestination.retryAfter)]]);
     if (fromFarm || req.route.length > 0) {
       // Calls from the farm (and pre-routed requests) follow their Route or R-URI, never the
       // dispatcher: Kamailio's ds_is_from_list() guard.
-      const r = looseRoute(req, this.identity);
+      const r = looseRoute(req, this.identity, ruri);
       if (r.kind === 'forward' && (r.viaRoute || fromFarm)) return this.forwardTo(tx, req, source, r.hop, true);
       if (fromFarm) return this.reply(tx, r.kind === 'bad-uri' ? 400 : 404, r.kind === 'bad-uri' ? 'Bad Request-URI' : 'Not Here');
     }
-    this.dispatch(tx, req, source, ruri);
+    // A strict router's rewrite (loose routing above) may have replaced the Request-URI.
+    this.dispatch(tx, req, source, req.uri === ruri.raw ? ruri : (parseUri(req.uri) ?? ruri));
   }
 
-  private routeInDialog(tx: ServerTransaction, req: SipRequest, source: Source): void {
-    const r = looseRoute(req, this.identity);
+  private routeInDialog(tx: ServerTransaction, req: SipRequest, source: Source, ruri: SipUri): void {
+    const r = looseRoute(req, this.identity, ruri);
     if (r.kind === 'bad-uri') return this.reply(tx, 400, 'Bad Request-URI');
     if (r.kind === 'local') return this.reply(tx, 404, 'Not Here');
     if (req.method === 'BYE') this.deps.dispatcher.callEnded(req.callId);
