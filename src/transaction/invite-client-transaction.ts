@@ -44,9 +44,9 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     // §17.1.1.2: "The client transaction MUST pass the request to the transport layer for
     // transmission. If an unreliable transport is being used, the client transaction MUST start
     // timer A with a value of T1 ... For any transport, the client transaction MUST start timer B".
-    this.armState(this.onTimerB, this.timerB);
-    if (this.bytes !== undefined) this.transmit(this.bytes, this.onSendError);
-    if (!this.reliable && this.current === 'calling') this.armRetransmit(this.onTimerA, this.ctx.timers.A);
+    this.armState(this.timerB);
+    if (this.bytes !== undefined) this.transmit(this.bytes);
+    if (!this.reliable && this.current === 'calling') this.armRetransmit(this.ctx.timers.A);
   }
 
   receiveResponse(res: SipResponse): void {
@@ -61,7 +61,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
         // §17.1.1.2: "Any retransmissions of the final response that are received while in the
         // 'Completed' state MUST cause the ACK to be re-passed to the transport layer for
         // retransmission, but the newly received response MUST NOT be passed up to the TU."
-        if (res.status >= 300 && this.ackBytes !== undefined) this.transmit(this.ackBytes, this.onSendError);
+        if (res.status >= 300 && this.ackBytes !== undefined) this.transmit(this.ackBytes);
         return;
       case 'accepted':
         // RFC 6026 §8.4: "Any 2xx responses that match this client transaction and that are
@@ -91,7 +91,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     }
     // Timer C (fr_inv_timer) replaces B and restarts on every provisional (§16.6 bullet 11), unless
     // it already fired and the user is cancelling.
-    if (!this.timedOut) this.armState(this.onTimerC, this.timerC);
+    if (!this.timedOut) this.armState(this.timerC);
     // §17.1.1.2: "the provisional response MUST be passed to the TU. Any further provisional
     // responses MUST be passed up to the TU while in the 'Proceeding' state."
     this.handlers.onResponse(this, res);
@@ -104,7 +104,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     this.current = 'accepted';
     this.stopRetransmit();
     this.bytes = undefined;
-    this.armState(this.onTimerM, this.ctx.timers.M);
+    this.armState(this.ctx.timers.M);
     this.handlers.onResponse(this, res);
     this.releaseRequest();
   }
@@ -119,67 +119,65 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     this.stopRetransmit();
     this.bytes = undefined;
     this.ackBytes = TransactionBase.keep(buildAck(this.request, res));
-    this.transmit(this.ackBytes, this.onSendError);
+    this.transmit(this.ackBytes);
     // "The client transaction SHOULD start timer D when it enters the 'Completed' state, with a
     // value of at least 32 seconds for unreliable transports, and a value of zero seconds for
     // reliable transports."
     if (this.reliable) this.terminate();
-    else this.armState(this.onTimerD, this.ctx.timers.D);
+    else this.armState(this.ctx.timers.D);
     this.handlers.onResponse(this, res);
     this.releaseRequest();
   }
 
-  private readonly onTimerA = (): void => {
-    this.retransmitTimer = undefined;
+  /** Timer A. */
+  protected override onRetransmitTimer(): void {
     if (this.current !== 'calling' || this.bytes === undefined) return;
     // §17.1.1.2: "When timer A fires, the client transaction MUST retransmit the request by
     // passing it to the transport layer, and MUST reset the timer with a value of 2*T1." Capped at
     // T2 like Kamailio's retr_timer2 (timers.ts).
-    this.transmit(this.bytes, this.onSendError);
-    this.backOff(this.onTimerA);
-  };
+    this.transmit(this.bytes);
+    this.backOff();
+  }
 
-  private readonly onTimerB = (): void => {
-    this.stateTimer = undefined;
-    if (this.current !== 'calling') return;
-    // §17.1.1.2: "If the client transaction is still in the 'Calling' state when timer B fires,
-    // the client transaction SHOULD inform the TU that a timeout has occurred. The client
-    // transaction MUST NOT generate an ACK."
-    this.terminate();
-    this.handlers.onTimeout(this);
-  };
+  /** Timer B (Calling), C then the CANCEL grace (Proceeding), D (Completed), M (Accepted). */
+  protected onStateTimer(): void {
+    switch (this.current) {
+      case 'calling':
+        // §17.1.1.2: "If the client transaction is still in the 'Calling' state when timer B fires,
+        // the client transaction SHOULD inform the TU that a timeout has occurred. The client
+        // transaction MUST NOT generate an ACK."
+        this.terminate();
+        this.handlers.onTimeout(this);
+        return;
+      case 'proceeding':
+        if (this.timedOut) {
+          // The 64·T1 grace after Timer C ended without a final response.
+          this.terminate();
+          return;
+        }
+        // Timer C. §16.8: "If the client transaction has received a provisional response, the proxy
+        // MUST generate a CANCEL request matching that transaction." The user sends it; this
+        // transaction waits for the 487 (and ACKs it) for as long as the server may take, 64·T1.
+        this.timedOut = true;
+        this.armState(this.ctx.timers.M);
+        this.handlers.onTimeout(this);
+        return;
+      case 'completed':
+        // §17.1.1.2: "If timer D fires while the client transaction is in the 'Completed' state, the
+        // client transaction MUST move to the terminated state."
+        this.terminate();
+        return;
+      case 'accepted':
+        // RFC 6026 §8.4: "If Timer M fires while the client INVITE transaction state machine is in
+        // the 'Accepted' state, the machine MUST transition to the 'Terminated' state."
+        this.terminate();
+        return;
+      case 'terminated':
+        return;
+    }
+  }
 
-  private readonly onTimerC = (): void => {
-    this.stateTimer = undefined;
-    if (this.current !== 'proceeding') return;
-    // §16.8: "If the client transaction has received a provisional response, the proxy MUST
-    // generate a CANCEL request matching that transaction." The user sends it; this transaction
-    // waits for the 487 (and ACKs it) for as long as the server may take, 64·T1.
-    this.timedOut = true;
-    this.armState(this.onCancelGrace, this.ctx.timers.M);
-    this.handlers.onTimeout(this);
-  };
-
-  private readonly onCancelGrace = (): void => {
-    this.stateTimer = undefined;
-    if (this.current === 'proceeding') this.terminate();
-  };
-
-  private readonly onTimerD = (): void => {
-    this.stateTimer = undefined;
-    // §17.1.1.2: "If timer D fires while the client transaction is in the 'Completed' state, the
-    // client transaction MUST move to the terminated state."
-    if (this.current === 'completed') this.terminate();
-  };
-
-  private readonly onTimerM = (): void => {
-    this.stateTimer = undefined;
-    // RFC 6026 §8.4: "If Timer M fires while the client INVITE transaction state machine is in the
-    // 'Accepted' state, the machine MUST transition to the 'Terminated' state."
-    if (this.current === 'accepted') this.terminate();
-  };
-
-  private readonly onSendError = (err: Error): void => {
+  protected onSendError(err: Error): void {
     switch (this.current) {
       case 'calling':
       case 'proceeding':
@@ -198,5 +196,5 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
       case 'terminated':
         return;
     }
-  };
+  }
 }

@@ -15,6 +15,10 @@ import type { Target } from './transport.js';
 export type InviteServerState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
 export class InviteServerTransaction extends TransactionBase<InviteServerState> {
+  /** Transactions started in this tick, waiting for their 100 Trying: one microtask, no closure each. */
+  private static readonly tryingQueue: Array<InviteServerTransaction | undefined> = [];
+  private static tryingCount = 0;
+
   readonly kind = 'invite-server' as const;
   private lastResponse: Buffer | undefined;
   private lastToTag: string | undefined;
@@ -48,7 +52,23 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
 
   /** Called by the layer once the transaction is in its table. */
   start(): void {
-    queueMicrotask(this.sendTrying);
+    const cls = InviteServerTransaction;
+    if (cls.tryingCount === 0) queueMicrotask(cls.sendQueuedTrying);
+    cls.tryingQueue[cls.tryingCount++] = this;
+  }
+
+  /** Every transaction started in the tick, in order; one started meanwhile joins this run. */
+  private static sendQueuedTrying(): void {
+    const cls = InviteServerTransaction;
+    try {
+      for (let i = 0; i < cls.tryingCount; i++) {
+        const tx = cls.tryingQueue[i];
+        cls.tryingQueue[i] = undefined;
+        tx?.sendTrying();
+      }
+    } finally {
+      cls.tryingCount = 0;
+    }
   }
 
   /** Send a response from the user; false when the state discards it. */
@@ -57,7 +77,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     if (this.current === 'accepted' && status >= 200 && status < 300) {
       // RFC 6026 §8.7: "While in the 'Accepted' state, if the TU passes a 2xx response, the server
       // transaction MUST pass the response to the transport layer for transmission."
-      this.transmit(serialize(res), this.onSendError);
+      this.transmit(serialize(res));
       return true;
     }
     if (this.current !== 'proceeding') return false;
@@ -67,7 +87,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
       // §17.2.1: "So long as the server transaction is in the 'Proceeding' state, each of these
       // MUST be passed to the transport layer for transmission."
       this.lastResponse = bytes;
-      this.transmit(bytes, this.onSendError);
+      this.transmit(bytes);
     } else if (status < 300) {
       this.accept(bytes);
     } else {
@@ -83,7 +103,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     // layer for retransmission." And in 'Completed': "if a request retransmission is received,
     // the server SHOULD pass the response to the transport for retransmission."
     if ((this.current === 'proceeding' || this.current === 'completed') && this.lastResponse !== undefined) {
-      this.transmit(this.lastResponse, this.onSendError);
+      this.transmit(this.lastResponse);
     }
     // Confirmed absorbs it, and so does Accepted (RFC 6026 §7.1: "any retransmissions of the
     // INVITE received will match this transaction state machine and will be absorbed by the
@@ -102,7 +122,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
         // "When this state is entered, timer I is set to fire in T4 seconds for unreliable
         // transports, and zero seconds for reliable transports."
         if (this.reliable) this.terminate();
-        else this.armState(this.onTimerI, this.ctx.timers.I);
+        else this.armState(this.ctx.timers.I);
         return true;
       case 'confirmed':
         // §17.2.1: "The purpose of the 'Confirmed' state is to absorb any additional ACK messages".
@@ -129,8 +149,8 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     // transmission." RFC 6026 §8.5: "The server transaction MUST then transition to the
     // 'Accepted' state", where Timer L (64*T1) bounds its life.
     this.current = 'accepted';
-    this.armState(this.onTimerL, this.ctx.timers.L);
-    this.transmit(bytes, this.onSendError);
+    this.armState(this.ctx.timers.L);
+    this.transmit(bytes);
     // Accepted re-sends nothing by itself (2xx retransmissions come from the TU).
     this.lastResponse = undefined;
     this.absorb();
@@ -144,9 +164,9 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     // 64*T1 seconds for all transports."
     this.current = 'completed';
     this.lastResponse = TransactionBase.keep(bytes);
-    this.armState(this.onTimerH, this.ctx.timers.H);
-    if (!this.reliable) this.armRetransmit(this.onTimerG, this.ctx.timers.G);
-    this.transmit(bytes, this.onSendError);
+    this.armState(this.ctx.timers.H);
+    if (!this.reliable) this.armRetransmit(this.ctx.timers.G);
+    this.transmit(bytes);
     this.absorb();
   }
 
@@ -156,52 +176,54 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     this.releaseRequest();
   }
 
-  private readonly sendTrying = (): void => {
+  private sendTrying(): void {
     // §17.2.1: "The server transaction MUST generate a 100 (Trying) response unless it knows that
     // the TU will generate a provisional or final response within 200 ms". A proxy's callers
     // expect it at once; a user that already answered makes it useless. "the insertion of tags in
     // the To header field of the response ... is downgraded from MAY to SHOULD NOT."
     if (this.current !== 'proceeding' || this.lastResponse !== undefined) return;
     this.lastResponse = serialize(buildResponse(this.request, 100, 'Trying'));
-    this.transmit(this.lastResponse, this.onSendError);
-  };
+    this.transmit(this.lastResponse);
+  }
 
-  private readonly onTimerG = (): void => {
-    this.retransmitTimer = undefined;
+  /** Timer G. */
+  protected override onRetransmitTimer(): void {
     if (this.current !== 'completed' || this.lastResponse === undefined) return;
     // §17.2.1: "If timer G fires, the response is passed to the transport layer once more for
     // retransmission, and timer G is set to fire in MIN(2*T1, T2) seconds."
-    this.transmit(this.lastResponse, this.onSendError);
-    this.backOff(this.onTimerG);
-  };
+    this.transmit(this.lastResponse);
+    this.backOff();
+  }
 
-  private readonly onTimerH = (): void => {
-    this.stateTimer = undefined;
-    if (this.current !== 'completed') return;
-    // §17.2.1: "If timer H fires while in the 'Completed' state, it implies that the ACK was never
-    // received. In this case, the server transaction MUST transition to the 'Terminated' state,
-    // and MUST indicate to the TU that a transaction failure has occurred."
-    this.terminate();
-    this.handlers.onTimeout?.(this);
-  };
+  /** Timer H (Completed), I (Confirmed), L (Accepted); Proceeding has none. */
+  protected onStateTimer(): void {
+    switch (this.current) {
+      case 'completed':
+        // §17.2.1: "If timer H fires while in the 'Completed' state, it implies that the ACK was
+        // never received. In this case, the server transaction MUST transition to the 'Terminated'
+        // state, and MUST indicate to the TU that a transaction failure has occurred."
+        this.terminate();
+        this.handlers.onTimeout?.(this);
+        return;
+      case 'confirmed':
+        // §17.2.1: "Once timer I fires, the server MUST transition to the 'Terminated' state."
+        this.terminate();
+        return;
+      case 'accepted':
+        // RFC 6026 §8.7: "If Timer L fires while the INVITE server transaction is in the 'Accepted'
+        // state, the transaction MUST transition to the 'Terminated' state."
+        this.terminate();
+        return;
+      case 'proceeding':
+      case 'terminated':
+        return;
+    }
+  }
 
-  private readonly onTimerI = (): void => {
-    this.stateTimer = undefined;
-    // §17.2.1: "Once timer I fires, the server MUST transition to the 'Terminated' state."
-    if (this.current === 'confirmed') this.terminate();
-  };
-
-  private readonly onTimerL = (): void => {
-    this.stateTimer = undefined;
-    // RFC 6026 §8.7: "If Timer L fires while the INVITE server transaction is in the 'Accepted'
-    // state, the transaction MUST transition to the 'Terminated' state."
-    if (this.current === 'accepted') this.terminate();
-  };
-
-  private readonly onSendError = (err: Error): void => {
+  protected onSendError(err: Error): void {
     // RFC 6026 §8.8 (replacing §17.2.4): "the server transaction SHOULD inform the TU that a
     // failure has occurred, and MUST remain in the current state." Its timers still end it, and
     // request retransmissions keep being absorbed meanwhile.
     if (this.current !== 'terminated') this.handlers.onTransportError?.(this, err);
-  };
+  }
 }

@@ -33,9 +33,9 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     // §17.1.2.2: "When entering this state, the client transaction SHOULD set timer F to fire in
     // 64*T1 seconds. The request MUST be passed to the transport layer for transmission. If an
     // unreliable transport is in use, the client transaction MUST set timer E to fire in T1 seconds."
-    this.armState(this.onTimerF, this.timerF);
-    if (this.bytes !== undefined) this.transmit(this.bytes, this.onSendError);
-    if (!this.reliable && this.current === 'trying') this.armRetransmit(this.onTimerE, this.ctx.timers.E);
+    this.armState(this.timerF);
+    if (this.bytes !== undefined) this.transmit(this.bytes);
+    if (!this.reliable && this.current === 'trying') this.armRetransmit(this.ctx.timers.E);
   }
 
   receiveResponse(res: SipResponse): void {
@@ -75,50 +75,54 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     // "Once the client transaction enters the 'Completed' state, it MUST set Timer K to fire in T4
     // seconds for unreliable transports, and zero seconds for reliable transports."
     if (this.reliable) this.terminate();
-    else this.armState(this.onTimerK, this.ctx.timers.K);
+    else this.armState(this.ctx.timers.K);
     this.handlers.onResponse(this, res);
     this.releaseRequest();
   }
 
-  private readonly onTimerE = (): void => {
-    this.retransmitTimer = undefined;
+  /** Timer E. */
+  protected override onRetransmitTimer(): void {
     if (this.bytes === undefined) return;
     if (this.current === 'trying') {
       // §17.1.2.2: "If timer E fires while still in this state, the timer is reset, but this time
       // with a value of MIN(2*T1, T2)."
-      this.transmit(this.bytes, this.onSendError);
-      this.backOff(this.onTimerE);
+      this.transmit(this.bytes);
+      this.backOff();
     } else if (this.current === 'proceeding') {
       // "If Timer E fires while in the 'Proceeding' state, the request MUST be passed to the
       // transport layer for retransmission, and Timer E MUST be reset with a value of T2 seconds."
-      this.transmit(this.bytes, this.onSendError);
-      this.armRetransmit(this.onTimerE, this.ctx.timers.t2);
+      this.transmit(this.bytes);
+      this.armRetransmit(this.ctx.timers.t2);
     }
-  };
+  }
 
-  private readonly onTimerF = (): void => {
-    this.stateTimer = undefined;
-    if (this.current !== 'trying' && this.current !== 'proceeding') return;
-    // §17.1.2.2: "If Timer F fires while the client transaction is still in the 'Trying' state, the
-    // client transaction SHOULD inform the TU about the timeout, and then it SHOULD enter the
-    // 'Terminated' state." And in 'Proceeding': "the TU MUST be informed of a timeout, and the
-    // client transaction MUST transition to the terminated state."
-    this.terminate();
-    this.handlers.onTimeout(this);
-  };
+  /** Timer F (Trying, Proceeding), K (Completed). */
+  protected onStateTimer(): void {
+    switch (this.current) {
+      case 'trying':
+      case 'proceeding':
+        // §17.1.2.2: "If Timer F fires while the client transaction is still in the 'Trying' state,
+        // the client transaction SHOULD inform the TU about the timeout, and then it SHOULD enter
+        // the 'Terminated' state." And in 'Proceeding': "the TU MUST be informed of a timeout, and
+        // the client transaction MUST transition to the terminated state."
+        this.terminate();
+        this.handlers.onTimeout(this);
+        return;
+      case 'completed':
+        // §17.1.2.2: "If Timer K fires while in this state, the client transaction MUST transition
+        // to the 'Terminated' state."
+        this.terminate();
+        return;
+      case 'terminated':
+        return;
+    }
+  }
 
-  private readonly onTimerK = (): void => {
-    this.stateTimer = undefined;
-    // §17.1.2.2: "If Timer K fires while in this state, the client transaction MUST transition to
-    // the 'Terminated' state."
-    if (this.current === 'completed') this.terminate();
-  };
-
-  private readonly onSendError = (err: Error): void => {
+  protected onSendError(err: Error): void {
     if (this.current !== 'trying' && this.current !== 'proceeding') return;
     // §17.1.4: "The client transaction SHOULD inform the TU that a transport failure has occurred,
     // and the client transaction SHOULD transition directly to the 'Terminated' state."
     this.terminate();
     this.handlers.onTransportError(this, err);
-  };
+  }
 }

@@ -44,7 +44,7 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
       // MUST be passed to the transport layer for transmission."
       this.current = 'proceeding';
       this.lastResponse = bytes;
-      this.transmit(bytes, this.onSendError);
+      this.transmit(bytes);
       return true;
     }
     // "If the TU passes a final response (status codes 200-699) to the server while in the
@@ -54,10 +54,10 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
     // "When the server transaction enters the 'Completed' state, it MUST set Timer J to fire in
     // 64*T1 seconds for unreliable transports, and zero seconds for reliable transports."
     if (!this.reliable) {
-      this.armState(this.onTimerJ, this.ctx.timers.J);
+      this.armState(this.ctx.timers.J);
       this.lastResponse = TransactionBase.keep(bytes);
     }
-    this.transmit(bytes, this.onSendError);
+    this.transmit(bytes);
     this.releaseRequest();
     if (this.reliable) this.terminate();
     return true;
@@ -70,7 +70,7 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
     // retransmission", and in 'Completed' the server "MUST pass the final response to the
     // transport layer for retransmission whenever a retransmission of the request is received."
     if ((this.current === 'proceeding' || this.current === 'completed') && this.lastResponse !== undefined) {
-      this.transmit(this.lastResponse, this.onSendError);
+      this.transmit(this.lastResponse);
     }
   }
 
@@ -79,16 +79,16 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
     this.terminate();
   }
 
-  private readonly onTimerJ = (): void => {
-    this.stateTimer = undefined;
+  /** Timer J, the only state timer. */
+  protected onStateTimer(): void {
     // §17.2.2: "The server transaction remains in this state until Timer J fires, at which point
     // it MUST transition to the 'Terminated' state."
     if (this.current === 'completed') this.terminate();
-  };
+  }
 
-  private readonly onSendError = (err: Error): void => {
+  protected onSendError(err: Error): void {
     // RFC 6026 §8.8 (replacing §17.2.4): "the server transaction SHOULD inform the TU that a
     // failure has occurred, and MUST remain in the current state."
     if (this.current !== 'terminated') this.handlers.onTransportError?.(this, err);
-  };
+  }
 }

@@ -2,6 +2,11 @@
  * What the four state machines share: the peer, the request, the two timer slots every machine
  * needs at most (one retransmission timer A/E/G, one state timer B/C/D/F/H/I/J/K/L/M), and the
  * T2-capped doubling. Each machine owns its states and transitions.
+ *
+ * Timers are armed with one callback per slot, shared by every transaction, and the transaction
+ * as its argument: a transaction builds no closure per timer. As each state has one state timer,
+ * the machine's `onStateTimer` tells them apart by the state it is in. The one function a
+ * transaction owns is its send-error handler, a bound method (no closure context).
  */
 import { SipDispatchError } from '../shared/errors.js';
 import type { TimerHandle } from '../shared/scheduler.js';
@@ -20,6 +25,8 @@ export abstract class TransactionBase<S extends string> {
   /** The current retransmission interval (A, E or G). */
   protected interval = 0;
   private held: SipRequest | undefined;
+  /** `onSendError` bound once: the transport calls it back as a plain function. */
+  private readonly sendFailed: SendErrorHandler;
 
   constructor(
     protected readonly ctx: TransactionContext,
@@ -35,6 +42,7 @@ export abstract class TransactionBase<S extends string> {
     this.current = initial;
     this.reliable = ctx.transport.isReliable(peer);
     this.held = request;
+    this.sendFailed = this.onSendError.bind(this);
   }
 
   get state(): S | 'terminated' {
@@ -69,20 +77,39 @@ export abstract class TransactionBase<S extends string> {
     return own;
   }
 
-  protected transmit(bytes: Buffer, onError: SendErrorHandler): void {
-    this.ctx.transport.send(bytes, this.peer, onError);
+  /** The retransmission timer (A, E or G) fired; machines that arm one define it. */
+  protected onRetransmitTimer?(): void;
+
+  /** The state timer fired: the one the current state armed. */
+  protected abstract onStateTimer(): void;
+
+  /** The transport could not send a message of this transaction (§17.1.4, RFC 6026 §8.8). */
+  protected abstract onSendError(err: Error): void;
+
+  private static fireRetransmit(tx: TransactionBase<string>): void {
+    tx.retransmitTimer = undefined;
+    tx.onRetransmitTimer?.();
+  }
+
+  private static fireState(tx: TransactionBase<string>): void {
+    tx.stateTimer = undefined;
+    tx.onStateTimer();
+  }
+
+  protected transmit(bytes: Buffer): void {
+    this.ctx.transport.send(bytes, this.peer, this.sendFailed);
   }
 
   /** Start (or restart) the retransmission timer with `ms`. */
-  protected armRetransmit(fn: () => void, ms: number): void {
+  protected armRetransmit(ms: number): void {
     this.retransmitTimer?.cancel();
     this.interval = ms;
-    this.retransmitTimer = this.ctx.scheduler.setTimeout(fn, ms);
+    this.retransmitTimer = this.ctx.scheduler.setTimeout(TransactionBase.fireRetransmit, ms, this);
   }
 
   /** Double the interval up to T2 (§17.1.2.2 "MIN(2*T1, T2)... caps at T2") and re-arm. */
-  protected backOff(fn: () => void): void {
-    this.armRetransmit(fn, Math.min(this.interval * 2, this.ctx.timers.t2));
+  protected backOff(): void {
+    this.armRetransmit(Math.min(this.interval * 2, this.ctx.timers.t2));
   }
 
   protected stopRetransmit(): void {
@@ -91,9 +118,9 @@ export abstract class TransactionBase<S extends string> {
   }
 
   /** Replace the state timer. */
-  protected armState(fn: () => void, ms: number): void {
+  protected armState(ms: number): void {
     this.stateTimer?.cancel();
-    this.stateTimer = this.ctx.scheduler.setTimeout(fn, ms);
+    this.stateTimer = this.ctx.scheduler.setTimeout(TransactionBase.fireState, ms, this);
   }
 
   protected stopTimers(): void {

@@ -60,7 +60,8 @@ export function responseKey(res: SipResponse): string | undefined {
 export function serverKey(req: SipRequest, method: string): string {
   const via = req.via[0];
   const branch = via?.branch;
-  if (via !== undefined && hasMagicCookie(branch)) return flatKey([branch, sentBy(via), method]);
+  // The sent-by as two parts of the key: no "host:port" string built per request only to be joined.
+  if (via !== undefined && hasMagicCookie(branch)) return flatKey([branch, via.host.toLowerCase(), via.port ?? '', method]);
   return rfc2543Key(req, via, method);
 }
 

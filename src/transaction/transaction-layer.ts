@@ -76,15 +76,17 @@ export class TransactionLayer {
    */
   receiveRequest(req: SipRequest, responseTarget: Target, handlers: ServerTransactionHandlers): RequestDisposition {
     if (req.method === 'ACK') return this.receiveAck(req);
-    const existing = this.matchServer(req, req.method);
+    // One key per request: the lookup's, and the new transaction's if nothing matched.
+    const key = serverKey(req, req.method);
+    const existing = this.matchServer(req, key, req.method);
     // §17.2.3: "When a non-INVITE request matches an existing transaction, it is a retransmission
     // of the request that created that transaction." (Likewise an INVITE.)
     if (existing !== undefined) {
       existing.receiveRetransmission();
       return { kind: 'retransmission', tx: existing };
     }
-    if (req.method === 'CANCEL') return this.receiveCancel(req, responseTarget, handlers);
-    return { kind: 'new', tx: this.createServer(req, responseTarget, handlers) };
+    if (req.method === 'CANCEL') return this.receiveCancel(req, key, responseTarget, handlers);
+    return { kind: 'new', tx: this.createServer(req, key, responseTarget, handlers) };
   }
 
   /** Hand a response to its client transaction; false for a stray (no match, §18.1.2). */
@@ -148,7 +150,7 @@ export class TransactionLayer {
   }
 
   private receiveAck(ack: SipRequest): RequestDisposition {
-    const tx = this.matchServer(ack, 'INVITE');
+    const tx = this.matchServer(ack, serverKey(ack, 'INVITE'), 'INVITE');
     if (tx?.kind !== 'invite-server') return { kind: 'ack', absorbed: false, tx: undefined };
     // §17.2.3 (RFC 2543): "the To tag of the ACK matches the To tag of the response sent by the
     // server transaction." It tells the ACK for a 2xx from the ACK for a non-2xx.
@@ -156,30 +158,30 @@ export class TransactionLayer {
     return { kind: 'ack', absorbed: tx.receiveAck(), tx };
   }
 
-  private receiveCancel(cancel: SipRequest, responseTarget: Target, handlers: ServerTransactionHandlers): RequestDisposition {
-    const invite = this.matchServer(cancel, 'INVITE');
+  private receiveCancel(cancel: SipRequest, key: string, responseTarget: Target, handlers: ServerTransactionHandlers): RequestDisposition {
+    const invite = this.matchServer(cancel, serverKey(cancel, 'INVITE'), 'INVITE');
     // §9.2: the CANCEL matches with the transaction matching of §17.2.3 run as for the INVITE,
     // same CSeq number; RFC 2543: "the To tag of the CANCEL matches the INVITE's".
     if (invite?.kind !== 'invite-server' || invite.seq !== cancel.cseq.seq) return { kind: 'cancel', tx: undefined };
     // §16.10: "If a matching response context is found, the element MUST immediately return a 200
     // (OK) response to the CANCEL request." The CANCEL gets its own transaction, so its
     // retransmissions get that 200 again.
-    const cancelTx = this.createServer(cancel, responseTarget, handlers);
+    const cancelTx = this.createServer(cancel, key, responseTarget, handlers);
     // §9.2: "the To tag of the response to the CANCEL and the To tag in the response to the
     // original request SHOULD be the same."
     cancelTx.respond(buildResponse(cancel, 200, 'OK', { toTag: invite.toTag }));
     return { kind: 'cancel', tx: invite };
   }
 
-  /** §17.2.3, looked up as `method`; RFC 2543 requests also compare the To tag. */
-  private matchServer(req: SipRequest, method: string): ServerTransaction | undefined {
-    const tx = this.servers.get(serverKey(req, method));
+  /** §17.2.3, looked up as `method` under its `key`; RFC 2543 requests also compare the To tag. */
+  private matchServer(req: SipRequest, key: string, method: string): ServerTransaction | undefined {
+    const tx = this.servers.get(key);
     if (tx === undefined || (method === 'INVITE' && req.method === 'ACK')) return tx;
     return isRfc2543(req) && tx.rfc2543ToTag !== req.to.tag ? undefined : tx;
   }
 
-  private createServer(req: SipRequest, responseTarget: Target, handlers: ServerTransactionHandlers): ServerTransaction {
-    const key = serverKey(req, req.method);
+  /** `key` is serverKey(req, req.method). */
+  private createServer(req: SipRequest, key: string, responseTarget: Target, handlers: ServerTransactionHandlers): ServerTransaction {
     const tx =
       req.method === 'INVITE'
         ? new InviteServerTransaction(this.ctx, key, responseTarget, req, handlers)

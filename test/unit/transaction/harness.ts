@@ -65,9 +65,13 @@ export function parse(bytes: Buffer): SipMessage {
 
 const fixtureDir = fileURLToPath(new URL('../../fixtures/sip/transaction/', import.meta.url));
 
-/** A request fixture from test/fixtures/sip/transaction (stored with LF, sent with CRLF). */
-export function fixture(name: string): SipRequest {
-  const text = readFileSync(fixtureDir + name, 'latin1').replace(/\r?\n/g, '\r\n');
+/**
+ * A request fixture from test/fixtures/sip/transaction (stored with LF, sent with CRLF); `branch`
+ * replaces the top Via's branch, for another transaction from the same fixture.
+ */
+export function fixture(name: string, branch?: string): SipRequest {
+  let text = readFileSync(fixtureDir + name, 'latin1').replace(/\r?\n/g, '\r\n');
+  if (branch !== undefined) text = text.replace(/branch=[^;\r]+/, `branch=${branch}`);
   const msg = parse(Buffer.from(text, 'latin1'));
   if (msg.kind !== 'request') throw new Error(`${name} is not a request`);
   return msg;

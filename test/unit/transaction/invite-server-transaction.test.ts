@@ -21,6 +21,23 @@ describe('InviteServerTransaction', () => {
     expect(h.scheduler.pending).toBe(0);
   });
 
+  it('answers 100 Trying to every INVITE of a tick, in arrival order, and again in the next tick', async () => {
+    const h = harness();
+    const targets = [1, 2, 3].map((n) => ({ ...UDP_SOURCE, port: 5060 + n }));
+    const txs = targets.map((t, n) => h.layer.receiveRequest(fixture('invite.sip', `z9hG4bKtick${n}`), t, h.user).tx);
+    txs[1]?.respond(responseTo(fixture('invite.sip'), 180, 'Ringing', 'r1'));
+    await flushMicrotasks();
+    expect(h.transport.sent.map((s) => [s.target.port, s.bytes.toString('latin1', 0, 18)])).toEqual([
+      [5062, 'SIP/2.0 180 Ringin'],
+      [5061, 'SIP/2.0 100 Trying'],
+      [5063, 'SIP/2.0 100 Trying'],
+    ]);
+    h.layer.receiveRequest(fixture('invite.sip', 'z9hG4bKnexttick'), UDP_SOURCE, h.user);
+    await flushMicrotasks();
+    expect(h.transport.lines.at(-1)).toBe('SIP/2.0 100 Trying');
+    expect(h.transport.sent).toHaveLength(4);
+  });
+
   it('skips the 100 Trying when the user answered in the same tick', async () => {
     const h = harness();
     const tx = newInvite(h);

@@ -36,6 +36,21 @@ describe('TransactionLayer server matching (§17.2.3)', () => {
     expect(h.layer.activeCount).toBe(2);
   });
 
+  it('compares the sent-by host case-insensitively, and its port', () => {
+    const h = harness();
+    const withVia = (change: Partial<{ host: string; port: number | undefined }>): SipRequest =>
+      changed('invite.sip', (req) => {
+        const via = req.via[0];
+        if (via !== undefined) req.via[0] = { ...via, ...change };
+      });
+    expect(h.layer.receiveRequest(withVia({}), UDP_SOURCE, h.user).kind).toBe('new');
+    expect(h.layer.receiveRequest(withVia({ host: 'PC33.Atlanta.example.com' }), UDP_SOURCE, h.user).kind).toBe('new');
+    expect(h.layer.receiveRequest(withVia({ host: 'pc33.atlanta.example.com' }), UDP_SOURCE, h.user).kind).toBe('retransmission');
+    expect(h.layer.receiveRequest(withVia({ port: 5070 }), UDP_SOURCE, h.user).kind).toBe('new');
+    expect(h.layer.receiveRequest(withVia({ port: undefined }), UDP_SOURCE, h.user).kind).toBe('new');
+    expect(h.layer.activeCount).toBe(4);
+  });
+
   it('routes an ACK that matches nothing (the ACK for a 2xx) to the user', () => {
     const h = harness();
     expect(h.layer.receiveRequest(fixture('ack-2xx.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'ack', absorbed: false, tx: undefined });
