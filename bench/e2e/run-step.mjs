@@ -1,13 +1,14 @@
-// One step of the sweep: fresh backends and proxy on fresh loopback ports, a quiet machine, the
-// UAC at one rate, then the figures. Every process of the step is stopped by PID before it ends.
+// One step of the sweep: fresh backends and proxy on fresh loopback ports, an unmeasured
+// warm-up, a quiet machine, the UAC at one rate, then the figures. Every process of the step is stopped by PID before it ends.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freeMediaPort, freePort } from './free-ports.mjs';
 import { cpuBetween, cpuSnapshot, peakRssKbOf, waitForQuietMachine } from './proc-stats.mjs';
 import { scenarioPath, startUac, startUas } from './sipp-processes.mjs';
-import { percentile, readSetupTimes, statCounters } from './sipp-traces.mjs';
+import { percentile, readTraceTimes, statCounters } from './sipp-traces.mjs';
 import { startKamailio, startSipdispatch } from './start-proxy.mjs';
 import { stopTracked } from './tracked-processes.mjs';
+import { uasRetransmissionsAfter, warmUp, WARMUP_MAX_RATE } from './warmup.mjs';
 
 /** A step passes with fewer failed calls than this fraction... */
 export const MAX_FAILED_RATIO = 0.001;
@@ -21,8 +22,9 @@ const UAC_SLACK_S = 20;
 /**
  * @typedef {'sipdispatch' | 'kamailio' | 'direct'} Target
  * @typedef {'call' | 'options'} Scenario
- * @typedef {{ target: Target, scenario: Scenario, rate: number, seconds: number, holdMs: number }} Step
- * @typedef {{ sipp: string, kamailio?: string, sipdispatchCli: string, sipdispatchConfig?: string, workDir: string, keep: boolean,
+ * @typedef {{ run: number, target: Target, scenario: Scenario, rate: number, seconds: number, holdMs: number, warmupS: number }} Step
+ * @typedef {{ node: string, nodeArgs: string[], cli: string, cliArgs: string[], config?: string }} SipdispatchRun
+ * @typedef {{ sipp: string, kamailio?: string, sipdispatch: SipdispatchRun, workDir: string, keep: boolean,
  *   quiet: { maxOtherCores: number, maxWaitMs: number } }} StepEnv
  */
 
@@ -31,7 +33,7 @@ const UAC_SLACK_S = 20;
  * @param {StepEnv} env
  */
 export async function runStep(step, env) {
-  const dir = await mkdtemp(join(env.workDir, `${step.target}-${step.scenario}-${step.rate}-`));
+  const dir = await mkdtemp(join(env.workDir, `run${step.run}-${step.target}-${step.scenario}-${step.rate}-`));
   /** @type {import('./tracked-processes.mjs').Tracked[]} */
   const started = [];
   try {
@@ -40,16 +42,20 @@ export async function runStep(step, env) {
     started.push(...backends);
     const proxy = await startStepProxy(step.target, ports, dir, env);
     if (proxy) started.push(proxy);
-    const { quiet, uac, cpu, underLoad } = await offerLoad(step, env, ports, dir, proxy, backends);
+    const warm = await warmUpTarget(step, env, ports, dir);
+    const uasFiles = backends.map((_, index) => join(dir, `uas${index + 1}.csv`));
+    const uasBaseline = warm ? () => uasRetransmissionsAfter(uasFiles, warm.endedS) : async () => 0;
+    const { quiet, uac, cpu, underLoad, uasRetransmissionsBefore } = await offerLoad(step, env, ports, dir, proxy, backends, uasBaseline);
     const peakRssKb = proxy ? peakRssKbOf(pidsOf(proxy)) : Number.NaN;
     // SIGTERM makes each UAS write its final statistics row
     await Promise.all(started.splice(0).map((tracked) => stopTracked(tracked)));
-    const uasStats = await Promise.all(backends.map(async (_, index) => statCounters(await readFile(join(dir, `uas${index + 1}.csv`), 'utf8'))));
+    const uasStats = await Promise.all(uasFiles.map(async (file) => statCounters(await readFile(file, 'utf8'))));
     return figures(step, {
       uac: uac.stats,
       uacExit: uac.exitCode,
-      uasRetransmissions: uasStats.reduce((sum, stats) => sum + stats.retransmissions, 0),
-      times: await readSetupTimes(uac.messagesFile),
+      uasRetransmissions: uasStats.reduce((sum, stats) => sum + stats.retransmissions, 0) - uasRetransmissionsBefore,
+      times: await readTraceTimes(uac.messagesFile),
+      warm,
       cpu,
       underLoad,
       peakRssKb,
@@ -62,24 +68,38 @@ export async function runStep(step, env) {
 }
 
 /**
- * Waits for a quiet machine, then runs the UAC and measures CPU over the whole run and over the
- * load window (while calls are offered, before the last ones end or time out).
+ * The unmeasured warm-up at min(rate, WARMUP_MAX_RATE) calls/s for step.warmupS seconds, in its
+ * own subdirectory; undefined when disabled.
+ * @param {Step} step @param {StepEnv} env @param {Ports} ports @param {string} dir
+ */
+async function warmUpTarget(step, env, ports, dir) {
+  if (step.warmupS <= 0) return undefined;
+  const load = { ...step, rate: Math.min(step.rate, WARMUP_MAX_RATE), seconds: step.warmupS };
+  return warmUp(uacOptions(load, env, uacTarget(step, ports), ports.warmupUac, join(dir, 'warmup')));
+}
+
+/**
+ * Waits for a quiet machine, takes the UAS retransmission baseline, then runs the UAC and
+ * measures CPU over the whole run and over the load window (while calls are offered, before the
+ * last ones end or time out).
  * @param {Step} step @param {StepEnv} env @param {Ports} ports @param {string} dir
  * @param {import('./tracked-processes.mjs').Tracked | undefined} proxy
  * @param {import('./tracked-processes.mjs').Tracked[]} backends
+ * @param {() => Promise<number>} uasBaseline
  */
-async function offerLoad(step, env, ports, dir, proxy, backends) {
+async function offerLoad(step, env, ports, dir, proxy, backends, uasBaseline) {
   const groups = (/** @type {number[]} */ uacPids = []) => ({ proxy: proxy ? pidsOf(proxy) : [], sipp: [...backends.flatMap(pidsOf), ...uacPids] });
   const quiet = await waitForQuietMachine({ groups: () => groups(), ...env.quiet });
+  const uasRetransmissionsBefore = await uasBaseline();
   const before = cpuSnapshot(groups());
-  const uac = startUac(uacOptions(step, env, ports, proxy !== undefined, dir));
+  const uac = startUac(uacOptions(step, env, uacTarget(step, ports), ports.uac, dir));
   /** @type {ReturnType<typeof cpuSnapshot> | undefined} */
   let loaded;
   const loadTimer = setTimeout(() => (loaded = cpuSnapshot(groups([uac.pid]))), step.seconds * 1_000);
   const figures = await uac.finished.finally(() => clearTimeout(loadTimer));
   // the UAC is reaped now: its CPU is in this process's children time, not under its PID
   const after = cpuSnapshot(groups());
-  return { quiet, uac: figures, cpu: cpuBetween(before, after), underLoad: cpuBetween(before, loaded ?? after) };
+  return { quiet, uac: figures, cpu: cpuBetween(before, after), underLoad: cpuBetween(before, loaded ?? after), uasRetransmissionsBefore };
 }
 
 /**
@@ -90,7 +110,7 @@ async function startBackends(ports, dir, env) {
   const backends = [];
   try {
     for (const [index, port] of ports.uas.entries()) {
-      const options = { sipp: env.sipp, scenario: scenarioPath('uas'), name: `uas${index + 1}`, port, controlPort: ports.control[index], mediaPort: ports.media[index], dir };
+      const options = { sipp: env.sipp, scenario: scenarioPath('uas'), name: `uas${index + 1}`, port, controlPort: ports.uasControl[index], mediaPort: ports.uasMedia[index], dir };
       backends.push(await startUas(options));
     }
     return backends;
@@ -100,17 +120,22 @@ async function startBackends(ports, dir, env) {
   }
 }
 
+/** The proxy, or the first backend for the direct ceiling. @param {Step} step @param {Ports} ports */
+const uacTarget = (step, ports) => `127.0.0.1:${step.target === 'direct' ? ports.uas[0] : ports.proxy}`;
+
 /**
- * @param {Step} step @param {StepEnv} env @param {Ports} ports @param {boolean} viaProxy @param {string} dir
+ * @param {Step} step @param {StepEnv} env @param {string} target
+ * @param {{ port: number, control: number, media: number }} own  the UAC's SIP, control and media ports
+ * @param {string} dir
  */
-function uacOptions(step, env, ports, viaProxy, dir) {
+function uacOptions(step, env, target, own, dir) {
   return {
     sipp: env.sipp,
     scenario: scenarioPath(step.scenario === 'call' ? 'uac' : 'options-uac'),
-    target: `127.0.0.1:${viaProxy ? ports.proxy : ports.uas[0]}`,
-    port: ports.uac,
-    controlPort: ports.control.at(-1),
-    mediaPort: ports.media.at(-1),
+    target,
+    port: own.port,
+    controlPort: own.control,
+    mediaPort: own.media,
     calls: step.rate * step.seconds,
     rate: step.rate,
     limit: Math.max(50, step.rate * LIMIT_FACTOR),
@@ -130,14 +155,16 @@ async function allocatePorts(backends) {
     for (let i = 0; i < count; i++) ports.push(await next(taken));
     return ports;
   };
+  // every SIPp process has its own control and media ports: colliding media ports silence a UAS
+  const uac = async () => ({ port: await freePort(taken), control: await freePort(taken), media: await freeMediaPort(taken) });
   return {
     proxy: await freePort(taken),
     http: await freePort(taken),
-    uac: await freePort(taken),
     uas: await many(backends, freePort),
-    // one control and one media port per SIPp process: the backends, then the UAC
-    control: await many(backends + 1, freePort),
-    media: await many(backends + 1, freeMediaPort),
+    uasControl: await many(backends, freePort),
+    uasMedia: await many(backends, freeMediaPort),
+    uac: await uac(),
+    warmupUac: await uac(),
   };
 }
 
@@ -154,7 +181,8 @@ async function startStepProxy(target, ports, dir, env) {
     if (!env.kamailio) throw new Error('kamailio is not installed');
     return startKamailio({ kamailio: env.kamailio, port: ports.proxy, listFile, dir });
   }
-  return startSipdispatch({ cli: env.sipdispatchCli, port: ports.proxy, httpPort: ports.http, listFile, configFile: env.sipdispatchConfig, dir });
+  const run = env.sipdispatch;
+  return startSipdispatch({ node: run.node, nodeArgs: run.nodeArgs, cli: run.cli, cliArgs: run.cliArgs, port: ports.proxy, httpPort: ports.http, listFile, configFile: run.config, dir });
 }
 
 /** @param {import('./tracked-processes.mjs').Tracked} tracked */
@@ -164,7 +192,7 @@ const pidsOf = (tracked) => tracked.members().map((ref) => ref.pid);
  * The row of the results table.
  * @param {Step} step
  * @param {{ uac: ReturnType<typeof statCounters>, uacExit: number | null, uasRetransmissions: number,
- *   times: Awaited<ReturnType<typeof readSetupTimes>>, cpu: ReturnType<typeof cpuBetween>,
+ *   times: Awaited<ReturnType<typeof readTraceTimes>>, warm: Awaited<ReturnType<typeof warmUp>> | undefined, cpu: ReturnType<typeof cpuBetween>,
  *   underLoad: ReturnType<typeof cpuBetween>, peakRssKb: number,
  *   quiet: Awaited<ReturnType<typeof waitForQuietMachine>> }} m
  */
@@ -183,6 +211,10 @@ function figures(step, m) {
     retransmissions: m.uac.retransmissions + m.uasRetransmissions,
     setupP50Ms: percentile(m.times.setupMs, 50),
     setupP99Ms,
+    ringP50Ms: percentile(m.times.ringMs, 50),
+    ringP99Ms: percentile(m.times.ringMs, 99),
+    byeP50Ms: percentile(m.times.byeMs, 50),
+    byeP99Ms: percentile(m.times.byeMs, 99),
     proxyCpuS: step.target === 'direct' ? Number.NaN : m.cpu.proxyS,
     proxyCorePct: step.target === 'direct' ? Number.NaN : (100 * m.underLoad.proxyS) / m.underLoad.wallS,
     proxyPeakRssMb: m.peakRssKb / 1024,
@@ -190,6 +222,8 @@ function figures(step, m) {
     otherCorePct: (100 * m.underLoad.otherS) / m.underLoad.wallS,
     quietBefore: m.quiet.quiet,
     uacExit: m.uacExit,
+    warmupCalls: m.warm?.calls ?? 0,
+    warmupFailed: m.warm?.failed ?? 0,
     pass: failed / calls < MAX_FAILED_RATIO && setupP99Ms <= MAX_SETUP_P99_MS,
   };
 }

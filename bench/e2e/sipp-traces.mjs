@@ -4,7 +4,8 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /**
- * Counters of the last row of a -trace_stat CSV (a header line, then ';'-separated rows).
+ * Counters of the last row of a -trace_stat CSV (a header line, then ';'-separated rows), and
+ * when SIPp wrote that row (atS: epoch seconds of its CurrentTime column).
  * @param {string} text
  */
 export function statCounters(text) {
@@ -12,44 +13,83 @@ export function statCounters(text) {
   const header = (lines[0] ?? '').split(';');
   const last = (lines.at(-1) ?? '').split(';');
   if (lines.length < 2 || last.length !== header.length) throw new Error('SIPp statistics CSV has no complete row');
-  const count = (column) => {
+  const count = (/** @type {string} */ column) => {
     const value = Number(last[header.indexOf(column)]);
     if (!Number.isInteger(value)) throw new Error(`SIPp statistics column ${column} is missing or not a count`);
     return value;
   };
-  return { created: count('TotalCallCreated'), successful: count('SuccessfulCall(C)'), failed: count('FailedCall(C)'), retransmissions: count('Retransmissions(C)') };
+  // CurrentTime is "date<TAB>time<TAB>epoch.micros"
+  const atS = Number((last[header.indexOf('CurrentTime')] ?? '').split('\t')[2]);
+  return { created: count('TotalCallCreated'), successful: count('SuccessfulCall(C)'), failed: count('FailedCall(C)'), retransmissions: count('Retransmissions(C)'), atS };
 }
 
 /**
- * Streams a -trace_shortmsg log (fields: date, time, epoch.micros, S|R, Call-ID, "CSeq:N METHOD",
- * first line) and measures, per call, the first request sent to the first 200 for that CSeq:
- * INVITE -> 200 for calls, OPTIONS -> 200 for the OPTIONS scenario. Retransmissions and later
- * 200s are ignored.
- * @param {string} file
- * @returns {Promise<{ setupMs: Float64Array, calls: number, firstSendS: number, lastSendS: number }>}
+ * What one call has sent so far, and which of its answers are still awaited.
+ * @typedef {{ cseq: string, sentS: number, setupOpen: boolean, ringOpen: boolean, byeCseq: string, byeSentS: number, byeOpen: boolean }} CallTrace
  */
-export async function readSetupTimes(file) {
-  /** @type {Map<string, { cseq: string, sentS: number } | null>} */
+
+/**
+ * Streams a -trace_shortmsg log once (fields: date, time, epoch.micros, S|R, Call-ID,
+ * "CSeq:N METHOD", first line) and measures per call, from the first request sent to the first
+ * matching response for that CSeq:
+ * - setupMs: initial request -> 200 (INVITE -> 200 for calls, OPTIONS -> 200 for OPTIONS);
+ * - ringMs: INVITE -> 180;
+ * - byeMs: BYE -> 200.
+ * Retransmissions and later responses are ignored. Empty arrays sort to NaN percentiles (OPTIONS).
+ * @param {string} file
+ * @returns {Promise<{ setupMs: Float64Array, ringMs: Float64Array, byeMs: Float64Array, calls: number, firstSendS: number, lastSendS: number }>}
+ */
+export async function readTraceTimes(file) {
+  /** @type {Map<string, CallTrace>} */
   const calls = new Map();
-  const setupMs = [];
+  /** @type {{ setupMs: number[], ringMs: number[], byeMs: number[] }} */
+  const times = { setupMs: [], ringMs: [], byeMs: [] };
   let firstSendS = Number.POSITIVE_INFINITY;
   let lastSendS = Number.NEGATIVE_INFINITY;
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   for await (const line of lines) {
     const [, , epoch, direction, callId, cseq, firstLine] = line.split('\t');
     if (callId === undefined || cseq === undefined || firstLine === undefined) continue;
-    const pending = calls.get(callId);
-    if (direction === 'S' && pending === undefined) {
-      const sentS = Number(epoch);
-      calls.set(callId, { cseq, sentS });
-      firstSendS = Math.min(firstSendS, sentS);
-      lastSendS = Math.max(lastSendS, sentS);
-    } else if (direction === 'R' && pending && pending.cseq === cseq && firstLine.startsWith('SIP/2.0 200 ')) {
-      setupMs.push((Number(epoch) - pending.sentS) * 1_000);
-      calls.set(callId, null);
-    }
+    const call = calls.get(callId);
+    if (direction === 'S') {
+      if (call) noteSent(call, cseq, epoch);
+      else {
+        const sentS = Number(epoch);
+        calls.set(callId, { cseq, sentS, setupOpen: true, ringOpen: cseq.endsWith(' INVITE'), byeCseq: '', byeSentS: Number.NaN, byeOpen: false });
+        firstSendS = Math.min(firstSendS, sentS);
+        lastSendS = Math.max(lastSendS, sentS);
+      }
+    } else if (direction === 'R' && call) noteReceived(call, cseq, epoch, firstLine, times);
   }
-  return { setupMs: Float64Array.from(setupMs).sort(), calls: calls.size, firstSendS, lastSendS };
+  const sorted = (/** @type {number[]} */ values) => Float64Array.from(values).sort();
+  return { setupMs: sorted(times.setupMs), ringMs: sorted(times.ringMs), byeMs: sorted(times.byeMs), calls: calls.size, firstSendS, lastSendS };
+}
+
+/** The first BYE of a call starts its BYE -> 200 clock. @param {CallTrace} call @param {string} cseq @param {string | undefined} epoch */
+function noteSent(call, cseq, epoch) {
+  if (call.byeCseq !== '' || !cseq.endsWith(' BYE')) return;
+  call.byeCseq = cseq;
+  call.byeSentS = Number(epoch);
+  call.byeOpen = true;
+}
+
+/**
+ * @param {CallTrace} call @param {string} cseq @param {string | undefined} epoch @param {string} firstLine
+ * @param {{ setupMs: number[], ringMs: number[], byeMs: number[] }} times
+ */
+function noteReceived(call, cseq, epoch, firstLine, times) {
+  if (cseq === call.cseq) {
+    if (call.setupOpen && firstLine.startsWith('SIP/2.0 200 ')) {
+      times.setupMs.push((Number(epoch) - call.sentS) * 1_000);
+      call.setupOpen = false;
+    } else if (call.ringOpen && firstLine.startsWith('SIP/2.0 180 ')) {
+      times.ringMs.push((Number(epoch) - call.sentS) * 1_000);
+      call.ringOpen = false;
+    }
+  } else if (call.byeOpen && cseq === call.byeCseq && firstLine.startsWith('SIP/2.0 200 ')) {
+    times.byeMs.push((Number(epoch) - call.byeSentS) * 1_000);
+    call.byeOpen = false;
+  }
 }
 
 /**

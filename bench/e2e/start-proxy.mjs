@@ -48,19 +48,22 @@ export async function startKamailio(o) {
 }
 
 /**
- * The sipdispatch CLI on node, with its admin API on httpPort; waits for /ready as well (its
- * destinations up) but goes on, saying so, if that never comes.
- * @param {{ cli: string, port: number, httpPort: number, listFile: string, configFile?: string, dir: string }} o
+ * The sipdispatch CLI on node (this one unless `node` says which), with its admin API on
+ * httpPort; nodeArgs go before the CLI, cliArgs after its own flags. Waits for /ready as well
+ * (its destinations up) but goes on, saying so, if that never comes.
+ * @param {{ node?: string, nodeArgs?: readonly string[], cli: string, cliArgs?: readonly string[], port: number, httpPort: number,
+ *   listFile: string, configFile?: string, dir: string }} o
  */
 export async function startSipdispatch(o) {
   const args = [
-    o.cli, '--list', o.listFile,
+    ...(o.nodeArgs ?? []), o.cli, '--list', o.listFile,
     '--listen', `udp:127.0.0.1:${o.port}`, '--listen', `tcp:127.0.0.1:${o.port}`,
     '--http', `127.0.0.1:${o.httpPort}`, '--log-level', 'warn',
     ...(o.configFile ? ['--config', o.configFile] : []),
+    ...(o.cliArgs ?? []),
   ];
   const logFile = join(o.dir, 'sipdispatch.log');
-  const proxy = await whenAnswering(spawnTracked(process.execPath, args, { cwd: repoRoot, logFile }), o.port, logFile);
+  const proxy = await whenAnswering(spawnTracked(o.node ?? process.execPath, args, { cwd: repoRoot, logFile }), o.port, logFile);
   if (!(await becomesReady(o.httpPort))) console.warn(`  sipdispatch: GET /ready never answered 200 within ${READY_TIMEOUT_MS} ms; going on`);
   return proxy;
 }
