@@ -27,7 +27,9 @@ function newField(name: string, value: string): HeaderField {
 }
 
 function firstIndex(msg: SipMessage, key: string): number {
-  return msg.headers.findIndex((f) => f.key === key);
+  const headers = msg.headers;
+  for (let i = 0; i < headers.length; i++) if ((headers[i] as HeaderField).key === key) return i;
+  return -1;
 }
 
 function lastIndex(msg: SipMessage, key: string): number {
@@ -54,7 +56,8 @@ export function pushVia(msg: SipMessage, value: string): void {
   const vias = parseVia(v) ?? invalid('SIP_BAD_VIA', `not a Via value: ${value}`);
   const at = firstIndex(msg, 'via');
   msg.headers.splice(at === -1 ? 0 : at, 0, newField('Via', v));
-  msg.via.unshift(...vias);
+  // A new list of the exact size: unshift would grow the parser's one-entry list to 17 slots.
+  msg.via = vias.concat(msg.via);
 }
 
 /** Removes the top Via entry (other entries of the same field stay); returns it. */
@@ -112,7 +115,7 @@ export function prependRecordRoute(req: SipRequest, value: string): void {
   const list = parseNameAddrList(v) ?? invalid('SIP_BAD_HEADER', `not a Record-Route value: ${value}`);
   const at = firstIndex(req, 'record-route');
   req.headers.splice(at === -1 ? 0 : at, 0, newField('Record-Route', v));
-  req.recordRoute.unshift(...list);
+  req.recordRoute = list.concat(req.recordRoute);
 }
 
 /** Replaces the Request-URI (SIP, SIPS and TEL URIs must parse; any absolute URI is accepted). */

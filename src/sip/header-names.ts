@@ -35,6 +35,7 @@ const SPELLING: Readonly<Record<string, string>> = {
   'mime-version': 'MIME-Version',
   'rack': 'RAck',
   'rseq': 'RSeq',
+  'min-se': 'Min-SE', // RFC 4028
 };
 
 /** Upper bound on remembered spellings, so random header names cannot grow memory. */
@@ -86,6 +87,12 @@ function addToTable(lowerName: string, key: string, spelling: string): void {
   tableSpellings[slot] = spelling;
 }
 
+/** True when s[start, end) is `spelling` exactly (a loop the JIT inlines, unlike startsWith). */
+function sameChars(s: string, start: number, end: number, spelling: string): boolean {
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) !== spelling.charCodeAt(i - start)) return false;
+  return true;
+}
+
 function sameFolded(s: string, start: number, end: number, lowerName: string): boolean {
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
@@ -108,11 +115,26 @@ export function findKnownHeader(s: string, start: number, end: number): number {
     const name = tableNames[slot];
     if (name === undefined) return -1;
     if (name.length === end - start) {
-      if (s.startsWith(tableSpellings[slot] as string, start)) return (slot << 1) | 1;
+      if (sameChars(s, start, end, tableSpellings[slot] as string)) return (slot << 1) | 1;
       if (sameFolded(s, start, end, name)) return slot << 1;
     }
     slot = (slot + 1) & TABLE_MASK;
   }
+}
+
+/** How many names seen on the wire rememberHeaderName may add to the table (it never forgets). */
+const LEARN_LIMIT = 128;
+let learned = 0;
+
+/**
+ * Adds a header name the parser met that is not in the table (an X- header, say), spelled as
+ * written, so later messages get it without a slice and a key lookup. Bounded by LEARN_LIMIT, so
+ * random names cannot grow memory.
+ */
+export function rememberHeaderName(name: string, key: string): void {
+  if (learned >= LEARN_LIMIT || key !== name.toLowerCase()) return;
+  learned++;
+  addToTable(key, key, name);
 }
 
 /** The interned key of a code from findKnownHeader. */

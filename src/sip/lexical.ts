@@ -74,34 +74,56 @@ export function unquote(s: string, start: number, end: number): string {
 export function splitCommaList(value: string): string[] | undefined {
   if (value.indexOf(',') === -1 && value.indexOf('"') === -1 && isTrimmed(value)) return [value];
   const out: string[] = [];
-  let start = 0;
+  for (let start = 0; ; ) {
+    const end = listItemEnd(value, start);
+    const piece = end === -1 ? undefined : trimmedSlice(value, start, end);
+    if (piece === undefined) return undefined;
+    out.push(piece);
+    if (end === value.length) return out;
+    start = end + 1;
+  }
+}
+
+/**
+ * End of the comma-separated list item starting at s[start]: the next comma outside quoted strings
+ * and <...>, or s.length; -1 on an unterminated quote.
+ */
+export function listItemEnd(s: string, start: number): number {
   let angle = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
+  for (let i = start; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     if (c === 34) {
-      const q = quotedEnd(value, i);
-      if (q < 0) return undefined;
+      const q = quotedEnd(s, i);
+      if (q < 0) return -1;
       i = q - 1;
     } else if (c === 60) angle = true;
     else if (c === 62) angle = false;
-    else if (c === 44 && !angle) {
-      if (!pushTrimmed(out, value, start, i)) return undefined;
-      start = i + 1;
-    }
+    else if (c === 44 && !angle) return i;
   }
-  return pushTrimmed(out, value, start, value.length) ? out : undefined;
+  return s.length;
 }
 
 function isTrimmed(s: string): boolean {
   return s.length > 0 && !isWhitespace(s.charCodeAt(0)) && !isWhitespace(s.charCodeAt(s.length - 1));
 }
 
-function pushTrimmed(out: string[], s: string, start: number, end: number): boolean {
+/** s[start, end) without surrounding whitespace (s itself when that is all of it); undefined when empty. */
+export function trimmedSlice(s: string, start: number, end: number): string | undefined {
   start = skipWhitespace(s, start, end);
   end = trimEnd(s, start, end);
-  if (start === end) return false;
-  out.push(start === 0 && end === s.length ? s : s.slice(start, end));
-  return true;
+  if (start === end) return undefined;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+/**
+ * `list` with `item` appended, as a new array of the exact size while it is short: pushing onto a
+ * full array makes V8 allocate 16 spare slots, and most lists (Via, Route) hold one or two values.
+ */
+export function appendTo<T>(list: T[], item: T): T[] {
+  if (list.length === 0) return [item];
+  if (list.length === 1) return [list[0] as T, item];
+  list.push(item);
+  return list;
 }
 
 /** Receives one parameter: name at s[ns, ne), value at s[vs, ve) (vs = -1 when it has none). */
@@ -178,7 +200,8 @@ function paramValueEnd(s: string, i: number, end: number): number {
   return i;
 }
 
-function hexValue(c: number): number {
+/** The value of a hex digit; -1 for any other char (NaN included). */
+export function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   const l = c | 0x20;
   if (l >= 97 && l <= 102) return l - 87;

@@ -15,7 +15,10 @@ export interface HeaderField {
   name: string;
   /** Canonical lower-case long name ("v" and "Via" both give "via"); interned. */
   key: string;
-  /** The raw value: leading/trailing whitespace trimmed, folded lines joined with one space. */
+  /**
+   * The raw value: leading/trailing whitespace trimmed, folded lines joined with one space. On
+   * parsed fields a getter that slices it from the header text on first read.
+   */
   value: string;
   /**
    * Byte range [wireStart, wireEnd) of this field in the message's `source` (name to end of value,
@@ -45,7 +48,7 @@ export interface Via {
 
 /** name-addr or addr-spec with header parameters (From, To, Contact, Route, Record-Route). */
 export interface NameAddr {
-  /** Quotes removed and quoted-pairs unescaped; undefined when there is none. */
+  /** Quotes removed and quoted-pairs unescaped; undefined when there is none. Parsed: made on each read. */
   displayName: string | undefined;
   /** The URI text, without angle brackets. */
   uri: string;

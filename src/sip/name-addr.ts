@@ -4,16 +4,18 @@
  */
 import type { NameAddr } from './message.js';
 import {
+  appendTo,
   equalsFolded,
   isTokenChar,
   isWhitespace,
+  listItemEnd,
   NO_PARAMS,
   parseHeaderParams,
   scanHeaderParams,
   quotedEnd,
   skipWhitespace,
-  splitCommaList,
   trimEnd,
+  trimmedSlice,
   unquote,
   type ParamSink,
 } from './lexical.js';
@@ -28,25 +30,26 @@ export function parseNameAddr(value: string): NameAddr | undefined {
     const q = quotedEnd(s, 0);
     if (q < 0) return undefined;
     const lt = skipWhitespace(s, q);
-    if (s.charCodeAt(lt) !== 60) return undefined;
-    return angleForm(s, unquote(s, 0, q), lt);
+    return s.charCodeAt(lt) === 60 ? angleForm(s, lt) : undefined;
   }
+  const lt = displayEnd(s);
+  return s.charCodeAt(lt) === 60 ? angleForm(s, lt) : addrSpecForm(s);
+}
+
+/** End of an unquoted display name (a run of tokens and whitespace) at the start of s. */
+function displayEnd(s: string): number {
   let j = 0;
   while (j < s.length && (isTokenChar(s.charCodeAt(j)) || isWhitespace(s.charCodeAt(j)))) j++;
-  if (s.charCodeAt(j) === 60) {
-    const displayEnd = trimEnd(s, 0, j);
-    return angleForm(s, displayEnd === 0 ? undefined : s.slice(0, displayEnd), j);
-  }
-  return addrSpecForm(s);
+  return j;
 }
 
 /** `[display-name] LAQUOT addr-spec RAQUOT *( SEMI param )`, with s[lt] === "<". */
-function angleForm(s: string, displayName: string | undefined, lt: number): NameAddr | undefined {
+function angleForm(s: string, lt: number): NameAddr | undefined {
   const gt = s.indexOf('>', lt + 1);
   if (gt === -1) return undefined;
   const uri = s.slice(lt + 1, gt);
   if (!plausibleUri(uri)) return undefined;
-  return withParams(s, displayName, uri, gt + 1);
+  return withParams(s, uri, gt + 1);
 }
 
 /** `addr-spec *( SEMI param )`: the URI ends at the first ";" (RFC 3261 §20.10). */
@@ -55,12 +58,12 @@ function addrSpecForm(s: string): NameAddr | undefined {
   const uriEnd = semi === -1 ? s.length : trimEnd(s, 0, semi);
   const uri = uriEnd === s.length ? s : s.slice(0, uriEnd);
   if (!plausibleUri(uri)) return undefined;
-  return withParams(s, undefined, uri, uriEnd);
+  return withParams(s, uri, uriEnd);
 }
 
 /**
- * A parsed name-addr. The parameters are checked when parsing but only put in a map when someone
- * reads them: the relay reads the tag on every message and the other parameters almost never.
+ * A parsed name-addr. The display name and the parameters are checked when parsing but only made
+ * when someone reads them: the relay reads the URI and the tag on every message, the rest almost never.
  */
 class NameAddrRecord implements NameAddr {
   // True private fields: invisible to spreads and deep-equality checks.
@@ -68,13 +71,22 @@ class NameAddrRecord implements NameAddr {
   readonly #paramsStart: number;
 
   constructor(
-    readonly displayName: string | undefined,
     readonly uri: string,
     readonly tag: string | undefined,
     readonly raw: string,
     paramsStart: number,
   ) {
     this.#paramsStart = paramsStart;
+  }
+
+  /** Made on each read (nothing kept: the relay does not read it). */
+  get displayName(): string | undefined {
+    const raw = this.raw;
+    // Only the angle form, where the URI closes with ">" just before the parameters, has one.
+    if (raw.charCodeAt(this.#paramsStart - 1) !== 62) return undefined;
+    if (raw.charCodeAt(0) === 34) return unquote(raw, 0, quotedEnd(raw, 0));
+    const end = trimEnd(raw, 0, displayEnd(raw));
+    return end === 0 ? undefined : raw.slice(0, end);
   }
 
   get params(): ReadonlyMap<string, string | null> {
@@ -92,10 +104,10 @@ const tagSink: ParamSink<{ tag: string | undefined }> = (found, s, ns, ne, vs, v
 /** Reused by every call (parsing is synchronous), so finding the tag allocates nothing. */
 const found: { tag: string | undefined } = { tag: undefined };
 
-function withParams(s: string, displayName: string | undefined, uri: string, paramsStart: number): NameAddr | undefined {
+function withParams(s: string, uri: string, paramsStart: number): NameAddr | undefined {
   found.tag = undefined;
   if (!scanHeaderParams(s, paramsStart, found, tagSink)) return undefined;
-  return new NameAddrRecord(displayName, uri, found.tag, s, paramsStart);
+  return new NameAddrRecord(uri, found.tag, s, paramsStart);
 }
 
 /**
@@ -111,23 +123,25 @@ function plausibleUri(uri: string): boolean {
 
 /** Parses a comma-separated list (commas inside quotes and <...> do not split). */
 export function parseNameAddrList(value: string): NameAddr[] | undefined {
-  const out: NameAddr[] = [];
-  return parseNameAddrListInto(value, out) ? out : undefined;
+  return parseNameAddrListInto(value, []);
 }
 
-/** parseNameAddrList appending to `out` (the parser's list), without an intermediate array. */
-export function parseNameAddrListInto(value: string, out: NameAddr[]): boolean {
+/**
+ * parseNameAddrList appending to `list` (the parser's): the list to keep (`list`, or a new one
+ * when it was empty, see appendTo), or undefined when a value is bad. No intermediate array.
+ */
+export function parseNameAddrListInto(value: string, list: NameAddr[]): NameAddr[] | undefined {
   if (value.indexOf(',') === -1) {
     const na = parseNameAddr(value);
-    if (na !== undefined) out.push(na);
-    return na !== undefined;
+    return na === undefined ? undefined : appendTo(list, na);
   }
-  const pieces = splitCommaList(value);
-  if (pieces === undefined) return false;
-  for (const piece of pieces) {
-    const na = parseNameAddr(piece);
-    if (na === undefined) return false;
-    out.push(na);
+  for (let start = 0; ; ) {
+    const end = listItemEnd(value, start);
+    const piece = end === -1 ? undefined : trimmedSlice(value, start, end);
+    const na = piece === undefined ? undefined : parseNameAddr(piece);
+    if (na === undefined) return undefined;
+    list = appendTo(list, na);
+    if (end === value.length) return list;
+    start = end + 1;
   }
-  return true;
 }

@@ -8,7 +8,7 @@
  */
 import type { ParseError } from './message.js';
 import type { ErrorCode } from '../shared/errors.js';
-import { headerKey } from './header-names.js';
+import { findKnownHeader, keyOfHeader } from './header-names.js';
 import { fieldValue, newFieldSpan, scanField } from './header-scanner.js';
 import { collectPartial } from './partial-headers.js';
 import { parseContentLength } from './scalar-headers.js';
@@ -28,15 +28,24 @@ const EMPTY = Buffer.alloc(0);
 /** The body length a header section announces, or the reason it cannot be framed. */
 type LengthResult = { ok: true; length: number } | { ok: false; code: ErrorCode; reason: string };
 
+/** Reused by every call (framing is synchronous). */
+const span = newFieldSpan();
+
+/** True when the field at `start` is Content-Length (or "l"), found without slicing its name. */
+function isContentLength(head: string, start: number): boolean {
+  if (span.colon === -1) return false;
+  const code = findKnownHeader(head, start, span.nameEnd);
+  return code !== -1 && keyOfHeader(code) === 'content-length';
+}
+
 /** Content-Length of a header section (start line first, every line ending in LF). */
 function announcedLength(head: string): LengthResult {
-  const span = newFieldSpan();
   let length = -1;
   let i = head.indexOf('\n') + 1;
   while (i > 0 && i < head.length) {
     scanField(head, i, span);
-    if (span.colon !== -1 && headerKey(head.slice(i, span.nameEnd)) === 'content-length') {
-      const n = parseContentLength(fieldValue(head, span));
+    if (isContentLength(head, i)) {
+      const n = span.folded ? parseContentLength(fieldValue(head, span)) : parseContentLength(head, span.valueStart, span.valueEnd);
       if (n < 0 || (length >= 0 && n !== length)) return { ok: false, code: 'SIP_BAD_CONTENT_LENGTH', reason: 'Bad Content-Length' };
       length = n;
     }

@@ -3,7 +3,7 @@
  * §19.1.4 (what the relay needs to ask "is this URI us?").
  */
 import type { SipUri } from './message.js';
-import { equalsFolded, lowerSlice, NO_PARAMS, percentDecode, percentEncode } from './lexical.js';
+import { equalsFolded, hexValue, lowerSlice, NO_PARAMS, percentDecode, percentEncode } from './lexical.js';
 
 function charTable(chars: string): Uint8Array {
   const t = new Uint8Array(128);
@@ -29,82 +29,93 @@ const isHeaderChar = inTable(HEADER);
 const isHostChar = inTable(HOST);
 const isIpv6Char = inTable(IPV6);
 
-/** True when s[start, end) is made only of `table` chars or %-escapes. */
-function allIn(s: string, start: number, end: number, table: Uint8Array): boolean {
+/** True when s[start, end) is made only of `table` chars and complete %HH escapes. */
+function validPart(s: string, start: number, end: number, table: Uint8Array): boolean {
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (c !== 37 && (c >= 128 || table[c] !== 1)) return false;
+    if (c === 37) {
+      if (i + 2 >= end || hexValue(s.charCodeAt(i + 1)) < 0 || hexValue(s.charCodeAt(i + 2)) < 0) return false;
+      i += 2;
+    } else if (c >= 128 || table[c] !== 1) return false;
   }
   return true;
+}
+
+/** s[start, end) %-decoded; only called on parts validPart accepted. */
+const decoded = (s: string, start: number, end: number): string => percentDecode(s.slice(start, end)) as string;
+
+/**
+ * Where the parts of the SIP URI last checked by scanSipUri are. One shared record (scanning is
+ * synchronous), so checking a URI allocates nothing and parseUri builds from the positions.
+ */
+const parts = { userEnd: -1, hostStart: 0, hostEnd: 0, port: -1, paramsStart: 0, headersStart: 0 };
+
+/**
+ * Checks a SIP, SIPS or TEL URI without building it: the index of its headers' "?" (text.length
+ * when it has none), or -1 when it does not parse. What the parser needs for a Request-URI.
+ */
+export function checkUri(text: string): number {
+  const colon = text.indexOf(':');
+  if (colon < 3 || colon > 4) return -1;
+  if (equalsFolded(text, 0, colon, 'sip') || equalsFolded(text, 0, colon, 'sips')) return scanSipUri(text, colon + 1) ? parts.headersStart : -1;
+  if (equalsFolded(text, 0, colon, 'tel')) return scanTelUri(text, colon + 1) === -1 ? -1 : text.length;
+  return -1;
 }
 
 /** Parses a SIP, SIPS or TEL URI; undefined for anything else or any syntax error. */
 export function parseUri(text: string): SipUri | undefined {
   const colon = text.indexOf(':');
   if (colon < 3 || colon > 4) return undefined;
-  if (equalsFolded(text, 0, colon, 'sip')) return parseSipUri(text, colon + 1, 'sip');
-  if (equalsFolded(text, 0, colon, 'sips')) return parseSipUri(text, colon + 1, 'sips');
+  if (equalsFolded(text, 0, colon, 'sip')) return scanSipUri(text, colon + 1) ? buildSipUri(text, colon + 1, 'sip') : undefined;
+  if (equalsFolded(text, 0, colon, 'sips')) return scanSipUri(text, colon + 1) ? buildSipUri(text, colon + 1, 'sips') : undefined;
   if (equalsFolded(text, 0, colon, 'tel')) return parseTelUri(text, colon + 1);
   return undefined;
 }
 
-interface Cursor {
-  i: number;
-}
-
-function parseSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUri | undefined {
-  const end = text.length;
+/** Checks `[userinfo "@"] host [":" port] *(";" param) ["?" headers]` from `start`; fills `parts`. */
+function scanSipUri(text: string, start: number): boolean {
   const at = text.indexOf('@', start);
-  let user: string | undefined;
-  let password: string | undefined;
-  let hostStart = start;
+  parts.userEnd = -1;
+  parts.hostStart = start;
   if (at !== -1) {
     const pc = text.indexOf(':', start);
     const userEnd = pc !== -1 && pc < at ? pc : at;
-    if (userEnd === start || !allIn(text, start, userEnd, USER)) return undefined;
-    user = percentDecode(text.slice(start, userEnd));
-    if (userEnd !== at) {
-      if (!allIn(text, userEnd + 1, at, PASSWORD)) return undefined;
-      password = percentDecode(text.slice(userEnd + 1, at));
-      if (password === undefined) return undefined;
-    }
-    if (user === undefined) return undefined;
-    hostStart = at + 1;
+    if (userEnd === start || !validPart(text, start, userEnd, USER)) return false;
+    if (userEnd !== at && !validPart(text, userEnd + 1, at, PASSWORD)) return false;
+    parts.userEnd = userEnd;
+    parts.hostStart = at + 1;
   }
-  const cur: Cursor = { i: hostStart };
-  const host = parseHost(text, cur);
-  if (host === undefined) return undefined;
-  let port: number | undefined;
-  if (cur.i < end && text.charCodeAt(cur.i) === 58) {
-    port = parsePort(text, cur);
-    if (port === undefined) return undefined;
+  const hostEnd = hostEndAt(text, parts.hostStart);
+  if (hostEnd === -1) return false;
+  parts.hostEnd = hostEnd;
+  let i = hostEnd;
+  parts.port = -1;
+  if (i < text.length && text.charCodeAt(i) === 58) {
+    i = portEndAt(text, i + 1);
+    if (i === -1) return false;
   }
-  const params = parseUriParams(text, cur);
-  if (params === undefined) return undefined;
-  const headers = parseUriHeaders(text, cur);
-  if (headers === undefined || cur.i !== end) return undefined;
-  return { scheme, user, password, host, port, params, headers, raw: text };
+  parts.paramsStart = i;
+  i = walkParams(text, i, undefined);
+  if (i === -1) return false;
+  parts.headersStart = i;
+  return i === text.length || (text.charCodeAt(i) === 63 && walkHeaders(text, i, undefined));
 }
 
-function parseHost(text: string, cur: Cursor): string | undefined {
-  const start = cur.i;
+/** End of the host at `start` (a name, IPv4 address or bracketed IPv6 reference); -1 when none. */
+function hostEndAt(text: string, start: number): number {
   let i = start;
   if (text.charCodeAt(start) === 91) {
     i++;
     while (i < text.length && isIpv6Char(text.charCodeAt(i))) i++;
-    if (i === start + 1 || text.charCodeAt(i) !== 93) return undefined;
-    cur.i = i + 1;
-  } else {
-    while (i < text.length && isHostChar(text.charCodeAt(i))) i++;
-    if (i === start) return undefined;
-    cur.i = i;
+    return i === start + 1 || text.charCodeAt(i) !== 93 ? -1 : i + 1;
   }
-  return lowerSlice(text, start, cur.i);
+  while (i < text.length && isHostChar(text.charCodeAt(i))) i++;
+  return i === start ? -1 : i;
 }
 
-function parsePort(text: string, cur: Cursor): number | undefined {
-  let i = cur.i + 1;
-  const start = i;
+/** End of the port digits at `start`, its value in parts.port; -1 when not a port. */
+function portEndAt(text: string, start: number): number {
+  let i = start;
   let port = 0;
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -112,69 +123,99 @@ function parsePort(text: string, cur: Cursor): number | undefined {
     port = port * 10 + (c - 48);
     i++;
   }
-  if (i === start || i - start > 5 || port > 65535) return undefined;
-  cur.i = i;
-  return port;
+  if (i === start || i - start > 5 || port > 65535) return -1;
+  parts.port = port;
+  return i;
+}
+
+function buildSipUri(text: string, start: number, scheme: 'sip' | 'sips'): SipUri {
+  const { userEnd, hostStart, hostEnd, port, paramsStart, headersStart } = parts;
+  let user: string | undefined;
+  let password: string | undefined;
+  if (userEnd !== -1) {
+    user = decoded(text, start, userEnd);
+    if (userEnd + 1 !== hostStart) password = decoded(text, userEnd + 1, hostStart - 1);
+  }
+  const host = lowerSlice(text, hostStart, hostEnd);
+  const params = paramMap(text, paramsStart, headersStart);
+  let headers = NO_HEADERS;
+  if (headersStart !== text.length) {
+    const map = new Map<string, string>();
+    walkHeaders(text, headersStart, map);
+    headers = map;
+  }
+  return { scheme, user, password, host, port: port === -1 ? undefined : port, params, headers, raw: text };
 }
 
 const NO_HEADERS: ReadonlyMap<string, string> = new Map<string, string>();
 
-/** `*( ";" pname [ "=" pvalue ] )` up to "?" or the end; names lower-cased, both %-decoded. */
-function parseUriParams(text: string, cur: Cursor): ReadonlyMap<string, string | null> | undefined {
+/** The parameters walkParams accepted between `start` and `stop`, as a map. */
+function paramMap(text: string, start: number, stop: number): ReadonlyMap<string, string | null> {
+  if (start === stop) return NO_PARAMS;
+  const map = new Map<string, string | null>();
+  walkParams(text, start, map);
+  return map;
+}
+
+/**
+ * `*( ";" pname [ "=" pvalue ] )` from `i` up to the first char that does not continue it; checks
+ * each and, given a map, stores it (names lower-cased, both %-decoded). Where it stopped, or -1.
+ */
+function walkParams(text: string, i: number, into: Map<string, string | null> | undefined): number {
   const end = text.length;
-  let i = cur.i;
-  if (i >= end || text.charCodeAt(i) !== 59) return NO_PARAMS;
-  const params = new Map<string, string | null>();
   while (i < end && text.charCodeAt(i) === 59) {
     let j = i + 1;
-    while (j < end && text.charCodeAt(j) !== 59 && text.charCodeAt(j) !== 63) j++;
-    const eq = text.indexOf('=', i + 1);
-    const nameEnd = eq !== -1 && eq < j ? eq : j;
-    if (nameEnd === i + 1 || !allIn(text, i + 1, nameEnd, PARAM)) return undefined;
-    const name = percentDecode(text.slice(i + 1, nameEnd));
-    if (name === undefined) return undefined;
-    let value: string | null = null;
-    if (nameEnd !== j) {
-      if (nameEnd + 1 === j || !allIn(text, nameEnd + 1, j, PARAM)) return undefined;
-      const decoded = percentDecode(text.slice(nameEnd + 1, j));
-      if (decoded === undefined) return undefined;
-      value = decoded;
+    let eq = -1;
+    for (; j < end; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 59 || c === 63) break;
+      if (c === 61 && eq === -1) eq = j;
     }
-    params.set(lowerSlice(name, 0, name.length), value);
+    const nameEnd = eq === -1 ? j : eq;
+    if (nameEnd === i + 1 || !validPart(text, i + 1, nameEnd, PARAM)) return -1;
+    if (nameEnd !== j && (nameEnd + 1 === j || !validPart(text, nameEnd + 1, j, PARAM))) return -1;
+    if (into !== undefined) {
+      const name = decoded(text, i + 1, nameEnd);
+      into.set(lowerSlice(name, 0, name.length), nameEnd === j ? null : decoded(text, nameEnd + 1, j));
+    }
     i = j;
   }
-  cur.i = i;
-  return params;
+  return i;
 }
 
-/** `"?" header *( "&" header )` with header = hname "=" hvalue, both %-decoded. */
-function parseUriHeaders(text: string, cur: Cursor): ReadonlyMap<string, string> | undefined {
-  if (cur.i >= text.length || text.charCodeAt(cur.i) !== 63) return NO_HEADERS;
-  const headers = new Map<string, string>();
-  for (const part of text.slice(cur.i + 1).split('&')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0 || !allIn(part, 0, eq, HEADER) || !allIn(part, eq + 1, part.length, HEADER)) return undefined;
-    const name = percentDecode(part.slice(0, eq));
-    const value = percentDecode(part.slice(eq + 1));
-    if (name === undefined || value === undefined) return undefined;
-    headers.set(name, value);
+/**
+ * `"?" header *( "&" header )`, header = hname "=" hvalue, from text[q] = "?" to the end: checks
+ * each and, given a map, stores it (both %-decoded).
+ */
+function walkHeaders(text: string, q: number, into: Map<string, string> | undefined): boolean {
+  let i = q + 1;
+  for (;;) {
+    let amp = text.indexOf('&', i);
+    if (amp === -1) amp = text.length;
+    const eq = text.indexOf('=', i);
+    if (eq <= i || eq >= amp || !validPart(text, i, eq, HEADER) || !validPart(text, eq + 1, amp, HEADER)) return false;
+    into?.set(decoded(text, i, eq), decoded(text, eq + 1, amp));
+    if (amp === text.length) return true;
+    i = amp + 1;
   }
-  cur.i = text.length;
-  return headers;
 }
 
-function parseTelUri(text: string, start: number): SipUri | undefined {
+/** End of the telephone-subscriber number at `start`; -1 when it is empty or holds other chars. */
+function scanTelUri(text: string, start: number): number {
   let i = start;
   while (i < text.length && text.charCodeAt(i) !== 59) {
     const c = text.charCodeAt(i);
-    if (c >= 128 || TEL[c] !== 1) return undefined;
+    if (c >= 128 || TEL[c] !== 1) return -1;
     i++;
   }
-  if (i === start) return undefined;
-  const cur: Cursor = { i };
-  const params = parseUriParams(text, cur);
-  if (params === undefined || cur.i !== text.length) return undefined;
-  const user = text.slice(start, i);
+  return i === start || walkParams(text, i, undefined) !== text.length ? -1 : i;
+}
+
+function parseTelUri(text: string, start: number): SipUri | undefined {
+  const numberEnd = scanTelUri(text, start);
+  if (numberEnd === -1) return undefined;
+  const params = paramMap(text, numberEnd, text.length);
+  const user = text.slice(start, numberEnd);
   return { scheme: 'tel', user, password: undefined, host: '', port: undefined, params, headers: NO_HEADERS, raw: text };
 }
 

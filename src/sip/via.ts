@@ -3,30 +3,32 @@
  * format the one we push, and rewrite one parameter of an entry in place.
  */
 import type { Via } from './message.js';
-import { equalsFolded, isDigit, isTokenChar, parseDigits, quotedEnd, scanHeaderParams, skipWhitespace, splitCommaList } from './lexical.js';
+import { appendTo, equalsFolded, isDigit, isTokenChar, listItemEnd, parseDigits, quotedEnd, scanHeaderParams, skipWhitespace, trimmedSlice } from './lexical.js';
 
 /** Parses every Via entry of a header value (entries are comma-separated); undefined if any is bad. */
 export function parseVia(value: string): Via[] | undefined {
-  const out: Via[] = [];
-  return parseViaInto(value, out) ? out : undefined;
+  return parseViaInto(value, []);
 }
 
-/** parseVia appending to `out` (the parser's list), without an intermediate array. */
-export function parseViaInto(value: string, out: Via[]): boolean {
+/**
+ * parseVia appending to `list` (the parser's): the list to keep (`list`, or a new one when it was
+ * empty, see appendTo), or undefined when an entry is bad. No intermediate array of pieces.
+ */
+export function parseViaInto(value: string, list: Via[]): Via[] | undefined {
   if (value.indexOf(',') === -1 && value.indexOf('"') === -1) {
     const entry = value.trim();
     const via = entry.length > 0 ? parseViaEntry(entry) : undefined;
-    if (via !== undefined) out.push(via);
-    return via !== undefined;
+    return via === undefined ? undefined : appendTo(list, via);
   }
-  const pieces = splitCommaList(value);
-  if (pieces === undefined) return false;
-  for (const piece of pieces) {
-    const via = parseViaEntry(piece);
-    if (via === undefined) return false;
-    out.push(via);
+  for (let start = 0; ; ) {
+    const end = listItemEnd(value, start);
+    const entry = end === -1 ? undefined : trimmedSlice(value, start, end);
+    const via = entry === undefined ? undefined : parseViaEntry(entry);
+    if (via === undefined) return undefined;
+    list = appendTo(list, via);
+    if (end === value.length) return list;
+    start = end + 1;
   }
-  return true;
 }
 
 /** End of the token starting at s[i] (i itself when there is none). */
