@@ -7,6 +7,7 @@ import { publish, type FailoverReason } from '../shared/events.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildResponse, newBranch } from '../sip/build.js';
 import { popVia, prependRecordRoute, pushVia } from '../sip/edit.js';
+import { cloneRequest } from '../sip/message-record.js';
 import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transaction-types.js';
 import type { RelayCore } from './relay-core.js';
 import type { Candidate, Source } from './relay-ports.js';
@@ -170,7 +171,7 @@ export class ForwardContext implements ClientTransactionHandlers {
       this.finish();
       return;
     }
-    const req = cloneForBranch(this.template);
+    const req = cloneRequest(this.template);
     const us = this.core.identity;
     if (this.plan.recordRoute) {
       // Double Record-Route when the transport changes, so each side routes back on its own.
@@ -228,12 +229,3 @@ function hasRetryAfter(res: SipResponse): boolean {
   return res.headers.some((h) => h.key === 'retry-after');
 }
 
-/** A copy whose Via and Record-Route lists can change without touching the template. */
-function cloneForBranch(req: SipRequest): SipRequest {
-  // Same prototype: the message records compute some views lazily through getters.
-  const copy = Object.assign(Object.create(Object.getPrototypeOf(req) as object) as SipRequest, req);
-  copy.headers = [...req.headers];
-  copy.via = [...req.via];
-  copy.recordRoute = [...req.recordRoute];
-  return copy;
-}

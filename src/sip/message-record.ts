@@ -87,3 +87,15 @@ export class ResponseRecord extends MessageRecord implements SipResponse {
   status = 0;
   reason = '';
 }
+
+/**
+ * A copy of `req` another branch can edit: its own header, Via and Record-Route lists. Built
+ * through the constructor, so the lazy views exist and are recomputed from the copied headers.
+ */
+export function cloneRequest(req: SipRequest): SipRequest {
+  const copy: SipRequest = Object.assign(req instanceof RequestRecord ? new RequestRecord() : ({} as SipRequest), req);
+  copy.headers = [...req.headers];
+  copy.via = [...req.via];
+  copy.recordRoute = [...req.recordRoute];
+  return copy;
+}
