@@ -5,7 +5,7 @@ import type { Overrides } from '../config/load-config.js';
 
 export const USAGE = `Usage:
   sipdispatch [--config FILE] [--list FILE] [--listen PROTO:HOST:PORT]... [--advertise HOST[:PORT]]
-              [--http HOST:PORT] [--log-level LEVEL] [--check]
+              [--http HOST:PORT] [--log-level LEVEL] [--workers N] [--check]
   sipdispatch rpc METHOD [PARAMS...] [--http HOST:PORT] [--token TOKEN]
   sipdispatch demo
 
@@ -16,6 +16,7 @@ Options:
   --advertise HOST[:PORT]  address put in Via and Record-Route (env SIPDISPATCH_ADVERTISE)
   --http HOST:PORT     admin API address (default 127.0.0.1:9060; env SIPDISPATCH_HTTP)
   --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (env SIPDISPATCH_LOG_LEVEL)
+  --workers N          threads sharing the UDP ports, 1-64 (Node >= 22.12 on Linux; else 1)
   --check              validate config and list, print errors with file:line, exit 0 or 1
   -h, --help           this text
   -v, --version        the version`;
@@ -34,6 +35,7 @@ const options = {
   advertise: { type: 'string' },
   http: { type: 'string' },
   'log-level': { type: 'string' },
+  workers: { type: 'string' },
   token: { type: 'string' },
   check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -58,6 +60,8 @@ export function parseCli(argv: string[]): CliCommand {
     advertise: v.advertise,
     http: v.http,
     log_level: v['log-level'],
+    // a number for the schema; a non-numeric value fails its integer check, naming the key
+    workers: v.workers === undefined ? undefined : Number(v.workers),
   };
   for (const k of Object.keys(flags)) if (flags[k] === undefined) delete flags[k];
   const [sub, ...rest] = positionals;

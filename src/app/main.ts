@@ -8,18 +8,16 @@ import type { Config } from '../config/config-types.js';
 import type { ReloadOutcome } from '../admin/rpc-methods.js';
 import { Dispatcher, type LoadReport } from '../dispatcher/dispatcher.js';
 import { parseReplyCodes, type HealthConfig } from '../dispatcher/health.js';
-import { Relay } from '../relay/relay.js';
-import type { RelayOptions } from '../relay/relay-options.js';
+import type { Relay } from '../relay/relay.js';
 import { SipDispatchError } from '../shared/errors.js';
-import { systemScheduler } from '../shared/scheduler.js';
-import { TransactionLayer } from '../transaction/transaction-layer.js';
-import { timerValues } from '../transaction/timers.js';
-import type { Via } from '../sip/message.js';
-import { responseTarget } from '../transport/response-target.js';
-import type { MessageSource } from '../transport/target.js';
-import { TransportManager } from '../transport/transport-manager.js';
+import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import { supportsUdpReusePort } from '../transport/reuse-port.js';
+import type { TransportManager } from '../transport/transport-manager.js';
 import { DispatcherAdapter } from './dispatcher-adapter.js';
-import { DnsCache } from './dns-cache.js';
+import type { DnsCache } from './dns-cache.js';
+import { startSipStack, type SipStack } from './sip-stack.js';
+import { threadCount } from './thread-count.js';
+import type { WorkerPool } from './worker-pool.js';
 
 
 export interface AppCore {
@@ -29,9 +27,13 @@ export interface AppCore {
   readonly transport: TransportManager;
   readonly relay: Relay;
   readonly dns: DnsCache;
+  /** Server transactions alive on every thread. */
+  activeTransactions(): number;
+  /** Datagrams each thread handed to the thread owning them, by thread index (empty with one thread). */
+  handoffs(): readonly number[];
   /** Re-reads the list file and swaps it in (/reload and SIGHUP serialize through the admin's gate). */
   reload(reset?: boolean): Promise<ReloadOutcome>;
-  /** Stops taking new calls, lets transactions finish (bounded by drain_timeout), closes sockets. */
+  /** Stops taking new calls, lets transactions finish (bounded by drain_timeout), closes sockets, ends workers. */
   stop(): Promise<void>;
 }
 
@@ -75,92 +77,45 @@ export async function loadList(dispatcher: Dispatcher, file: string): Promise<Lo
   return r.value;
 }
 
-const NO_LOCAL = Object.freeze({ address: '', port: 0 });
-
-/** The source a response target is computed for when no request is at hand (stray 2xx). */
-function statelessSource(via: Via): MessageSource {
-  return { transport: via.transport === 'TCP' ? 'tcp' : 'udp', address: '', port: 0, local: NO_LOCAL };
-}
-
-function relayOptions(config: Config, transport: TransportManager): RelayOptions {
-  const udp = config.listenSpecs.some((s) => s.transport === 'udp') ? transport.localAddressFor('udp') : undefined;
-  const tcp = config.listenSpecs.some((s) => s.transport === 'tcp') ? transport.localAddressFor('tcp') : undefined;
-  const bound = transport.addresses().map((a) => `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`);
-  return {
-    advertised: { udp: udp && { host: udp.host, port: udp.port }, tcp: tcp && { host: tcp.host, port: tcp.port } },
-    aliases: [...config.alias, ...bound],
-    routes: config.routes.map((r) => ({
-      methods: r.match.method === undefined ? [] : (Array.isArray(r.match.method) ? r.match.method : [r.match.method]).map((m) => m.toUpperCase()),
-      ruriUser: r.match.ruri_user === undefined ? undefined : new RegExp(r.match.ruri_user),
-      set: r.set,
-      algorithm: r.algorithm,
-      limit: r.limit,
-      failoverOn: new Set(r.failover.on),
-      maxTries: r.failover.max_tries,
-    })),
-    recordRoute: config.record_route,
-    maxForwardsLimit: config.max_forwards_limit,
-    fixNatedContact: config.fix_nated_contact,
-    noDestination: { status: config.no_destination.status, reason: config.no_destination.reason, retryAfter: config.no_destination.retry_after },
-    useDefault: config.use_default,
-    hashFailover: config.hash_failover,
-  };
-}
-
-/** Builds and starts the SIP side: list, sockets, transactions, relay. */
+/** Builds and starts the SIP side: sockets, transactions, relay, and the worker threads `workers` asks for. */
 export async function startCore(config: Config, logger: PinoLogger, dispatcher: Dispatcher): Promise<AppCore> {
-  const scheduler = systemScheduler;
-  const transport = new TransportManager(
-    {
-      listen: config.listenSpecs,
-      advertise: config.advertiseAddress,
-      forceRport: config.force_rport,
-      reusePort: false,
-      udpBufferSize: config.udp_buffer_size,
-      maxMessageSize: config.max_message_size,
-      tcp: {
-        idleTimeoutMs: config.tcp_idle_timeout,
-        maxConnections: config.tcp_max_connections,
-        maxBufferedBytes: config.tcp_max_buffer,
-        connectTimeoutMs: config.tcp_connect_timeout,
-      },
-    },
-    { scheduler, logger: logger.child({ component: 'transport' }) },
-  );
-  const transactions = new TransactionLayer({
-    transport,
-    scheduler,
-    timers: timerValues({ t1: config.t1, t2: config.t2, t4: config.t4, frTimer: config.fr_timer, frInvTimer: config.fr_inv_timer, waitTimer: config.wait_timer }),
-    logger: logger.child({ component: 'transaction' }),
+  const decision = threadCount(config.workers, {
+    reusePort: supportsUdpReusePort(),
+    nodeVersion: process.versions.node,
+    platform: process.platform,
+    udpListeners: config.listenSpecs.filter((s) => s.transport === 'udp').length,
   });
-  const dns = new DnsCache({ now: () => Date.now(), fallbackTtlMs: 60_000, maxTtlMs: 3_600_000 });
-  // The relay needs the bound addresses, so it is built after the sockets open; a datagram in
-  // between is dropped and counted (the sender retransmits).
-  await transport.start();
-  const relay = new Relay(
-    {
-      dispatcher: new DispatcherAdapter(dispatcher, { useDefault: config.use_default, hashFailover: config.hash_failover }),
-      io: {
-        send: (bytes, target) => transport.send(bytes, target),
-        // The relay hands back the transport's own MessageSource, or none for a stateless forward.
-        responseTarget: (via, source) => responseTarget(via, (source as MessageSource | undefined) ?? statelessSource(via)),
-        resolve: dns.resolve,
-      },
-    },
-    transactions,
-    relayOptions(config, transport),
-    logger.child({ component: 'relay' }),
-  );
-  transport.onMessage((msg, source) => relay.receive(msg, source));
+  if (decision.warning) logger.warn({ workers: config.workers }, decision.warning);
+  const adapter = new DispatcherAdapter(dispatcher, { useDefault: config.use_default, hashFailover: config.hash_failover });
+  if (decision.threads === 1) {
+    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: config.listenSpecs, reusePort: false }), undefined);
+  }
+  // worker_threads is loaded only here: one thread stays today's code path
+  const { WorkerPool } = await import('./worker-pool.js');
+  const pool = new WorkerPool({ config, threads: decision.threads, dispatcher, logger });
+  const stack = await startSipStack(config, logger, adapter, { listen: config.listenSpecs, reusePort: true, router: pool.route });
+  try {
+    await pool.start(stack);
+  } catch (e) {
+    await stack.stop();
+    throw e;
+  }
+  logger.info({ threads: decision.threads }, 'relay worker threads started');
+  return assembleCore(config, dispatcher, stack, pool);
+}
+
+function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, pool: WorkerPool | undefined): AppCore {
   const expiry = setInterval(() => dispatcher.expireCalls(Date.now()), 30_000);
   expiry.unref();
-  const core: AppCore = {
+  return {
     config,
     dispatcher,
-    transactions,
-    transport,
-    relay,
-    dns,
+    transactions: stack.transactions,
+    transport: stack.transport,
+    relay: stack.relay,
+    dns: stack.dns,
+    activeTransactions: () => stack.transactions.activeCount + (pool?.transactions() ?? 0),
+    handoffs: () => pool?.handoffs() ?? [],
     async reload(reset = false) {
       let text: string;
       try {
@@ -172,15 +127,8 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
       return r.ok ? { ok: true, report: r.value } : { ok: false, code: r.error.code, errors: r.error.errors };
     },
     async stop() {
-      relay.drain();
       clearInterval(expiry);
-      let timer: NodeJS.Timeout | undefined;
-      // Waits for answers still pending, not for the timers that only absorb retransmissions.
-      await Promise.race([transactions.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, config.drain_timeout)))]);
-      clearTimeout(timer);
-      transactions.close();
-      await transport.close();
+      await Promise.all([stack.stop(), pool?.stop()]);
     },
   };
-  return core;
 }

@@ -32,7 +32,8 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
   let core: AppCore | undefined;
   const metrics = createMetrics({
     version: VERSION,
-    transactionsActive: () => core?.transactions.activeCount ?? 0,
+    transactionsActive: () => core?.activeTransactions() ?? 0,
+    udpHandoffs: () => core?.handoffs() ?? [],
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
   });
   try {

@@ -56,6 +56,7 @@ export interface RawConfig {
   tcp_max_buffer: number;
   tcp_connect_timeout: number;
   drain_timeout: number;
+  workers: number;
   webhook_url?: string;
   webhook_queue_size: number;
   webhook_retries: number;

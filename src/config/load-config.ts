@@ -147,7 +147,8 @@ export async function loadConfig(flags: Overrides, env: Overrides = {}): Promise
   });
 }
 
-function deepFreeze<T>(o: T): T {
+/** Freezes `o` and everything it holds (also used on a config copied to a worker thread). */
+export function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o);
     for (const v of Object.values(o)) deepFreeze(v);

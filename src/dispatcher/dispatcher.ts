@@ -15,6 +15,7 @@ import { dispatcherHash, type HashResult } from './hash.js';
 import { applyProbeResult, applyStateRequest, isProbeTarget, isReplyOk, type Health, type HealthConfig } from './health.js';
 import { applyCongestionControl, recordLatency, recordTimeout } from './latency-stats.js';
 import { parseDispatcherList, type ListEntry, type ListMode, type ListParse } from './list-parser.js';
+import { applyRuntime, captureRuntime, type ReplicaState } from './replica-state.js';
 import { select, type SelectionKey, type SelectOptions } from './select.js';
 import { buildSnapshot, EMPTY_SNAPSHOT, type Destination, type Snapshot, type SnapshotDiff } from './snapshot.js';
 
@@ -126,6 +127,21 @@ export class Dispatcher {
     const { snapshot, diff } = buildSnapshot(entries, this.current, { keepState, random: this.options.random });
     this.current = snapshot;
     return diff;
+  }
+
+  /** The state a replica mirrors: every destination's runtime, and the entries when asked. */
+  replicaState(withEntries: boolean): ReplicaState {
+    return { entries: withEntries ? this.current.entries : undefined, runtime: captureRuntime(this.current) };
+  }
+
+  /**
+   * Mirrors an authoritative dispatcher (worker threads): rebuilds the snapshot from the entries
+   * when they come, then takes every runtime over. Publishes nothing: the authority already did.
+   * False when the runtime does not fit the snapshot (it is then left as it was).
+   */
+  applyReplicaState(state: ReplicaState): boolean {
+    if (state.entries) this.install(state.entries, true);
+    return applyRuntime(this.current, state.runtime);
   }
 
   /**

@@ -16,6 +16,8 @@ export type { DestinationView } from './destination-tracker.js';
 
 export interface MetricsSources {
   transactionsActive(): number;
+  /** Worker threads: UDP datagrams each thread handed to the thread owning them, by thread index. */
+  udpHandoffs?(): readonly number[];
   /** Every destination of the current list, in any order. */
   destinations(): readonly DestinationView[];
   version: string;
@@ -138,6 +140,16 @@ function defineGauges(registers: Registry[], sources: MetricsSources, current: (
     registers,
     collect() {
       this.set(sources.transactionsActive());
+    },
+  });
+  new Counter({
+    name: 'sipdispatch_udp_handoffs_total',
+    help: 'UDP datagrams a thread received and handed to the thread owning them (workers > 1), by the receiving thread.',
+    labelNames: ['thread'] as const, registers,
+    collect() {
+      this.reset();
+      const counts = sources.udpHandoffs?.() ?? [];
+      for (let thread = 0; thread < counts.length; thread++) this.inc({ thread: String(thread) }, counts[thread] ?? 0);
     },
   });
   new Gauge({

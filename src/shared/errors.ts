@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   LIST_ENTRY: 'a dispatcher.list entry is invalid (bad URI, attribute or number)',
   // runtime and sockets
   LISTEN_FAILED: 'a SIP or HTTP listener could not be opened (address in use, no permission, bad address)',
+  WORKER_FAILED: 'a relay worker thread (workers > 1) could not start',
   SEND_FAILED: 'a SIP message could not be sent (no listener for the transport, connect refused or timed out, connection lost)',
   TXN_INVALID_REQUEST: 'a client transaction was asked for an ACK, or for a request whose top Via has no z9hG4bK branch',
   TXN_DUPLICATE: 'a client transaction with the same branch and CSeq method is already live',

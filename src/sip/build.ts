@@ -34,8 +34,15 @@ function randomHex(bytes: number): string {
   return hex;
 }
 
-/** A new Via branch: the magic cookie and 128 random bits. */
-export const newBranch = (): string => BRANCH_COOKIE + randomHex(16);
+let branchPrefix = BRANCH_COOKIE;
+
+/** Puts `tag` after the cookie of every branch this thread creates (worker threads route responses by it). */
+export function setBranchTag(tag: string): void {
+  branchPrefix = BRANCH_COOKIE + tag;
+}
+
+/** A new Via branch: the magic cookie, this thread's tag (if any) and 128 random bits. */
+export const newBranch = (): string => branchPrefix + randomHex(16);
 
 /** A new From/To tag (64 random bits, RFC 3261 §19.3 asks for at least 32). */
 export const newTag = (): string => randomHex(8);

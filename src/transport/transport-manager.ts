@@ -6,7 +6,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { SipDispatchError } from '../shared/errors.js';
-import type { Transport } from '../shared/events.js';
+import { publish, type Transport } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import { advertisedAddress, type AdvertisedAddress, type BoundAddress } from './advertised-address.js';
@@ -16,7 +16,8 @@ import { isWildcard } from './socket-address.js';
 import { isReliable, type Target } from './target.js';
 import { TcpTransport, type TcpStats, type TcpTransportOptions } from './tcp-transport.js';
 import { sendFailed } from './transport-errors.js';
-import { UdpTransport } from './udp-transport.js';
+import { UdpTransport, type DatagramHandler } from './udp-transport.js';
+import type { MessageSource } from './target.js';
 
 export interface TransportManagerOptions {
   listen: readonly ListenSpec[];
@@ -36,7 +37,15 @@ export interface TransportManagerOptions {
 export interface TransportDeps {
   scheduler: Scheduler;
   logger: Logger;
+  /** Worker threads: asked about every UDP datagram before it is parsed. */
+  router?: DatagramRouter;
 }
+
+/**
+ * True when another thread takes the datagram that UDP listener `listener` (index among the UDP
+ * listen specs, the same in every thread) received; false to handle it here.
+ */
+export type DatagramRouter = (bytes: Buffer, listener: number, source: MessageSource) => boolean;
 
 export type SendErrorHandler = (error: Error) => void;
 
@@ -48,9 +57,11 @@ export class TransportManager {
   private bound: BoundAddress[] = [];
   private local: Record<Transport, AdvertisedAddress> | undefined;
   private readonly logger: Logger;
+  private readonly router: DatagramRouter | undefined;
 
   constructor(private readonly options: TransportManagerOptions, deps: TransportDeps) {
     this.logger = deps.logger;
+    this.router = deps.router;
     this.receiver = new MessageReceiver({ maxMessageSize: options.maxMessageSize, forceRport: options.forceRport, logger: deps.logger });
     this.tcp = new TcpTransport({ ...options.tcp, maxMessageSize: options.maxMessageSize }, deps.scheduler, this.receiver, deps.logger);
   }
@@ -86,6 +97,19 @@ export class TransportManager {
       return;
     }
     socket.send(bytes, target.host, target.port, onError ? (e) => e && onError(sendFailed(target, e)) : this.logSendError);
+  }
+
+  /**
+   * A datagram another thread received on UDP listener `listener` from `address`:`port`, handled
+   * as if this thread's socket of that listener had received it (answers leave from that socket).
+   */
+  injectDatagram(bytes: Buffer, listener: number, address: string, port: number): void {
+    const udp = this.udp[listener];
+    if (!udp) {
+      publish('dropped', { reason: 'shutting-down', transport: 'udp' });
+      return;
+    }
+    this.receiver.receive(bytes, udp.sourceFor(address, port), udp.reply);
   }
 
   isReliable(target: Target): boolean {
@@ -125,10 +149,18 @@ export class TransportManager {
 
   private async openUdp(spec: ListenSpec): Promise<BoundAddress> {
     const options = { reusePort: this.options.reusePort, bufferSize: this.options.udpBufferSize, logger: this.logger };
-    const socket = await UdpTransport.open(spec, options, (bytes, source, reply) => this.receiver.receive(bytes, source, reply));
+    const socket = await UdpTransport.open(spec, options, this.datagramHandler(this.udp.length));
     this.udp.push(socket);
     this.udpById.set(socket.bound.id, socket);
     return socket.bound;
+  }
+
+  private datagramHandler(listener: number): DatagramHandler {
+    const router = this.router;
+    if (!router) return (bytes, source, reply) => this.receiver.receive(bytes, source, reply);
+    return (bytes, source, reply) => {
+      if (!router(bytes, listener, source)) this.receiver.receive(bytes, source, reply);
+    };
   }
 
   /** Computed once at start: Via building must not walk the interfaces per request. */

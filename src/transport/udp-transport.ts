@@ -46,15 +46,13 @@ export class UdpTransport {
     this.bound = { transport: 'udp', address, port, family: spec.family, id: formatListenSpec({ transport: 'udp', host: address, port }) };
     socket.on('message', (bytes, rinfo) => {
       if (isKeepalive(bytes)) return;
-      const source: MessageSource = {
-        transport: 'udp',
-        address: normalizeAddress(rinfo.address),
-        port: rinfo.port,
-        connectionId: this.bound.id,
-        local: this.local,
-      };
-      onDatagram(bytes, source, this.reply);
+      onDatagram(bytes, this.sourceFor(normalizeAddress(rinfo.address), rinfo.port), this.reply);
     });
+  }
+
+  /** Where a datagram from `address`:`port` to this socket came from (also one another thread received). */
+  sourceFor(address: string, port: number): MessageSource {
+    return { transport: 'udp', address, port, connectionId: this.bound.id, local: this.local };
   }
 
   /** Binds; rejects with LISTEN_FAILED (never throws, never leaves a socket open). */
@@ -84,7 +82,7 @@ export class UdpTransport {
   }
 
   /** Answers go back from this socket; a failed answer is only logged (nobody waits for it). */
-  private readonly reply: Reply = (bytes, to) =>
+  readonly reply: Reply = (bytes, to) =>
     this.send(bytes, to.address, to.port, (e) => {
       if (e) this.logger.debug({ err: e, to: to.address }, 'UDP reply failed');
     });

@@ -30,6 +30,10 @@ export interface StartOptions {
   config?: string;
   transports?: Array<'udp' | 'tcp'>;
   readyTimeoutMs?: number;
+  /** The node binary to run the CLI with (default: this process's). */
+  node?: string;
+  /** More command-line flags, e.g. ['--workers', '2']. */
+  args?: string[];
 }
 
 export async function startSipdispatch(options: StartOptions): Promise<SipdispatchProcess> {
@@ -44,7 +48,8 @@ export async function startSipdispatch(options: StartOptions): Promise<Sipdispat
     writeFileSync(join(dir, 'sipdispatch.yaml'), options.config);
     args.push('--config', join(dir, 'sipdispatch.yaml'));
   }
-  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.args) args.push(...options.args);
+  const child = spawn(options.node ?? process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
