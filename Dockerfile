@@ -31,4 +31,5 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
 # The program handles SIGTERM itself: it stops taking new calls and drains for drain_timeout
 # (32 s by default), so give `docker stop` longer than that (docker stop -t 40, stop_grace_period).
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/app/cli.js", "--list", "/etc/sipdispatch/dispatcher.list"]
+# Node flags: the same as the CLI's shebang (short GC pauses, see src/app/cli.ts).
+CMD ["node", "--max-semi-space-size=4", "dist/app/cli.js", "--list", "/etc/sipdispatch/dispatcher.list"]

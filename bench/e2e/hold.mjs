@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { freeMediaPort, freePort } from './free-ports.mjs';
 import { cpuTicksOf, CLOCK_TICKS } from './proc-stats.mjs';
 import { scenarioPath, startUas } from './sipp-processes.mjs';
-import { defaultSipdispatchCli, findExecutable, startKamailio, startSipdispatch } from './start-proxy.mjs';
+import { defaultSipdispatchCli, findExecutable, shebangNodeArgs, startKamailio, startSipdispatch } from './start-proxy.mjs';
 import { installExitCleanup, spawnTracked, stopTracked } from './tracked-processes.mjs';
 
 const USAGE = `usage: node bench/e2e/hold.mjs [--target sipdispatch|kamailio] --rate N --hold-ms MS --calls N
@@ -61,7 +61,7 @@ try {
   const proxy =
     flags.target === 'kamailio'
       ? await startKamailio({ kamailio: findExecutable('kamailio', ['/usr/sbin']) ?? 'kamailio', port: ports.proxy, listFile, dir })
-      : await startSipdispatch({ cli: flags['sipdispatch-cli'], port: ports.proxy, httpPort: ports.http, listFile, dir });
+      : await startSipdispatch({ cli: flags['sipdispatch-cli'], nodeArgs: shebangNodeArgs(flags['sipdispatch-cli']), port: ports.proxy, httpPort: ports.http, listFile, dir });
   started.push(proxy);
   const uac = spawnTracked(sipp, [
     `127.0.0.1:${ports.proxy}`, '-sf', scenarioPath('uac'), '-t', 'u1', '-i', '127.0.0.1', '-p', String(ports.uac),

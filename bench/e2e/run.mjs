@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { medianRows } from './medians.mjs';
 import { describeMachine, renderMarkdown } from './report.mjs';
 import { runStep } from './run-step.mjs';
-import { defaultSipdispatchCli, findExecutable } from './start-proxy.mjs';
+import { defaultSipdispatchCli, findExecutable, shebangNodeArgs } from './start-proxy.mjs';
 import { installExitCleanup } from './tracked-processes.mjs';
 import { WARMUP_MAX_RATE } from './warmup.mjs';
 
@@ -41,7 +41,7 @@ const outDir = fileURLToPath(new URL('out/', import.meta.url));
 const USAGE = `usage: npm run bench:e2e -- [--quick] [--targets sipdispatch,kamailio,direct]
        [--rates 250,500,...] [--options-rates 1000,...] [--seconds N] [--warmup N] [--runs N] [--keep]
        [--sipdispatch-cli FILE] [--sipdispatch-config FILE] [--sipdispatch-args "FLAGS"]
-       [--node FILE] [--node-args "FLAGS"]
+       [--node FILE] [--node-args "FLAGS"] [--plain-node]
   --quick          2 call rates and 1 OPTIONS rate, 3 s each, 1 s warm-up: under 2 minutes
   --targets        which to sweep, in this order (default all three; direct is UAC -> UAS, the ceiling)
   --rates          call rates (calls/s) of the call sweep (default 250 to 5000; --quick 500,1000)
@@ -55,7 +55,9 @@ const USAGE = `usage: npm run bench:e2e -- [--quick] [--targets sipdispatch,kama
   --sipdispatch-config  passed to it as --config
   --sipdispatch-args    extra CLI flags, space-separated, appended (e.g. "--workers 2")
   --node           the node binary that runs sipdispatch (default: the one running this bench)
-  --node-args      extra node flags, space-separated, put before the CLI (e.g. "--max-semi-space-size=32")
+  --node-args      extra node flags, space-separated, put before the CLI (e.g. "--max-semi-space-size=32"),
+                   after those of the CLI's own "#!/usr/bin/env -S node ..." line
+  --plain-node     leave out the flags of the CLI's shebang (to measure what they change)
   --help           this text
 Results: printed, and written to bench/e2e/out/ (markdown and JSON).`;
 /** Options whose value is a list of flags: parseArgs takes a value starting with '-' only as --name=value. */
@@ -77,6 +79,7 @@ const { values: flags } = parseArgs({
     'sipdispatch-args': { type: 'string', default: '' },
     node: { type: 'string', default: process.execPath },
     'node-args': { type: 'string', default: '' },
+    'plain-node': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -100,7 +103,7 @@ if (targets.includes('sipdispatch') && (!sipdispatchNode || !isExecutable(sipdis
 /** @type {import('./run-step.mjs').SipdispatchRun} */
 const sipdispatch = {
   node: sipdispatchNode ?? process.execPath,
-  nodeArgs: words(flags['node-args']),
+  nodeArgs: [...(flags['plain-node'] || !existsSync(sipdispatchCli) ? [] : shebangNodeArgs(sipdispatchCli)), ...words(flags['node-args'])],
   cli: sipdispatchCli,
   cliArgs: words(flags['sipdispatch-args']),
   config: flags['sipdispatch-config'],

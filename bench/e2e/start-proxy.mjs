@@ -1,7 +1,7 @@
 // The proxies under test, started for one step on loopback ports: sipdispatch (the compiled CLI)
 // or Kamailio 5.6 with kamailio.cfg beside this file. Both relay to the same dispatcher.list.
 import { createSocket } from 'node:dgram';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processTree } from './proc-stats.mjs';
@@ -45,6 +45,17 @@ export async function startKamailio(o) {
   ];
   const logFile = join(o.dir, 'kamailio.log');
   return whenAnswering(spawnTracked(o.kamailio, args, { cwd: o.dir, logFile }), o.port, logFile);
+}
+
+/**
+ * The node flags the CLI's `#!/usr/bin/env -S node …` line asks for (none if it has another
+ * shebang): the proxy runs as installed, whichever build --sipdispatch-cli names.
+ * @param {string} cli
+ */
+export function shebangNodeArgs(cli) {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(first);
+  return m ? (m[1] ?? '').trim().split(' ').filter(Boolean) : [];
 }
 
 /**

@@ -1,7 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * The `sipdispatch` program. Every failure ends with exit status 1 and one clear line per problem
- * (`sipdispatch: …`), never a stack trace.
+ * (`sipdispatch: …`), never a stack trace. The shebang's `--max-semi-space-size=4` keeps V8's young
+ * generation small, so scavenges are frequent but short: they set the relay's latency tail
+ * (bench/RESULTS.md). The Dockerfile and `npm start` pass the same flags (node-flags.test.ts).
  */
 import { envOverrides, loadConfig } from '../config/load-config.js';
 import { isSipDispatchError } from '../shared/errors.js';
