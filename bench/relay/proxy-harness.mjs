@@ -4,6 +4,7 @@
 import { createDispatcher } from '../../dist/app/main.js';
 import { DispatcherAdapter } from '../../dist/app/dispatcher-adapter.js';
 import { DnsCache } from '../../dist/app/dns-cache.js';
+import { relayOptions, statelessSource } from '../../dist/app/sip-stack.js';
 import { attachEventLogging, createLogger } from '../../dist/app/logging.js';
 import { loadConfig } from '../../dist/config/load-config.js';
 import { createMetrics } from '../../dist/metrics/create-metrics.js';
@@ -56,36 +57,6 @@ class CountingDestination {
   }
 }
 
-const NO_LOCAL = Object.freeze({ address: '', port: 0 });
-
-/** As main.ts: the source a response target is computed for when no request is at hand. */
-function statelessSource(via) {
-  return { transport: via.transport === 'TCP' ? 'tcp' : 'udp', address: '', port: 0, local: NO_LOCAL };
-}
-
-/** main.ts's relayOptions() for a UDP listener on PROXY (it is not exported, so mirrored here). */
-function relayOptions(config) {
-  return {
-    advertised: { udp: { host: PROXY.host, port: PROXY.port }, tcp: undefined },
-    aliases: [...config.alias, `${PROXY.host}:${PROXY.port}`],
-    routes: config.routes.map((r) => ({
-      methods: r.match.method === undefined ? [] : (Array.isArray(r.match.method) ? r.match.method : [r.match.method]).map((m) => m.toUpperCase()),
-      ruriUser: r.match.ruri_user === undefined ? undefined : new RegExp(r.match.ruri_user),
-      set: r.set,
-      algorithm: r.algorithm,
-      limit: r.limit,
-      failoverOn: new Set(r.failover.on),
-      maxTries: r.failover.max_tries,
-    })),
-    recordRoute: config.record_route,
-    maxForwardsLimit: config.max_forwards_limit,
-    fixNatedContact: config.fix_nated_contact,
-    noDestination: { status: config.no_destination.status, reason: config.no_destination.reason, retryAfter: config.no_destination.retry_after },
-    useDefault: config.use_default,
-    hashFailover: config.hash_failover,
-  };
-}
-
 /**
  * Builds the proxy. `observed`: metrics and event logging subscribed, as the product runs
  * (publish() costs nothing without subscribers, so the bare core is cheaper).
@@ -126,7 +97,7 @@ export async function createProxyHarness({ observed }) {
       },
     },
     transactions,
-    relayOptions(config),
+    relayOptions(config, { advertised: { udp: { host: PROXY.host, port: PROXY.port }, tcp: undefined }, bound: [`${PROXY.host}:${PROXY.port}`] }),
     logger.child({ component: 'relay' }),
   );
   const receiver = new MessageReceiver({ maxMessageSize: config.max_message_size, forceRport: config.force_rport, logger: logger.child({ component: 'transport' }) });

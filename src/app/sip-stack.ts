@@ -46,7 +46,7 @@ export interface SipStack {
 const NO_LOCAL = Object.freeze({ address: '', port: 0 });
 
 /** The source a response target is computed for when no request is at hand (stray 2xx). */
-function statelessSource(via: Via): MessageSource {
+export function statelessSource(via: Via): MessageSource {
   return { transport: via.transport === 'TCP' ? 'tcp' : 'udp', address: '', port: 0, local: NO_LOCAL };
 }
 
@@ -60,7 +60,8 @@ function ownIdentity(config: Config, transport: TransportManager): StackIdentity
   };
 }
 
-function relayOptions(config: Config, identity: StackIdentity): RelayOptions {
+/** The relay's options from the config and who we are (bench/relay/per-call.mjs builds a relay with them too). */
+export function relayOptions(config: Config, identity: StackIdentity): RelayOptions {
   return {
     advertised: identity.advertised,
     aliases: [...config.alias, ...identity.bound],
