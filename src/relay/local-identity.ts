@@ -9,16 +9,19 @@ import { formatVia } from '../sip/via.js';
 import type { LocalAddress } from './relay-options.js';
 
 export class LocalIdentity {
-  /** "host:port" and bare "host" (alias without port = any port) keys, lower case. */
-  private readonly names = new Set<string>();
+  /** Lower-case host (IPv6 in brackets) → its ports; ANY_PORT for an alias written without one. */
+  private readonly names = new Map<string, Set<number> | typeof ANY_PORT>();
   private readonly rr: Record<Transport, string>;
 
   constructor(
     private readonly advertised: Record<Transport, LocalAddress | undefined>,
     aliases: readonly string[],
   ) {
-    for (const a of [advertised.udp, advertised.tcp]) if (a) this.names.add(`${bracket(a.host).toLowerCase()}:${a.port}`);
-    for (const alias of aliases) this.names.add(alias.toLowerCase());
+    for (const a of [advertised.udp, advertised.tcp]) if (a) this.addName(bracket(a.host), a.port);
+    for (const alias of aliases) {
+      const { host, port } = splitAlias(alias);
+      this.addName(host, port);
+    }
     this.rr = { udp: this.routeUri('udp'), tcp: this.routeUri('tcp') };
   }
 
@@ -28,8 +31,17 @@ export class LocalIdentity {
 
   /** `host` as written in a URI or Via (IPv6 with or without brackets); no port means 5060. */
   isUsAddress(host: string, port: number | undefined): boolean {
-    const h = bracket(host).toLowerCase();
-    return this.names.has(h) || this.names.has(`${h}:${port ?? 5060}`);
+    const ports = this.names.get(bracket(host).toLowerCase());
+    return ports === ANY_PORT || (ports !== undefined && ports.has(port ?? 5060));
+  }
+
+  private addName(host: string, port: number | undefined): void {
+    const key = host.toLowerCase();
+    const ports = this.names.get(key);
+    if (ports === ANY_PORT) return;
+    if (port === undefined) this.names.set(key, ANY_PORT);
+    else if (ports) ports.add(port);
+    else this.names.set(key, new Set([port]));
   }
 
   /** The address we show on `transport` (falls back to the other transport's). */
@@ -63,6 +75,18 @@ export class LocalIdentity {
     if (!a) return '';
     return `<sip:${bracket(a.host)}:${a.port}${transport === 'tcp' ? ';transport=tcp' : ''};lr>`;
   }
+}
+
+const ANY_PORT = 'any';
+
+/** "host", "host:port", "[v6]", "[v6]:port" (a bare IPv6 address is a host without port). */
+function splitAlias(alias: string): { host: string; port: number | undefined } {
+  const close = alias.startsWith('[') ? alias.indexOf(']') : -1;
+  const colon = alias.lastIndexOf(':');
+  const hasPort = close >= 0 ? colon > close : colon > 0 && colon === alias.indexOf(':');
+  if (!hasPort) return { host: bracket(alias), port: undefined };
+  const port = Number(alias.slice(colon + 1));
+  return Number.isInteger(port) && port > 0 && port < 65536 ? { host: alias.slice(0, colon), port } : { host: bracket(alias), port: undefined };
 }
 
 function bracket(host: string): string {
