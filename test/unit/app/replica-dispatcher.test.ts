@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { applyFailureReport, ReplicaDispatcher, type FailureReport } from '../../../src/app/replica-dispatcher.js';
 import { Dispatcher } from '../../../src/dispatcher/dispatcher.js';
+import { dispatcherOptions } from '../dispatcher/helpers.js';
 
 const LIST = '1 sip:127.0.0.1:5071 0 0 duid=a\n1 sip:127.0.0.1:5072 0 0 duid=b\n';
 
 function dispatcher(): Dispatcher {
-  const d = new Dispatcher({
-    listMode: 'strict',
-    keepStateOnReload: true,
-    health: { probingMode: 1, probingThreshold: 1, inactiveThreshold: 1, replyCodes: { codes: [], classes: [] } },
-    latency: { enabled: true, alpha: 0.9 },
-    callLoad: { expireMs: 60_000, initExpireMs: 10_000 },
-    pingActive: true,
-    now: () => 0,
-    random: () => 0.5,
-  });
+  const d = new Dispatcher(dispatcherOptions({ random: () => 0.5 }));
   return d;
 }
 

@@ -3,7 +3,7 @@ import { Dispatcher, type DispatcherOptions } from '../../../src/dispatcher/disp
 import type { Destination } from '../../../src/dispatcher/snapshot.js';
 import { subscribe, type DestinationStateEvent, type EventPayloads } from '../../../src/shared/events.js';
 import { ManualScheduler } from '../../../src/shared/scheduler.js';
-import { key, opts, seeded } from './helpers.js';
+import { dispatcherOptions, key, opts } from './helpers.js';
 
 const LIST = [
   '# set 1: two gateways, set 2: a probed one, a disabled one and a no-ping one',
@@ -27,17 +27,7 @@ function listen<N extends 'destination.state' | 'list.reload'>(name: N): EventPa
 
 function setup(over: Partial<DispatcherOptions> = {}): { d: Dispatcher; clock: ManualScheduler } {
   const clock = new ManualScheduler();
-  const d = new Dispatcher({
-    listMode: 'strict',
-    keepStateOnReload: true,
-    health: { probingMode: 1, probingThreshold: 2, inactiveThreshold: 1, replyCodes: { codes: [], classes: [] } },
-    latency: { enabled: true, alpha: 0.9 },
-    callLoad: { expireMs: 60_000, initExpireMs: 10_000 },
-    pingActive: true,
-    now: () => clock.now(),
-    random: seeded(1),
-    ...over,
-  });
+  const d = new Dispatcher(dispatcherOptions({ health: { probingMode: 1, probingThreshold: 2, inactiveThreshold: 1, replyCodes: { codes: [], classes: [] } }, now: () => clock.now(), ...over }));
   const r = d.load(LIST, 'dispatcher.list');
   expect(r.ok).toBe(true);
   return { d, clock };

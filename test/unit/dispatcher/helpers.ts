@@ -1,6 +1,7 @@
 /** Shared builders for the dispatcher tests. */
 import { flagsToState } from '../../../src/dispatcher/flags.js';
 import { parseDispatcherList } from '../../../src/dispatcher/list-parser.js';
+import type { DispatcherOptions } from '../../../src/dispatcher/dispatcher.js';
 import type { SelectionKey, SelectOptions } from '../../../src/dispatcher/select.js';
 import { buildSnapshot, EMPTY_SNAPSHOT, type Destination, type Snapshot } from '../../../src/dispatcher/snapshot.js';
 
@@ -48,4 +49,19 @@ export function setFlags(d: Destination, flags: number): void {
 
 export function destinationsOf(s: Snapshot, setId = 1): readonly Destination[] {
   return s.sets.get(setId)?.destinations ?? [];
+}
+
+/** Dispatcher options for tests: strict list, probing mode 1, latency on, a fixed clock and seed. */
+export function dispatcherOptions(over: Partial<DispatcherOptions> = {}): DispatcherOptions {
+  return {
+    listMode: 'strict',
+    keepStateOnReload: true,
+    health: { probingMode: 1, probingThreshold: 1, inactiveThreshold: 1, replyCodes: { codes: [], classes: [] } },
+    latency: { enabled: true, alpha: 0.9 },
+    callLoad: { expireMs: 60_000, initExpireMs: 10_000 },
+    pingActive: true,
+    now: () => 0,
+    random: seeded(1),
+    ...over,
+  };
 }

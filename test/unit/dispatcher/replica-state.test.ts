@@ -1,21 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../../src/dispatcher/dispatcher.js';
 import { subscribe } from '../../../src/shared/events.js';
-import { seeded } from './helpers.js';
+import { dispatcherOptions, seeded } from './helpers.js';
 
 const LIST = ['1 sip:gw1.test 0 10 duid=gw1', '1 sip:gw2.test 8 5 duid=gw2;cc=1;weight=50', '2 sip:pbx.test 0 0'].join('\n');
 
 function dispatcher(): Dispatcher {
-  return new Dispatcher({
-    listMode: 'strict',
-    keepStateOnReload: true,
-    health: { probingMode: 1, probingThreshold: 1, inactiveThreshold: 1, replyCodes: { codes: [], classes: [] } },
-    latency: { enabled: true, alpha: 0.9 },
-    callLoad: { expireMs: 60_000, initExpireMs: 10_000 },
-    pingActive: true,
-    now: () => 0,
-    random: seeded(7),
-  });
+  return new Dispatcher(dispatcherOptions({ random: seeded(7) }));
 }
 
 /** What a replica must agree on: states, probing counters, rweights and latency figures. */
