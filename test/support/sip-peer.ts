@@ -164,3 +164,20 @@ export function responseTo(req: SipRequest, status: number, reason: string, opts
     '',
   ].join('\r\n');
 }
+
+/** A minimal UDP INVITE from a UAC on 127.0.0.1:`port` to sip:`user`@example.com, named by its Call-ID. */
+export function inviteFrom(port: number, callId: string, user = 'service'): string {
+  return [
+    `INVITE sip:${user}@example.com SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-${callId};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:alice@example.com>;tag=a-${callId}`,
+    `To: <sip:${user}@example.com>`,
+    `Call-ID: ${callId}`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:alice@127.0.0.1:${port}>`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}

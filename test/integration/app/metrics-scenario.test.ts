@@ -10,24 +10,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { runApp, type RunningApp } from '../../../src/app/run.js';
-import { SipPeer, responseTo } from '../../support/sip-peer.js';
+import { SipPeer, inviteFrom, responseTo } from '../../support/sip-peer.js';
 import { metricValue } from '../../support/sipdispatch-process.js';
 
-function invite(uac: SipPeer, n: number): string {
-  return [
-    `INVITE sip:100${n}@example.com SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${uac.port};branch=z9hG4bK-m${n};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:alice@example.com>;tag=a${n}`,
-    `To: <sip:100${n}@example.com>`,
-    `Call-ID: metrics-${n}@test`,
-    'CSeq: 1 INVITE',
-    `Contact: <sip:alice@127.0.0.1:${uac.port}>`,
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
+const invite = (uac: SipPeer, n: number): string => inviteFrom(uac.port, `metrics-${n}@test`, `100${n}`);
 
 describe('metrics after a scripted scenario', () => {
   let app: RunningApp;

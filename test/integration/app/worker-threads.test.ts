@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datagramOwner } from '../../../src/app/thread-router.js';
 import type { SipRequest, SipResponse } from '../../../src/sip/message.js';
 import { nodeWithoutReusePort, reusePortNode } from '../../support/reuse-port-node.js';
-import { header, responseTo, SipPeer, type Received } from '../../support/sip-peer.js';
+import { header, inviteFrom, responseTo, SipPeer, type Received } from '../../support/sip-peer.js';
 import { startSipdispatch, waitFor, type SipdispatchProcess } from '../../support/sipdispatch-process.js';
 
 const CALLS = 40;
@@ -60,21 +60,7 @@ class Backend {
   }
 }
 
-function invite(uac: SipPeer, callId: string, user = 'service'): string {
-  return [
-    `INVITE sip:${user}@example.com SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${uac.port};branch=z9hG4bK-${callId};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:alice@example.com>;tag=a-${callId}`,
-    `To: <sip:${user}@example.com>`,
-    `Call-ID: ${callId}`,
-    'CSeq: 1 INVITE',
-    `Contact: <sip:alice@127.0.0.1:${uac.port}>`,
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
+const invite = (uac: SipPeer, callId: string, user?: string): string => inviteFrom(uac.port, callId, user);
 
 /** ACK or BYE inside the dialog the 200 set up: to its Contact, through its Record-Route. */
 function inDialog(uac: SipPeer, method: 'ACK' | 'BYE', ok: SipResponse, seq: number): string {

@@ -7,6 +7,7 @@ import { Dispatcher } from '../../../src/dispatcher/dispatcher.js';
 import type { DispatcherOptions } from '../../../src/dispatcher/dispatcher.js';
 import { createMetrics } from '../../../src/metrics/create-metrics.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { dispatcherOptions } from '../dispatcher/helpers.js';
 
 export const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/admin/${name}`, import.meta.url), 'utf8');
 
@@ -15,17 +16,7 @@ export const SAMPLE_LIST = fixture('dispatcher.list');
 
 /** Kamailio-lab.cfg's settings: probing mode 1, thresholds 1, latency statistics on. */
 export function fixtureDispatcher(overrides: Partial<DispatcherOptions> = {}): Dispatcher {
-  const d = new Dispatcher({
-    listMode: 'strict',
-    keepStateOnReload: true,
-    health: { probingMode: 1, probingThreshold: 1, inactiveThreshold: 1, replyCodes: { codes: [], classes: [] } },
-    latency: { enabled: true, alpha: 0.9 },
-    callLoad: { expireMs: 3_600_000, initExpireMs: 60_000 },
-    pingActive: true,
-    now: () => 0,
-    random: () => 0.5,
-    ...overrides,
-  });
+  const d = new Dispatcher(dispatcherOptions({ callLoad: { expireMs: 3_600_000, initExpireMs: 60_000 }, random: () => 0.5, ...overrides }));
   const r = d.load(SAMPLE_LIST, LIST_FILE);
   if (!r.ok) throw new Error(r.error.errors.join('\n'));
   return d;
