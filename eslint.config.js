@@ -2,7 +2,7 @@
 // the first upward or sideways import fails `npm run lint`.
 import tseslint from 'typescript-eslint';
 
-const folders = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'app'];
+const folders = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'hep', 'app'];
 
 /** Which internal folders each folder may import (besides itself). */
 const allowed = {
@@ -16,6 +16,7 @@ const allowed = {
   relay: ['shared', 'sip', 'transaction', 'dispatcher'],
   metrics: ['shared'],
   admin: ['shared', 'dispatcher'],
+  hep: ['shared'],
   app: folders,
 };
 

@@ -14,6 +14,7 @@ import type { ListBlocks } from './rpc-list.js';
 import { rpcMethods } from './rpc-methods.js';
 import type { PingSwitch, ReloadOutcome } from './rpc-methods.js';
 import { rpcRoute } from './rpc-route.js';
+import { siptraceStatusMethod } from './rpc-siptrace.js';
 
 export interface AdminDeps {
   dispatcher: Dispatcher;
@@ -37,6 +38,8 @@ export interface AdminDeps {
   reloadGate?: ReloadGate;
   /** Monotonic ms for reload_delta (default the system scheduler's clock). */
   now?: () => number;
+  /** HEP capture switch for RPC siptrace.status; absent = capture not configured. */
+  siptrace?: PingSwitch;
 }
 
 function addAuth(app: FastifyInstance, token: string): void {
@@ -85,7 +88,8 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
   addErrorHandling(app, deps.logger);
   allowEmptyJson(app);
   registerHttpRoutes(app, { ...deps, dispatcher, gate, pingActive });
-  const methods = rpcMethods({ dispatcher, gate, pingActive, reload: deps.reload, listBlocks: deps.listBlocks });
+  const methods = new Map(rpcMethods({ dispatcher, gate, pingActive, reload: deps.reload, listBlocks: deps.listBlocks }));
+  if (deps.siptrace) methods.set('siptrace.status', siptraceStatusMethod(deps.siptrace));
   void app.register(rpcRoute(methods, deps.logger));
   return app;
 }

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger as PinoLogger } from 'pino';
+import type { HepExport } from '../hep/hep-export.js';
 import type { Config } from '../config/config-types.js';
 import type { ReloadOutcome } from '../admin/rpc-methods.js';
 import { Dispatcher, type LoadReport } from '../dispatcher/dispatcher.js';
@@ -27,6 +28,8 @@ export interface AppCore {
   readonly transport: TransportManager;
   readonly relay: Relay;
   readonly dns: DnsCache;
+  /** The main thread's HEP capture (worker threads capture their own messages with their own). */
+  readonly hep: HepExport | undefined;
   /** Server transactions alive on every thread. */
   activeTransactions(): number;
   /** Datagrams each thread handed to the thread owning them, by thread index (empty with one thread). */
@@ -114,6 +117,7 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
     transport: stack.transport,
     relay: stack.relay,
     dns: stack.dns,
+    hep: stack.hep,
     activeTransactions: () => stack.transactions.activeCount + (pool?.transactions() ?? 0),
     handoffs: () => pool?.handoffs() ?? [],
     async reload(reset = false) {

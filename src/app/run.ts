@@ -34,6 +34,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     version: VERSION,
     transactionsActive: () => core?.activeTransactions() ?? 0,
     udpHandoffs: () => core?.handoffs() ?? [],
+    hep: () => core?.hep?.counts(),
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
   });
   try {
@@ -78,6 +79,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     listBlocks: { latencyStats: config.ds_ping_latency_stats, callLoad: config.routes.some((r) => r.algorithm === 10) },
     reloadDeltaMs: config.reload_delta * 1000,
     reloadGate: gate,
+    siptrace: started.hep && { get: () => started.hep!.capture.enabled, set: (on) => started.hep!.capture.setEnabled(on) },
   });
   try {
     await admin.listen({ host: config.httpAddress.host, port: config.httpAddress.port });

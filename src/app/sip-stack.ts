@@ -16,6 +16,7 @@ import { responseTarget } from '../transport/response-target.js';
 import type { MessageSource } from '../transport/target.js';
 import { TransportManager, type DatagramRouter } from '../transport/transport-manager.js';
 import { DnsCache } from './dns-cache.js';
+import { startHepExport, type HepExport } from '../hep/hep-export.js';
 
 /** Who "we" are in Via, Record-Route and the myself check: the same on every thread. */
 export interface StackIdentity {
@@ -39,6 +40,8 @@ export interface SipStack {
   readonly relay: Relay;
   readonly dns: DnsCache;
   readonly identity: StackIdentity;
+  /** HEP capture of this thread's messages, when `hep.collector` is set. */
+  readonly hep: HepExport | undefined;
   /** Refuses new calls, waits for answers still pending (at most drain_timeout), closes sockets. */
   stop(): Promise<void>;
 }
@@ -83,7 +86,14 @@ export function relayOptions(config: Config, identity: StackIdentity): RelayOpti
   };
 }
 
-function createTransport(config: Config, logger: PinoLogger, options: SipStackOptions): TransportManager {
+function createHep(config: Config, logger: PinoLogger): HepExport | undefined {
+  if (!config.hepCollector) return undefined;
+  const h = config.hep;
+  const options = { captureId: h.capture_id, authKey: h.auth_key, nodeName: h.node_name, methods: h.methods.map((m) => m.toUpperCase()), enabled: h.capture, queueSize: h.queue_size };
+  return startHepExport(config.hepCollector, options, logger.child({ component: 'hep' }));
+}
+
+function createTransport(config: Config, logger: PinoLogger, options: SipStackOptions, hep: HepExport | undefined): TransportManager {
   return new TransportManager(
     {
       listen: options.listen,
@@ -99,13 +109,14 @@ function createTransport(config: Config, logger: PinoLogger, options: SipStackOp
         connectTimeoutMs: config.tcp_connect_timeout,
       },
     },
-    { scheduler: systemScheduler, logger: logger.child({ component: 'transport' }), router: options.router },
+    { scheduler: systemScheduler, logger: logger.child({ component: 'transport' }), router: options.router, tap: hep?.capture },
   );
 }
 
 /** Opens the sockets and builds the relay on them; rejects with LISTEN_FAILED naming the address. */
 export async function startSipStack(config: Config, logger: PinoLogger, dispatcher: RelayDispatcher, options: SipStackOptions): Promise<SipStack> {
-  const transport = createTransport(config, logger, options);
+  const hep = createHep(config, logger);
+  const transport = createTransport(config, logger, options, hep);
   const transactions = new TransactionLayer({
     transport,
     scheduler: systemScheduler,
@@ -115,7 +126,12 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
   const dns = new DnsCache({ now: () => Date.now(), fallbackTtlMs: 60_000, maxTtlMs: 3_600_000 });
   // The relay needs the bound addresses, so it is built after the sockets open; a datagram in
   // between is dropped and counted (the sender retransmits).
-  await transport.start();
+  try {
+    await transport.start();
+  } catch (e) {
+    hep?.close();
+    throw e;
+  }
   const identity = options.identity ?? ownIdentity(config, transport);
   const relay = new Relay(
     {
@@ -138,6 +154,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     relay,
     dns,
     identity,
+    hep,
     async stop() {
       relay.drain();
       let timer: NodeJS.Timeout | undefined;
@@ -146,6 +163,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
       clearTimeout(timer);
       transactions.close();
       await transport.close();
+      hep?.close();
     },
   };
 }

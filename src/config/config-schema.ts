@@ -110,6 +110,22 @@ export const configSchema = {
     webhook_url: { type: 'string', pattern: '^https?://' },
     webhook_queue_size: { type: 'integer', minimum: 1, default: 1000 },
     webhook_retries: { type: 'integer', minimum: 0, default: 3 },
+
+    // HEP v3 capture (Kamailio siptrace with hep_mode_on)
+    hep: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        collector: { type: 'string', description: 'udp:HOST:PORT or tcp:HOST:PORT; absent = no capture' },
+        capture_id: { type: 'integer', minimum: 0, maximum: 4294967295, default: 1 },
+        auth_key: { type: 'string' },
+        node_name: { type: 'string' },
+        methods: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z]+$' }, default: [] },
+        capture: { type: 'boolean', default: true },
+        queue_size: { type: 'integer', minimum: 1, default: 10000 },
+      },
+      default: {},
+    },
   },
 } as const;
 

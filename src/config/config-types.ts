@@ -1,5 +1,5 @@
 /** The resolved config's types; they mirror config-schema.ts (keys keep Kamailio's names). */
-import type { HostPort, ListenSpec } from '../shared/addresses.js';
+import type { HepCollectorSpec, HostPort, ListenSpec } from '../shared/addresses.js';
 
 export interface RouteConfig {
   match: { method?: string | string[]; ruri_user?: string };
@@ -60,6 +60,7 @@ export interface RawConfig {
   webhook_url?: string;
   webhook_queue_size: number;
   webhook_retries: number;
+  hep: { collector?: string; capture_id: number; auth_key?: string; node_name?: string; methods: string[]; capture: boolean; queue_size: number };
 }
 
 export interface Config extends Readonly<RawConfig> {
@@ -67,4 +68,6 @@ export interface Config extends Readonly<RawConfig> {
   readonly listenSpecs: readonly ListenSpec[];
   readonly httpAddress: { readonly host: string; readonly port: number };
   readonly advertiseAddress: HostPort | undefined;
+  /** `hep.collector` parsed; undefined = no HEP capture. */
+  readonly hepCollector: HepCollectorSpec | undefined;
 }

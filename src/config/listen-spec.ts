@@ -4,10 +4,11 @@
  * literals only: a listener binds an address, it does not resolve one.
  */
 import { isIP } from 'node:net';
-import type { HostPort, ListenSpec } from '../shared/addresses.js';
+import type { HepCollectorSpec, HostPort, ListenSpec } from '../shared/addresses.js';
 import { err, ok, type Result } from '../shared/result.js';
 
 const DEFAULT_SIP_PORT = 5060;
+const DEFAULT_HEP_PORT = 9060;
 
 const HOSTNAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 const DIGITS = /^\d{1,5}$/;
@@ -26,6 +27,17 @@ export function parseListenSpec(text: string): Result<ListenSpec, string> {
   const family = isIP(host) as 0 | 4 | 6;
   if (family === 0) return err(`listen "${text}": the host must be an IPv4 or IPv6 address, not a name`);
   return ok({ transport: proto, host, port: port ?? DEFAULT_SIP_PORT, family });
+}
+
+/** `udp:HOST[:PORT]` or `tcp:HOST[:PORT]` for a HEP collector; a host name is allowed, the port defaults to 9060 (Homer's). */
+export function parseCollector(text: string): Result<HepCollectorSpec, string> {
+  const trimmed = text.trim();
+  const colon = trimmed.indexOf(':');
+  const proto = trimmed.slice(0, colon).toLowerCase();
+  if (colon < 0 || (proto !== 'udp' && proto !== 'tcp')) return err(`collector "${text}": expected udp:HOST:PORT or tcp:HOST:PORT`);
+  const hostPort = parseHostPort(trimmed.slice(colon + 1));
+  if (!hostPort.ok) return err(`collector "${text}": ${hostPort.error}`);
+  return ok({ transport: proto, host: hostPort.value.host, port: hostPort.value.port ?? DEFAULT_HEP_PORT });
 }
 
 /** `HOST[:PORT]` where HOST is an IPv4 address, a bracketed IPv6 address or a host name. */

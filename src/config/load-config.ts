@@ -7,8 +7,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap } from 'yaml';
 import { SipDispatchError } from '../shared/errors.js';
 import { configSchema } from './config-schema.js';
-import type { HostPort, ListenSpec } from '../shared/addresses.js';
-import { parseHostPort, parseListenSpec } from './listen-spec.js';
+import type { HepCollectorSpec, HostPort, ListenSpec } from '../shared/addresses.js';
+import { parseCollector, parseHostPort, parseListenSpec } from './listen-spec.js';
 import type { Config, RawConfig } from './config-types.js';
 
 /** Values from the command line or the environment, already split into config keys. */
@@ -128,6 +128,12 @@ export async function loadConfig(flags: Overrides, env: Overrides = {}): Promise
     if (!a.ok) throw invalid(file, fromFile, ['advertise'], a.error, origin.get('advertise') ?? 'file');
     advertise = a.value;
   }
+  let hepCollector: HepCollectorSpec | undefined;
+  if (raw.hep.collector !== undefined) {
+    const c = parseCollector(raw.hep.collector);
+    if (!c.ok) throw invalid(file, fromFile, ['hep', 'collector'], c.error, 'file');
+    hepCollector = c.value;
+  }
   for (const [i, r] of raw.routes.entries()) {
     const re = r.match?.ruri_user;
     if (re !== undefined) {
@@ -144,6 +150,7 @@ export async function loadConfig(flags: Overrides, env: Overrides = {}): Promise
     listenSpecs: listen,
     httpAddress: { host: http.value.host, port: http.value.port },
     advertiseAddress: advertise,
+    hepCollector,
   });
 }
 

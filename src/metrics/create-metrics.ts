@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { subscribe } from '../shared/events.js';
 import { DestinationTracker } from './destination-tracker.js';
+import { defineHepMetrics, type HepCountsView } from './hep-metrics.js';
 import type { DestinationView, TrackerDiff } from './destination-tracker.js';
 import {
   DROP_REASONS, FAILOVER_REASONS, METHOD_LABELS, RELOAD_RESULTS, RESPONSE_CLASSES, TRANSPORTS,
@@ -23,6 +24,8 @@ export interface MetricsSources {
   version: string;
   /** Wall clock in ms for the reload timestamp (default Date.now). */
   wallClock?: () => number;
+  /** HEP export counts; undefined while capture is not configured. */
+  hep?(): HepCountsView | undefined;
 }
 
 export interface Metrics {
@@ -247,6 +250,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const known = (set: string, uri: string): boolean => tracker.has(set, uri) || (current(), tracker.has(set, uri));
 
   defineGauges(registers, sources, current, tracker);
+  defineHepMetrics(registers, () => sources.hep?.());
   initialiseFixed(counters);
   current();
   const unsubscribers = subscribeEvents(counters, tracker, known, (success) => {

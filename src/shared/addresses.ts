@@ -15,3 +15,11 @@ export interface HostPort {
   readonly host: string;
   readonly port: number | undefined;
 }
+
+/** Where HEP packets go (`hep.collector`). */
+export interface HepCollectorSpec {
+  readonly transport: 'udp' | 'tcp';
+  /** An IP address (without brackets) or a host name. */
+  readonly host: string;
+  readonly port: number;
+}

@@ -14,6 +14,7 @@ import { parseMessage } from '../sip/parse-message.js';
 import { uriHost } from './socket-address.js';
 import type { MessageSource } from './target.js';
 import { viaReceivedParams } from './via-received.js';
+import type { WireTap } from './wire-tap.js';
 
 export type MessageHandler = (message: SipMessage, source: MessageSource) => void;
 
@@ -24,6 +25,8 @@ export interface MessageReceiverOptions {
   maxMessageSize: number;
   forceRport: boolean;
   logger: Logger;
+  /** Told of every message as it arrived, before it is parsed. */
+  tap?: WireTap;
 }
 
 export class MessageReceiver {
@@ -40,6 +43,7 @@ export class MessageReceiver {
   }
 
   receive(bytes: Buffer, source: MessageSource, reply: Reply): void {
+    this.options.tap?.captured(bytes, source.transport, source, source.local);
     const result = parseMessage(bytes, this.parseOptions);
     if (!result.ok) {
       this.reject(result.error, source, reply);

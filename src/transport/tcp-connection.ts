@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
 import { StreamFramer } from '../sip/stream-framer.js';
+import type { WireTap } from './wire-tap.js';
 import type { MessageReceiver, Reply } from './message-receiver.js';
 import { normalizeAddress } from './socket-address.js';
 import type { MessageSource } from './target.js';
@@ -24,6 +25,8 @@ export interface TcpConnectionContext {
   /** Cap on one message, and so on the bytes the framer buffers for an incomplete one. */
   maxMessageSize: number;
   connectTimeoutMs: number;
+  /** Told of every message written (once the local address is known). */
+  tap?: WireTap;
   onClose(connection: TcpConnection, reason: CloseReason): void;
 }
 
@@ -40,6 +43,8 @@ export class TcpConnection {
   private connectTimer: TimerHandle | undefined;
   private readonly framer: StreamFramer;
   private readonly reply: Reply = (bytes) => this.write(bytes);
+  /** Written while connecting: captured once the socket knows its local address. */
+  private uncaptured: Buffer[] | undefined;
 
   /** `peer` names the far end until the socket knows it (outbound, still connecting). */
   constructor(
@@ -70,6 +75,7 @@ export class TcpConnection {
   write(bytes: Buffer, done?: (error: Error | null | undefined) => void): void {
     this.lastActivity = this.context.scheduler.now();
     this.socket.write(bytes, done);
+    if (this.context.tap) this.capture(bytes);
     if (this.socket.writableLength > this.context.maxBufferedBytes) {
       this.failure ??= new Error(`write buffer over ${this.context.maxBufferedBytes} bytes: the peer is not reading`);
       this.close('overflow');
@@ -107,6 +113,14 @@ export class TcpConnection {
     this.connectTimer?.cancel();
     this.connectTimer = undefined;
     this.describe();
+    const pending = this.uncaptured;
+    this.uncaptured = undefined;
+    if (pending) for (const bytes of pending) this.capture(bytes);
+  }
+
+  private capture(bytes: Buffer): void {
+    if (this.connected) this.context.tap!.captured(bytes, 'tcp', this.source.local, this.source);
+    else (this.uncaptured ??= []).push(bytes);
   }
 
   private connectTimedOut(): void {

@@ -15,6 +15,7 @@ import { listenFailed, sendFailed } from './transport-errors.js';
 import type { MessageReceiver } from './message-receiver.js';
 import { addressKey, normalizeAddress, unbracket } from './socket-address.js';
 import type { Target } from './target.js';
+import type { WireTap } from './wire-tap.js';
 import { TcpConnection, type CloseReason, type TcpConnectionContext } from './tcp-connection.js';
 
 export interface TcpTransportOptions {
@@ -24,6 +25,8 @@ export interface TcpTransportOptions {
   maxBufferedBytes: number;
   maxMessageSize: number;
   connectTimeoutMs: number;
+  /** Told of every message written (HEP capture). */
+  tap?: WireTap;
 }
 
 export interface TcpStats {

@@ -18,6 +18,7 @@ import { TcpTransport, type TcpStats, type TcpTransportOptions } from './tcp-tra
 import { sendFailed } from './transport-errors.js';
 import { UdpTransport, type DatagramHandler } from './udp-transport.js';
 import type { MessageSource } from './target.js';
+import type { WireTap } from './wire-tap.js';
 
 export interface TransportManagerOptions {
   listen: readonly ListenSpec[];
@@ -39,6 +40,8 @@ export interface TransportDeps {
   logger: Logger;
   /** Worker threads: asked about every UDP datagram before it is parsed. */
   router?: DatagramRouter;
+  /** Told of every message received and sent (HEP capture). */
+  tap?: WireTap;
 }
 
 /**
@@ -58,12 +61,14 @@ export class TransportManager {
   private local: Record<Transport, AdvertisedAddress> | undefined;
   private readonly logger: Logger;
   private readonly router: DatagramRouter | undefined;
+  private readonly tap: WireTap | undefined;
 
   constructor(private readonly options: TransportManagerOptions, deps: TransportDeps) {
     this.logger = deps.logger;
     this.router = deps.router;
-    this.receiver = new MessageReceiver({ maxMessageSize: options.maxMessageSize, forceRport: options.forceRport, logger: deps.logger });
-    this.tcp = new TcpTransport({ ...options.tcp, maxMessageSize: options.maxMessageSize }, deps.scheduler, this.receiver, deps.logger);
+    this.tap = deps.tap;
+    this.receiver = new MessageReceiver({ maxMessageSize: options.maxMessageSize, forceRport: options.forceRport, logger: deps.logger, tap: deps.tap });
+    this.tcp = new TcpTransport({ ...options.tcp, maxMessageSize: options.maxMessageSize, tap: deps.tap }, deps.scheduler, this.receiver, deps.logger);
   }
 
   /** Every parsed message, with its top Via already carrying received/rport. Set before start(). */
@@ -148,7 +153,7 @@ export class TransportManager {
   }
 
   private async openUdp(spec: ListenSpec): Promise<BoundAddress> {
-    const options = { reusePort: this.options.reusePort, bufferSize: this.options.udpBufferSize, logger: this.logger };
+    const options = { reusePort: this.options.reusePort, bufferSize: this.options.udpBufferSize, logger: this.logger, tap: this.tap };
     const socket = await UdpTransport.open(spec, options, this.datagramHandler(this.udp.length));
     this.udp.push(socket);
     this.udpById.set(socket.bound.id, socket);

@@ -14,6 +14,7 @@ import { supportsUdpReusePort } from './reuse-port.js';
 import { familyOf, normalizeAddress } from './socket-address.js';
 import type { Reply } from './message-receiver.js';
 import type { LocalAddress, MessageSource } from './target.js';
+import type { WireTap } from './wire-tap.js';
 
 export type DatagramHandler = (bytes: Buffer, source: MessageSource, reply: Reply) => void;
 
@@ -26,6 +27,8 @@ export interface UdpTransportOptions {
    */
   bufferSize: number;
   logger: Logger;
+  /** Told of every datagram sent. */
+  tap?: WireTap;
 }
 
 /** dgram's option, missing from @types/node 20 (Node ≥ 22.12). */
@@ -40,6 +43,7 @@ export class UdpTransport {
     spec: ListenSpec,
     private readonly logger: Logger,
     onDatagram: DatagramHandler,
+    private readonly tap: WireTap | undefined,
   ) {
     const { address, port } = socket.address();
     this.local = { address, port };
@@ -78,7 +82,7 @@ export class UdpTransport {
     });
     // after bind, a socket error (ICMP on some systems, send errors) is logged, never thrown
     socket.on('error', (e) => options.logger.warn({ err: e, listener: spec }, 'UDP socket error'));
-    return new UdpTransport(socket, spec, options.logger, onDatagram);
+    return new UdpTransport(socket, spec, options.logger, onDatagram, options.tap);
   }
 
   /** Answers go back from this socket; a failed answer is only logged (nobody waits for it). */
@@ -102,6 +106,7 @@ export class UdpTransport {
     const to = this.family === 6 && familyOf(host) === 4 ? `::ffff:${host}` : host;
     try {
       this.socket.send(bytes, port, to, done);
+      this.tap?.captured(bytes, 'udp', this.local, { address: host, port });
     } catch (e) {
       // bad port, closed socket: report like any other send failure, asynchronously
       queueMicrotask(() => done(e as Error));
