@@ -31,6 +31,8 @@ export const CONTRACT_METRICS: readonly MetricFamily[] = [
   { name: 'sipdispatch_reloads_total', type: 'counter', labels: ['result'] },
   { name: 'sipdispatch_last_reload_timestamp_seconds', type: 'gauge', labels: [] },
   { name: 'sipdispatch_build_info', type: 'gauge', labels: ['version'] },
+  { name: 'sipdispatch_hep_packets_sent_total', type: 'counter', labels: [] },
+  { name: 'sipdispatch_hep_packets_dropped_total', type: 'counter', labels: ['reason'] },
 ];
 
 /** Labels Prometheus attaches to every scraped series. */
