@@ -1,11 +1,11 @@
 // The real proxy core (Dispatcher, TransactionLayer, Relay and the transport's MessageReceiver)
 // wired as startCore() and runApp() wire it, from the config defaults, with only the sockets
 // replaced by an in-memory wire that records what the proxy sends. Time is a ManualScheduler.
-import { createDispatcher } from '../../dist/app/main.js';
-import { DispatcherAdapter } from '../../dist/app/dispatcher-adapter.js';
-import { DnsCache } from '../../dist/app/dns-cache.js';
-import { relayOptions, statelessSource } from '../../dist/app/sip-stack.js';
-import { attachEventLogging, createLogger } from '../../dist/app/logging.js';
+import { createDispatcher } from '../../dist/app/core.js';
+import { DispatcherAdapter } from '../../dist/stack/dispatcher-adapter.js';
+import { DnsCache } from '../../dist/transport/dns-cache.js';
+import { relayOptions, statelessSource } from '../../dist/stack/sip-stack.js';
+import { attachEventLogging, createLogger } from '../../dist/stack/logging.js';
 import { loadConfig } from '../../dist/config/load-config.js';
 import { createMetrics } from '../../dist/metrics/create-metrics.js';
 import { Relay } from '../../dist/relay/relay.js';

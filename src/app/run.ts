@@ -12,9 +12,9 @@ import { createMetrics } from '../metrics/create-metrics.js';
 import { Prober } from '../probe/prober.js';
 import { SipDispatchError } from '../shared/errors.js';
 import { systemScheduler } from '../shared/scheduler.js';
-import { attachEventLogging } from './logging.js';
-import { WebhookNotifier } from './webhook-notifier.js';
-import { createDispatcher, healthConfig, loadList, startCore, type AppCore } from './main.js';
+import { attachEventLogging } from '../stack/logging.js';
+import { WebhookNotifier } from '../notify/webhook-notifier.js';
+import { createDispatcher, healthConfig, loadList, startCore, type AppCore } from './core.js';
 
 export interface RunningApp {
   readonly core: AppCore;
