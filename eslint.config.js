@@ -2,7 +2,9 @@
 // the first upward or sideways import fails `npm run lint`.
 import tseslint from 'typescript-eslint';
 
-const folders = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'app'];
+const folders = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'app', 'stack', 'threads', 'notify', 'cli', 'demo'];
+/** Everything the stack builders may wire: the folders below app/ that are not builders themselves. */
+const core = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin'];
 
 /** Which internal folders each folder may import (besides itself). */
 const allowed = {
@@ -16,7 +18,12 @@ const allowed = {
   relay: ['shared', 'sip', 'transaction', 'dispatcher'],
   metrics: ['shared'],
   admin: ['shared', 'dispatcher'],
-  app: folders,
+  stack: core,
+  threads: [...core, 'stack'],
+  notify: ['shared'],
+  app: folders.filter((f) => f !== 'cli' && f !== 'demo'),
+  cli: folders,
+  demo: folders.filter((f) => f !== 'cli'),
 };
 
 /** Packages and node modules that only the edges may touch. */
@@ -24,7 +31,7 @@ const ioModules = ['node:dgram', 'node:net', 'node:tls', 'node:http', 'node:http
 const edgeOnly = {
   'prom-client': ['metrics', 'app'],
   fastify: ['admin', 'app'],
-  pino: ['app'],
+  pino: ['app', 'stack', 'threads', 'cli', 'demo'],
 };
 const pureLayers = ['shared', 'sip', 'transaction', 'dispatcher', 'relay', 'metrics', 'admin'];
 

@@ -1,7 +1,7 @@
 // The real proxy core (Dispatcher, TransactionLayer, Relay and the transport's MessageReceiver)
 // wired as startCore() and runApp() wire it, from the config defaults, with only the sockets
 // replaced by an in-memory wire that records what the proxy sends. Time is a ManualScheduler.
-import { createDispatcher } from '../../dist/app/core.js';
+import { createDispatcher } from '../../dist/stack/create-dispatcher.js';
 import { DispatcherAdapter } from '../../dist/stack/dispatcher-adapter.js';
 import { DnsCache } from '../../dist/transport/dns-cache.js';
 import { relayOptions, statelessSource } from '../../dist/stack/sip-stack.js';

@@ -14,7 +14,8 @@ import { SipDispatchError } from '../shared/errors.js';
 import { systemScheduler } from '../shared/scheduler.js';
 import { attachEventLogging } from '../stack/logging.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
-import { createDispatcher, healthConfig, loadList, startCore, type AppCore } from './core.js';
+import { createDispatcher, healthConfig, loadList } from '../stack/create-dispatcher.js';
+import { startCore, type AppCore } from './core.js';
 
 export interface RunningApp {
   readonly core: AppCore;

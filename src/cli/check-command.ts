@@ -7,7 +7,7 @@ import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Config } from '../config/config-types.js';
 import { nextHopOf } from '../relay/next-hop.js';
-import { createDispatcher, readListFile } from '../app/core.js';
+import { createDispatcher, readListFile } from '../stack/create-dispatcher.js';
 
 export interface CheckResult {
   ok: boolean;

@@ -12,7 +12,7 @@ import { setBranchTag } from '../sip/build.js';
 import { DatagramHandoff } from './datagram-handoff.js';
 import { EventCollector } from './event-bridge.js';
 import { createLogger } from '../stack/logging.js';
-import { createDispatcher } from '../app/core.js';
+import { createDispatcher } from '../stack/create-dispatcher.js';
 import { ReplicaDispatcher } from './replica-dispatcher.js';
 import { startSipStack, type SipStack } from '../stack/sip-stack.js';
 import { threadBranchTag } from './thread-router.js';

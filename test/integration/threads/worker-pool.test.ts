@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DispatcherAdapter } from '../../../src/stack/dispatcher-adapter.js';
 import { createLogger } from '../../../src/stack/logging.js';
-import { createDispatcher } from '../../../src/app/core.js';
+import { createDispatcher } from '../../../src/stack/create-dispatcher.js';
 import { startSipStack, type SipStack } from '../../../src/stack/sip-stack.js';
 import { WorkerPool } from '../../../src/threads/worker-pool.js';
 import { loadConfig } from '../../../src/config/load-config.js';
