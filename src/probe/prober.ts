@@ -24,7 +24,8 @@ import type { Logger } from '../shared/logger.js';
 import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
 import type { SipResponse } from '../sip/message.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
-import type { ClientTimeouts, ClientTransaction, ClientTransactionHandlers } from '../transaction/transaction-types.js';
+import type { ClientTimeouts } from '../transaction/transaction-types.js';
+import type { ClientTransaction, ClientTransactionHandlers } from '../transaction/transactions.js';
 import { buildPing, pingHop, pingTag, tagDestinationId, type PingHop } from './ping-request.js';
 
 export interface ProberOptions {

@@ -13,7 +13,7 @@ import { formatUri, parseUri } from '../sip/uri.js';
 import { buildCancel } from '../transaction/hop-by-hop.js';
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
-import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../transaction/transaction-types.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../transaction/transactions.js';
 import type { Target } from '../transaction/transport.js';
 import { ForwardContext, type ForwardPlan } from './forward-context.js';
 import { LocalIdentity } from './local-identity.js';
@@ -22,7 +22,7 @@ import { nextMaxForwards } from './max-forwards.js';
 import { isPrivateIPv4 } from './private-address.js';
 import type { RelayCore, RelayDeps } from './relay-core.js';
 import type { RelayOptions } from './relay-options.js';
-import type { Candidate, SelectionKey, Source } from './relay-ports.js';
+import type { Candidate, RelayDispatcher, SelectionKey, Source } from './relay-ports.js';
 import { matchRoute } from './route-table.js';
 
 const ALL_CODES: ReadonlySet<number> = new Set();
@@ -62,8 +62,16 @@ export class Relay implements RelayCore {
 
   // --- RelayCore ---
 
-  createClient(req: SipRequest, target: Target, ctx: ForwardContext): ClientTransaction {
-    return this.transactions.createClient(req, target, ctx);
+  get dispatcher(): RelayDispatcher {
+    return this.deps.dispatcher;
+  }
+
+  resolve(host: string): string | Promise<string> {
+    return this.deps.io.resolve(host);
+  }
+
+  createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers): ClientTransaction {
+    return this.transactions.createClient(req, target, handlers);
   }
 
   cancelBranch(tx: InviteClientTransaction): void {
@@ -74,9 +82,9 @@ export class Relay implements RelayCore {
     if (server.respond(res)) publish('response.sent', { status: res.status, local });
   }
 
-  finished(ctx: ForwardContext, status: number, callId: string): void {
-    this.byServer.delete(ctx.server);
-    if (ctx.isInvite) {
+  finished(server: ServerTransaction, status: number, callId: string): void {
+    this.byServer.delete(server);
+    if (server.kind === 'invite-server') {
       if (status >= 200 && status < 300) this.deps.dispatcher.callConfirmed(callId);
       else if (status >= 300) this.deps.dispatcher.callEnded(callId);
     }

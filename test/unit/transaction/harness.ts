@@ -10,7 +10,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/messa
 import { parseMessage } from '../../../src/sip/parse-message.js';
 import { timerValues, type TimerValues } from '../../../src/transaction/timers.js';
 import { TransactionLayer } from '../../../src/transaction/transaction-layer.js';
-import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../../../src/transaction/transaction-types.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../../../src/transaction/transactions.js';
 import type { SendErrorHandler, Target, TransactionTransport } from '../../../src/transaction/transport.js';
 
 export interface Sent {
