@@ -4,6 +4,7 @@
  * the scheme's default (5060, or 5061 for sips). This scans the URI text in place instead of
  * building a parsed URI object: it runs on every hash selection and allocates nothing.
  */
+import { defaultPort } from '../sip/default-port.js';
 import { hashAddRange, hashFinish } from './hash.js';
 
 const COLON = 0x3a;
@@ -68,8 +69,7 @@ export function uriHash(uri: string): number {
   if (hostStop <= hostStart) return 0;
   let h = hashAddRange(0, uri, s, userStop);
   const stop = portEnd(uri, hostStop);
-  const defaultPort = s === 5 ? 5061 : 5060;
-  const keepPort = stop > hostStop + 1 && portNumber(uri, hostStop + 1, stop) !== defaultPort;
+  const keepPort = stop > hostStop + 1 && portNumber(uri, hostStop + 1, stop) !== defaultPort(s === 5 ? 'sips' : 'sip');
   h = hashAddRange(h, uri, hostStart, keepPort ? stop : hostStop);
   return hashFinish(h);
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transactions.js';
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
-import type { Target } from '../transaction/transport.js';
+import type { Target } from '../shared/addresses.js';
 import type { LocalIdentity } from './local-identity.js';
 import type { RelayDispatcher, RelayIo } from './relay-ports.js';
 

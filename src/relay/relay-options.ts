@@ -1,4 +1,6 @@
 /** Everything the relay needs, fully resolved by app/ from the config (no defaults in here). */
+import type { LocalAddress } from '../shared/addresses.js';
+
 export interface RouteRule {
   /** Methods this rule applies to (upper case); empty = any. */
   methods: readonly string[];
@@ -12,11 +14,6 @@ export interface RouteRule {
   maxTries: number;
 }
 
-export interface LocalAddress {
-  host: string;
-  port: number;
-}
-
 export interface RelayOptions {
   /** Our address per transport, as written in Via, Record-Route and Path. */
   advertised: { udp: LocalAddress | undefined; tcp: LocalAddress | undefined };
@@ -27,6 +24,4 @@ export interface RelayOptions {
   maxForwardsLimit: number;
   fixNatedContact: boolean;
   noDestination: { status: number; reason: string; retryAfter: number };
-  useDefault: boolean;
-  hashFailover: 'neighbour' | 'spread';
 }

@@ -5,7 +5,8 @@
  */
 import type { Transport } from '../shared/events.js';
 import type { Via } from '../sip/message.js';
-import type { Target } from '../transaction/transport.js';
+import type { SelectionKey } from '../dispatcher/select.js';
+import type { Target } from '../shared/addresses.js';
 
 /** Where a message came from (the transport's MessageSource satisfies it). */
 export interface Source {
@@ -24,16 +25,6 @@ export interface Candidate {
   port: number;
   transport: Transport;
   duid: string | undefined;
-}
-
-/** The keys the dispatcher's hash algorithms read, extracted by the relay. */
-export interface SelectionKey {
-  callId: string;
-  fromUri: string;
-  toUri: string;
-  ruri: string;
-  authUser: string | undefined;
-  isInvite: boolean;
 }
 
 export interface RelayDispatcher {

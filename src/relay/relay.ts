@@ -3,6 +3,8 @@
  * the operators' kamailio.cfg (sanity, Max-Forwards, keepalive, loose routing, record_route,
  * ds_select_dst with failover, ds_is_from_list, add_path_received, fix_nated_contact).
  */
+import { defaultPort } from '../sip/default-port.js';
+import type { SelectionKey } from '../dispatcher/select.js';
 import { publish } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { SipMessage, SipRequest, SipResponse, SipUri } from '../sip/message.js';
@@ -14,7 +16,7 @@ import { buildCancel } from '../transaction/hop-by-hop.js';
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../transaction/transactions.js';
-import type { Target } from '../transaction/transport.js';
+import type { Target } from '../shared/addresses.js';
 import { ForwardContext, type ForwardPlan } from './forward-context.js';
 import { LocalIdentity } from './local-identity.js';
 import { looseRoute } from './loose-route.js';
@@ -22,7 +24,7 @@ import { nextMaxForwards } from './max-forwards.js';
 import { isPrivateIPv4 } from './private-address.js';
 import type { RelayCore, RelayDeps } from './relay-core.js';
 import type { RelayOptions } from './relay-options.js';
-import type { Candidate, RelayDispatcher, SelectionKey, Source } from './relay-ports.js';
+import type { Candidate, RelayDispatcher, Source } from './relay-ports.js';
 import { matchRoute } from './route-table.js';
 
 const ALL_CODES: ReadonlySet<number> = new Set();
@@ -272,7 +274,7 @@ function fixNatedContact(msg: SipMessage, source: Source): void {
   const first = msg.contact[0];
   const uri = first && parseUri(first.uri);
   if (!uri || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return;
-  const port = uri.port ?? 5060;
+  const port = uri.port ?? defaultPort(uri.scheme);
   if (!isPrivateIPv4(uri.host) || (uri.host === source.address && port === source.port)) return;
   const host = source.address.includes(':') ? `[${source.address}]` : source.address;
   replaceContactUri(msg, 0, formatUri({ ...uri, host, port: source.port }));

@@ -7,12 +7,13 @@ import { isIP } from 'node:net';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
 import type { Destination, Snapshot } from '../dispatcher/snapshot.js';
 import type { Transport } from '../shared/events.js';
-import type { Candidate, RelayDispatcher, SelectionKey } from '../relay/relay-ports.js';
+import type { HashFailover, SelectionKey } from '../dispatcher/select.js';
+import type { Candidate, RelayDispatcher } from '../relay/relay-ports.js';
 import { nextHopOf } from '../relay/next-hop.js';
 
 export interface DispatcherAdapterOptions {
   useDefault: boolean;
-  hashFailover: 'neighbour' | 'spread';
+  hashFailover: HashFailover;
 }
 
 export class DispatcherAdapter implements RelayDispatcher {

@@ -5,9 +5,9 @@
 import type { Logger as PinoLogger } from 'pino';
 import type { Config } from '../config/config-types.js';
 import { Relay } from '../relay/relay.js';
-import type { LocalAddress, RelayOptions } from '../relay/relay-options.js';
+import type { RelayOptions } from '../relay/relay-options.js';
 import type { RelayDispatcher } from '../relay/relay-ports.js';
-import type { ListenSpec } from '../shared/addresses.js';
+import type { ListenSpec, LocalAddress } from '../shared/addresses.js';
 import { systemScheduler } from '../shared/scheduler.js';
 import type { Via } from '../sip/message.js';
 import { timerValues } from '../transaction/timers.js';
@@ -78,8 +78,6 @@ export function relayOptions(config: Config, identity: StackIdentity): RelayOpti
     maxForwardsLimit: config.max_forwards_limit,
     fixNatedContact: config.fix_nated_contact,
     noDestination: { status: config.no_destination.status, reason: config.no_destination.reason, retryAfter: config.no_destination.retry_after },
-    useDefault: config.use_default,
-    hashFailover: config.hash_failover,
   };
 }
 

@@ -7,7 +7,7 @@ import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildAck } from './hop-by-hop.js';
 import { TransactionBase } from './transaction-base.js';
 import type { ClientHandlers, TransactionContext } from './transaction-types.js';
-import type { Target } from './transport.js';
+import type { Target } from '../shared/addresses.js';
 
 export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
 

@@ -10,7 +10,7 @@ import { serialize } from '../sip/serialize.js';
 import { TransactionBase } from './transaction-base.js';
 import { isRfc2543, ownCopy } from './transaction-keys.js';
 import type { ServerHandlers, TransactionContext } from './transaction-types.js';
-import type { Target } from './transport.js';
+import type { Target } from '../shared/addresses.js';
 
 export type InviteServerState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 

@@ -5,7 +5,7 @@
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { TransactionBase } from './transaction-base.js';
 import type { ClientHandlers, TransactionContext } from './transaction-types.js';
-import type { Target } from './transport.js';
+import type { Target } from '../shared/addresses.js';
 
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 

@@ -12,7 +12,8 @@ import { SipDispatchError } from '../shared/errors.js';
 import type { TimerHandle } from '../shared/scheduler.js';
 import type { SipRequest } from '../sip/message.js';
 import type { TransactionContext, TransactionKind } from './transaction-types.js';
-import type { SendErrorHandler, Target } from './transport.js';
+import type { Target } from '../shared/addresses.js';
+import type { SendErrorHandler } from './transport.js';
 
 export abstract class TransactionBase<S extends string> {
   abstract readonly kind: TransactionKind;

@@ -18,7 +18,8 @@ import type { TimerValues } from './timers.js';
 import { clientKey, hasMagicCookie, isRfc2543, responseKey, serverKey } from './transaction-keys.js';
 import type { ClientTimeouts, TransactionContext, TransactionKind } from './transaction-types.js';
 import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers, Transaction } from './transactions.js';
-import type { Target, TransactionTransport } from './transport.js';
+import type { Target } from '../shared/addresses.js';
+import type { TransactionTransport } from './transport.js';
 
 export interface TransactionLayerOptions {
   transport: TransactionTransport;

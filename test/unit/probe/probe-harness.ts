@@ -12,7 +12,7 @@ import { subscribe, type DestinationStateEvent, type EventPayloads } from '../..
 import { silentLogger } from '../../../src/shared/logger.js';
 import { ManualScheduler } from '../../../src/shared/scheduler.js';
 import type { SipRequest } from '../../../src/sip/message.js';
-import type { Target } from '../../../src/transaction/transport.js';
+import type { Target } from '../../../src/shared/addresses.js';
 import { TransactionLayer } from '../../../src/transaction/transaction-layer.js';
 import { seeded } from '../dispatcher/helpers.js';
 import { FakeTransport, parse, responseTo, testTimers } from '../transaction/harness.js';
