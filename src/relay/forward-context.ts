@@ -140,7 +140,7 @@ export class ForwardContext implements ClientTransactionHandlers {
   private moveOn(failed: Candidate, reason: FailoverReason): boolean {
     const nextCandidate = this.tries < this.plan.maxTries ? this.plan.candidates[this.next] : undefined;
     const callId = this.template.callId;
-    this.core.log.info({ callId, set: failed.setId, uri: failed.uri, reason, next: nextCandidate?.uri ?? null }, 'failover');
+    // Logged once, from the event (stack/logging.ts; worker threads bridge it to the main thread).
     publish('failover', () => ({ set: String(failed.setId), uri: failed.uri, reason, callId, next: nextCandidate?.uri ?? null }));
     return nextCandidate !== undefined && this.tryNext();
   }

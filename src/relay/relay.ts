@@ -162,7 +162,6 @@ export class Relay implements RelayCore {
     const candidates = rule ? this.deps.dispatcher.select(rule.set, rule.algorithm, key, rule.limit) : [];
     const set = rule ? String(rule.set) : '';
     if (!rule || candidates.length === 0) {
-      this.log.info({ callId: req.callId, set, method: req.method }, 'no destination');
       publish('no-destination', { set, method: req.method, callId: req.callId });
       const nd = this.options.noDestination;
       return this.reply(tx, nd.status, nd.reason, nd.retryAfter > 0 ? [['Retry-After', String(nd.retryAfter)]] : []);

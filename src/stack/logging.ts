@@ -78,7 +78,7 @@ export function attachEventLogging(logger: Logger, options: EventLoggingOptions 
       else logger.error({ errors: e.errors }, 'destination list reload failed, the previous list stays');
     }),
     subscribe('failover', (e) => {
-      logger.info({ callId: e.callId, set: e.set, uri: e.uri, reason: e.reason, next: e.next }, 'failover to the next destination');
+      logger.info({ callId: e.callId, set: e.set, uri: e.uri, reason: e.reason, next: e.next }, e.next === null ? 'failover: no destination left' : 'failover to the next destination');
     }),
     subscribe('no-destination', (e) => {
       logger.info({ callId: e.callId, set: e.set, method: e.method }, 'no destination available');
