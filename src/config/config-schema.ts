@@ -20,6 +20,7 @@ export const routeSchema = {
     set: { type: 'integer', minimum: 0 },
     algorithm: { type: 'integer', minimum: 0, maximum: 14, default: 4 },
     limit: { type: 'integer', minimum: 0, default: 0, description: '0 = every candidate' },
+    hash_value: { type: 'string', minLength: 1, description: "algorithm 7's key, like Kamailio's hash_pvar: $fU@$fd, $hdr(X-Tenant)" },
     failover: {
       type: 'object',
       additionalProperties: false,

@@ -6,6 +6,7 @@ export interface RouteConfig {
   set: number;
   algorithm: number;
   limit: number;
+  hash_value?: string;
   failover: { on: number[]; max_tries: number };
 }
 

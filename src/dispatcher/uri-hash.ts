@@ -73,3 +73,21 @@ export function uriHash(uri: string): number {
   h = hashAddRange(h, uri, hostStart, keepPort ? stop : hostStop);
   return hashFinish(h);
 }
+
+/**
+ * The user and host of a sip:/sips: URI as written (Kamailio's $fU/$fd, $tU/$td, $rU/$rd);
+ * undefined for other schemes. The user is '' when there is none; the host keeps IPv6 brackets.
+ */
+export function uriUserHost(uri: string): { user: string; host: string } | undefined {
+  const s = schemeEnd(uri);
+  if (s < 0) return undefined;
+  const at = uri.indexOf('@', s);
+  let user = '';
+  if (at >= 0) {
+    const colon = uri.indexOf(':', s);
+    user = uri.slice(s, colon >= 0 && colon < at ? colon : at);
+  }
+  const hostStart = at >= 0 ? at + 1 : s;
+  const hostStop = hostEnd(uri, hostStart);
+  return { user, host: hostStop > hostStart ? uri.slice(hostStart, hostStop) : '' };
+}

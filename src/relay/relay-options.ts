@@ -1,5 +1,6 @@
-/** Everything the relay needs, fully resolved by app/ from the config (no defaults in here). */
+/** Everything the relay needs, fully resolved from the config (stack/) (no defaults in here). */
 import type { LocalAddress } from '../shared/addresses.js';
+import type { HashValue } from './hash-value.js';
 
 export interface RouteRule {
   /** Methods this rule applies to (upper case); empty = any. */
@@ -12,6 +13,8 @@ export interface RouteRule {
   limit: number;
   failoverOn: ReadonlySet<number>;
   maxTries: number;
+  /** Algorithm 7's key, printed from the route's hash_value template. */
+  hashValue: HashValue | undefined;
 }
 
 export interface RelayOptions {

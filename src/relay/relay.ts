@@ -14,7 +14,6 @@ import { serialize } from '../sip/serialize.js';
 import { formatUri, parseUri } from '../sip/uri.js';
 import { buildCancel } from '../transaction/hop-by-hop.js';
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
-import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../transaction/transactions.js';
 import type { Target } from '../shared/addresses.js';
 import { ForwardContext, type ForwardPlan } from './forward-context.js';
@@ -24,7 +23,7 @@ import { nextMaxForwards } from './max-forwards.js';
 import { isPrivateIPv4 } from './private-address.js';
 import type { RelayCore, RelayDeps } from './relay-core.js';
 import type { RelayOptions } from './relay-options.js';
-import type { Candidate, RelayDispatcher, Source } from './relay-ports.js';
+import type { Candidate, RelayDispatcher, RelayTransactions, Source } from './relay-ports.js';
 import { matchRoute } from './route-table.js';
 
 const ALL_CODES: ReadonlySet<number> = new Set();
@@ -44,7 +43,7 @@ export class Relay implements RelayCore {
 
   constructor(
     readonly deps: RelayDeps,
-    private readonly transactions: TransactionLayer,
+    private readonly transactions: RelayTransactions,
     private readonly options: RelayOptions,
     readonly log: Logger,
   ) {
@@ -159,6 +158,7 @@ export class Relay implements RelayCore {
   private dispatch(tx: ServerTransaction, req: SipRequest, source: Source, ruri: SipUri): void {
     const rule = matchRoute(this.options.routes, req.method, ruri.user);
     const key = selectionKey(req);
+    if (rule?.hashValue) key.hashValue = rule.hashValue(req, key, source);
     const candidates = rule ? this.deps.dispatcher.select(rule.set, rule.algorithm, key, rule.limit) : [];
     const set = rule ? String(rule.set) : '';
     if (!rule || candidates.length === 0) {

@@ -4,10 +4,13 @@
  */
 import type { Logger as PinoLogger } from 'pino';
 import type { Config } from '../config/config-types.js';
+import { compileHashValue } from '../relay/hash-value.js';
 import { Relay } from '../relay/relay.js';
 import type { RelayOptions } from '../relay/relay-options.js';
 import type { RelayDispatcher } from '../relay/relay-ports.js';
 import type { ListenSpec, LocalAddress } from '../shared/addresses.js';
+import { SipDispatchError } from '../shared/errors.js';
+import { parseHashTemplate, type HashPart } from '../shared/hash-template.js';
 import { systemScheduler } from '../shared/scheduler.js';
 import type { Via } from '../sip/message.js';
 import { timerValues } from '../transaction/timers.js';
@@ -73,12 +76,20 @@ export function relayOptions(config: Config, identity: StackIdentity): RelayOpti
       limit: r.limit,
       failoverOn: new Set(r.failover.on),
       maxTries: r.failover.max_tries,
+      hashValue: r.hash_value === undefined ? undefined : compileHashValue(hashTemplate(r.hash_value)),
     })),
     recordRoute: config.record_route,
     maxForwardsLimit: config.max_forwards_limit,
     fixNatedContact: config.fix_nated_contact,
     noDestination: { status: config.no_destination.status, reason: config.no_destination.reason, retryAfter: config.no_destination.retry_after },
   };
+}
+
+/** The template load-config validated. */
+function hashTemplate(text: string): readonly HashPart[] {
+  const parsed = parseHashTemplate(text);
+  if (!parsed.ok) throw new SipDispatchError('CONFIG_INVALID', `hash_value ${parsed.error}`);
+  return parsed.value;
 }
 
 function createTransport(config: Config, logger: PinoLogger, options: SipStackOptions): TransportManager {
