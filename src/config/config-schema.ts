@@ -56,7 +56,7 @@ export const configSchema = {
     ds_ping_from: { type: 'string', default: 'sip:dispatcher@localhost' },
     ds_ping_reply_codes: { type: 'string', default: '' },
     ds_ping_fr_timer: { type: 'integer', minimum: 0, default: 0 },
-    ds_probing_mode: { type: 'integer', minimum: 0, maximum: 3, default: 1 },
+    ds_probing_mode: { enum: [0, 1, 2, 3], default: 1 },
     ds_probing_threshold: { type: 'integer', minimum: 1, default: 1 },
     ds_inactive_threshold: { type: 'integer', minimum: 1, default: 1 },
     ds_ping_latency_stats: { type: 'boolean', default: true },

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config-types.js';
 import { Dispatcher, type LoadReport } from '../dispatcher/dispatcher.js';
-import { parseReplyCodes, type HealthConfig } from '../dispatcher/health.js';
+import type { HealthConfig } from '../dispatcher/health.js';
+import { parseReplyCodes } from '../shared/reply-codes.js';
 import { SipDispatchError } from '../shared/errors.js';
 
 /** Reads the list file; an unreadable file is a LIST_READ error naming it. */

@@ -5,7 +5,8 @@
  */
 import { afterEach } from 'vitest';
 import { Dispatcher } from '../../../src/dispatcher/dispatcher.js';
-import { parseReplyCodes, type HealthConfig, type ProbingMode } from '../../../src/dispatcher/health.js';
+import type { HealthConfig, ProbingMode } from '../../../src/dispatcher/health.js';
+import { parseReplyCodes } from '../../../src/shared/reply-codes.js';
 import type { Destination } from '../../../src/dispatcher/snapshot.js';
 import { Prober, type ProberOptions } from '../../../src/probe/prober.js';
 import { subscribe, type DestinationStateEvent, type EventPayloads } from '../../../src/shared/events.js';
