@@ -9,6 +9,8 @@ import type { ReloadOutcome } from '../admin/rpc-methods.js';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
 import type { Relay } from '../relay/relay.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import { resolveConfig } from '../config/resolve.js';
+import { systemClock } from '../shared/clock.js';
 import { supportsUdpReusePort } from '../transport/reuse-port.js';
 import type { TransportManager } from '../transport/transport-manager.js';
 import { DispatcherAdapter } from '../stack/dispatcher-adapter.js';
@@ -37,21 +39,22 @@ export interface AppCore {
 
 /** Builds and starts the SIP side: sockets, transactions, relay, and the worker threads `workers` asks for. */
 export async function startCore(config: Config, logger: PinoLogger, dispatcher: Dispatcher): Promise<AppCore> {
-  const decision = threadCount(config.workers, {
+  const options = resolveConfig(config);
+  const decision = threadCount(options.lifecycle.workers, {
     reusePort: supportsUdpReusePort(),
     nodeVersion: process.versions.node,
     platform: process.platform,
-    udpListeners: config.listenSpecs.filter((s) => s.transport === 'udp').length,
+    udpListeners: options.transport.listen.filter((s) => s.transport === 'udp').length,
   });
-  if (decision.warning) logger.warn({ workers: config.workers }, decision.warning);
-  const adapter = new DispatcherAdapter(dispatcher, { useDefault: config.use_default, hashFailover: config.hash_failover });
+  if (decision.warning) logger.warn({ workers: options.lifecycle.workers }, decision.warning);
+  const adapter = new DispatcherAdapter(dispatcher, options.selection);
   if (decision.threads === 1) {
-    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: config.listenSpecs, reusePort: false }), undefined);
+    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: false }), undefined);
   }
   // worker_threads is loaded only here: one thread stays today's code path
   const { WorkerPool } = await import('../threads/worker-pool.js');
   const pool = new WorkerPool({ config, threads: decision.threads, dispatcher, logger });
-  const stack = await startSipStack(config, logger, adapter, { listen: config.listenSpecs, reusePort: true, router: pool.route });
+  const stack = await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: true, router: pool.route });
   try {
     await pool.start(stack);
   } catch (e) {
@@ -63,7 +66,7 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
 }
 
 function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, pool: WorkerPool | undefined): AppCore {
-  const expiry = setInterval(() => dispatcher.expireCalls(Date.now()), 30_000);
+  const expiry = setInterval(() => dispatcher.expireCalls(systemClock.now()), 30_000);
   expiry.unref();
   return {
     config,

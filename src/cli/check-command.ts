@@ -6,6 +6,7 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Config } from '../config/config-types.js';
+import { resolveConfig } from '../config/resolve.js';
 import { nextHopOf } from '../relay/next-hop.js';
 import { createDispatcher, readListFile } from '../stack/create-dispatcher.js';
 
@@ -18,7 +19,7 @@ export async function checkConfig(config: Config): Promise<CheckResult> {
   const dispatcher = createDispatcher(config);
   const loaded = dispatcher.load(await readListFile(config.list), config.list);
   if (!loaded.ok) return { ok: false, lines: [...loaded.error.errors, ...loaded.error.warnings.map((w) => `warning: ${w}`)] };
-  const lines = loaded.value.warnings.map((w) => `warning: ${w}`);
+  const lines = [...resolveConfig(config).warnings, ...loaded.value.warnings].map((w) => `warning: ${w}`);
   const hosts = new Set<string>();
   for (const set of dispatcher.snapshot.sets.values()) {
     for (const d of set.destinations) {

@@ -126,7 +126,7 @@ export class Prober implements ClientTransactionHandlers {
   pingNow(): number {
     if (!this.accepting) return 0;
     let queued = 0;
-    for (const d of this.deps.dispatcher.probeTargets(this.deps.scheduler.now())) if (this.enqueue(d)) queued++;
+    for (const d of this.deps.dispatcher.probeTargets()) if (this.enqueue(d)) queued++;
     return queued;
   }
 
@@ -189,7 +189,7 @@ export class Prober implements ClientTransactionHandlers {
 
   private beginRound(start: number): void {
     this.roundStart = start;
-    this.round = this.deps.dispatcher.probeTargets(start);
+    this.round = this.deps.dispatcher.probeTargets();
     this.nextIndex = 0;
     this.tick();
   }

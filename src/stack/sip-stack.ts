@@ -4,13 +4,13 @@
  */
 import type { Logger as PinoLogger } from 'pino';
 import type { Config } from '../config/config-types.js';
+import { resolveConfig } from '../config/resolve.js';
 import { compileHashValue } from '../relay/hash-value.js';
 import { Relay } from '../relay/relay.js';
 import type { RelayOptions } from '../relay/relay-options.js';
 import type { RelayDispatcher } from '../relay/relay-ports.js';
 import type { ListenSpec, LocalAddress } from '../shared/addresses.js';
-import { SipDispatchError } from '../shared/errors.js';
-import { parseHashTemplate, type HashPart } from '../shared/hash-template.js';
+import { systemClock } from '../shared/clock.js';
 import { systemScheduler } from '../shared/scheduler.js';
 import type { Via } from '../sip/message.js';
 import { timerValues } from '../transaction/timers.js';
@@ -54,7 +54,7 @@ export function statelessSource(via: Via): MessageSource {
 }
 
 function ownIdentity(config: Config, transport: TransportManager): StackIdentity {
-  const has = (t: 'udp' | 'tcp') => config.listenSpecs.some((s) => s.transport === t);
+  const has = (t: 'udp' | 'tcp') => resolveConfig(config).transport.listen.some((s) => s.transport === t);
   const udp = has('udp') ? transport.localAddressFor('udp') : undefined;
   const tcp = has('tcp') ? transport.localAddressFor('tcp') : undefined;
   return {
@@ -65,49 +65,18 @@ function ownIdentity(config: Config, transport: TransportManager): StackIdentity
 
 /** The relay's options from the config and who we are (bench/relay/per-call.mjs builds a relay with them too). */
 export function relayOptions(config: Config, identity: StackIdentity): RelayOptions {
+  const relay = resolveConfig(config).relay;
   return {
+    ...relay,
     advertised: identity.advertised,
-    aliases: [...config.alias, ...identity.bound],
-    routes: config.routes.map((r) => ({
-      methods: r.match.method === undefined ? [] : (Array.isArray(r.match.method) ? r.match.method : [r.match.method]).map((m) => m.toUpperCase()),
-      ruriUser: r.match.ruri_user === undefined ? undefined : new RegExp(r.match.ruri_user),
-      set: r.set,
-      algorithm: r.algorithm,
-      limit: r.limit,
-      failoverOn: new Set(r.failover.on),
-      maxTries: r.failover.max_tries,
-      hashValue: r.hash_value === undefined ? undefined : compileHashValue(hashTemplate(r.hash_value)),
-    })),
-    recordRoute: config.record_route,
-    maxForwardsLimit: config.max_forwards_limit,
-    fixNatedContact: config.fix_nated_contact,
-    noDestination: { status: config.no_destination.status, reason: config.no_destination.reason, retryAfter: config.no_destination.retry_after },
+    aliases: [...relay.aliases, ...identity.bound],
+    routes: relay.routes.map((r) => ({ ...r, hashValue: r.hashValue && compileHashValue(r.hashValue) })),
   };
-}
-
-/** The template load-config validated. */
-function hashTemplate(text: string): readonly HashPart[] {
-  const parsed = parseHashTemplate(text);
-  if (!parsed.ok) throw new SipDispatchError('CONFIG_INVALID', `hash_value ${parsed.error}`);
-  return parsed.value;
 }
 
 function createTransport(config: Config, logger: PinoLogger, options: SipStackOptions): TransportManager {
   return new TransportManager(
-    {
-      listen: options.listen,
-      advertise: config.advertiseAddress,
-      forceRport: config.force_rport,
-      reusePort: options.reusePort,
-      udpBufferSize: config.udp_buffer_size,
-      maxMessageSize: config.max_message_size,
-      tcp: {
-        idleTimeoutMs: config.tcp_idle_timeout,
-        maxConnections: config.tcp_max_connections,
-        maxBufferedBytes: config.tcp_max_buffer,
-        connectTimeoutMs: config.tcp_connect_timeout,
-      },
-    },
+    { ...resolveConfig(config).transport, listen: options.listen, reusePort: options.reusePort },
     { scheduler: systemScheduler, logger: logger.child({ component: 'transport' }), router: options.router },
   );
 }
@@ -118,10 +87,10 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
   const transactions = new TransactionLayer({
     transport,
     scheduler: systemScheduler,
-    timers: timerValues({ t1: config.t1, t2: config.t2, t4: config.t4, frTimer: config.fr_timer, frInvTimer: config.fr_inv_timer, waitTimer: config.wait_timer }),
+    timers: timerValues(resolveConfig(config).timers),
     logger: logger.child({ component: 'transaction' }),
   });
-  const dns = new DnsCache({ now: () => Date.now(), fallbackTtlMs: 60_000, maxTtlMs: 3_600_000 });
+  const dns = new DnsCache({ now: systemClock.now, fallbackTtlMs: 60_000, maxTtlMs: 3_600_000 });
   // The relay needs the bound addresses, so it is built after the sockets open; a datagram in
   // between is dropped and counted (the sender retransmits).
   await transport.start();
@@ -151,7 +120,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
       relay.drain();
       let timer: NodeJS.Timeout | undefined;
       // Waits for answers still pending, not for the timers that only absorb retransmissions.
-      await Promise.race([transactions.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, config.drain_timeout)))]);
+      await Promise.race([transactions.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, resolveConfig(config).lifecycle.drainTimeoutMs)))]);
       clearTimeout(timer);
       transactions.close();
       await transport.close();

@@ -6,6 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { deepFreeze } from '../config/load-config.js';
+import { resolveConfig } from '../config/resolve.js';
+import { systemClock } from '../shared/clock.js';
 import { isSipDispatchError } from '../shared/errors.js';
 import { systemScheduler } from '../shared/scheduler.js';
 import { setBranchTag } from '../sip/build.js';
@@ -32,7 +34,7 @@ async function run(): Promise<void> {
   const logger = createLogger({ level: config.log_level }).child({ worker: start.index });
   const replica = createDispatcher(config);
   replica.applyReplicaState(start.replica);
-  const dispatcher = new ReplicaDispatcher(replica, { useDefault: config.use_default, hashFailover: config.hash_failover }, (failure) =>
+  const dispatcher = new ReplicaDispatcher(replica, resolveConfig(config).selection, (failure) =>
     post({ type: 'mark-failure', failure }),
   );
   const handoff = new DatagramHandoff(start.index, start.threads, new Int32Array(start.alive));
@@ -54,7 +56,7 @@ async function run(): Promise<void> {
     post({ type: 'stats', ...now });
   };
   const stats = setInterval(report, STATS_INTERVAL_MS);
-  const expiry = setInterval(() => replica.expireCalls(Date.now()), CALL_EXPIRY_INTERVAL_MS);
+  const expiry = setInterval(() => replica.expireCalls(systemClock.now()), CALL_EXPIRY_INTERVAL_MS);
   stats.unref();
   expiry.unref();
   const stop = async (): Promise<void> => {

@@ -8,6 +8,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
 import type { Config } from '../config/config-types.js';
+import { resolveConfig } from '../config/resolve.js';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
 import type { Snapshot } from '../dispatcher/snapshot.js';
 import type { ListenSpec } from '../shared/addresses.js';
@@ -124,7 +125,7 @@ export class WorkerPool {
     let timer: NodeJS.Timeout | undefined;
     const stopped = new Promise<void>((resolve) => {
       slot.onStopped = resolve;
-      timer = setTimeout(resolve, this.options.config.drain_timeout + STOP_GRACE_MS);
+      timer = setTimeout(resolve, resolveConfig(this.options.config).lifecycle.drainTimeoutMs + STOP_GRACE_MS);
     });
     this.post(worker, { type: 'stop' });
     await stopped;
