@@ -11,7 +11,7 @@ import type { Config, RouteConfig } from './config-types.js';
 import { deepFreeze } from './load-config.js';
 
 export interface HealthBlock {
-  readonly probingMode: 0 | 1 | 2 | 3;
+  readonly probingMode: Config['ds_probing_mode'];
   readonly probingThreshold: number;
   readonly inactiveThreshold: number;
   readonly replyCodes: ReplyCodeRules;
@@ -34,7 +34,7 @@ export interface RouteBlock {
 export interface ResolvedConfig {
   readonly list: { readonly file: string };
   readonly dispatcher: {
-    readonly listMode: 'strict' | 'lenient';
+    readonly listMode: Config['list_mode'];
     readonly keepStateOnReload: boolean;
     readonly health: HealthBlock;
     /** ds_latency_estimator_alpha / 1000: the weight of the old estimate. */
@@ -43,7 +43,7 @@ export interface ResolvedConfig {
     readonly pingActive: boolean;
   };
   /** How the dispatcher adapter asks for candidates. */
-  readonly selection: { readonly useDefault: boolean; readonly hashFailover: 'neighbour' | 'spread' };
+  readonly selection: { readonly useDefault: boolean; readonly hashFailover: Config['hash_failover'] };
   readonly probe: {
     readonly intervalMs: number;
     /** Upper case. */
