@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hashTrimmed } from '../../../src/dispatcher/hash.js';
 import { select } from '../../../src/dispatcher/select.js';
-import { destinationsOf, key, opts, set1 } from '../dispatcher/helpers.js';
+import { destinationsOf, key, opts, set1, snapshotOf } from '../dispatcher/helpers.js';
 import { candidate, RelayHarness } from './relay-harness.js';
 
 interface Vector {
@@ -64,5 +64,29 @@ describe("algorithm 7 picks what Kamailio's hash picks", () => {
     const s = set1(...Array.from({ length: v.nslots }, (_, i) => `d${i}.test`));
     const picked = select(s, 1, 7, key({ hashValue: value }), opts())[0];
     expect(picked).toBe(destinationsOf(s)[v.slot]);
+  });
+});
+
+describe('algorithm 7 through the relay picks the destination Kamailio 5.6 picked (hash_pvar)', () => {
+  interface Row {
+    from: string;
+    tenant?: string;
+    picked: string;
+  }
+  const recorded = JSON.parse(readFileSync(new URL('../../fixtures/dispatcher/kamailio-hash-pvar.json', import.meta.url), 'utf8')) as {
+    list: string;
+    templates: Record<string, Row[]>;
+  };
+  const rows = Object.entries(recorded.templates).flatMap(([template, rs]) => rs.map((r) => ({ template, ...r })));
+
+  it('has rows for both templates, picking several destinations', () => {
+    expect(Object.keys(recorded.templates)).toEqual(['$fU@$fd', '$hdr(X-Tenant)']);
+    expect(new Set(rows.map((r) => r.picked)).size).toBeGreaterThan(3);
+  });
+
+  it.each(rows)('$template, From $from, X-Tenant $tenant → $picked', ({ template, from, tenant, picked }) => {
+    const value = hashValueOf(template, { from, headers: tenant === undefined ? [] : [`X-Tenant: ${tenant}`] })!;
+    const s = snapshotOf(recorded.list);
+    expect(select(s, 1, 7, key({ hashValue: value }), opts())[0]?.uri).toBe(picked);
   });
 });
