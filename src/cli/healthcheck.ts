@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parseHostPort } from '../config/listen-spec.js';
 
 export const DEFAULT_HEALTH_URL = 'http://127.0.0.1:9060/health';
-export const HEALTH_TIMEOUT_MS = 3000;
+const HEALTH_TIMEOUT_MS = 3000;
 
 /** Wildcard binds are reached through loopback of the same family. */
 const LOOPBACK_FOR: Readonly<Record<string, string>> = { '0.0.0.0': '127.0.0.1', '::': '::1' };

@@ -6,7 +6,7 @@
 import { formatKamcmd, type JsonRpcReply } from '../admin/kamcmd-format.js';
 import { SipDispatchError } from '../shared/errors.js';
 
-export function rpcParam(text: string): string | number {
+function rpcParam(text: string): string | number {
   if (text.startsWith('s:')) return text.slice(2);
   if (text.startsWith('i:')) return Number.parseInt(text.slice(2), 10);
   return /^-?\d+$/.test(text) ? Number(text) : text;

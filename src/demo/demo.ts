@@ -37,7 +37,7 @@ export interface DemoOptions {
   scheduler: Scheduler;
 }
 
-export const DEMO_DEFAULTS: Omit<DemoOptions, 'out' | 'logTo'> = {
+const DEMO_DEFAULTS: Omit<DemoOptions, 'out' | 'logTo'> = {
   phaseMs: 10_000,
   rate: 10,
   holdMs: 1000,

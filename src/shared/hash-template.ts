@@ -6,7 +6,7 @@
 import { err, ok, type Result } from './result.js';
 
 /** The pseudo-variables sipdispatch prints, with Kamailio's names. */
-export const HASH_VARIABLES = {
+const HASH_VARIABLES = {
   ci: 'Call-ID',
   fu: 'From URI',
   fU: 'From URI user',
