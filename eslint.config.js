@@ -31,7 +31,7 @@ const ioModules = ['node:dgram', 'node:net', 'node:tls', 'node:http', 'node:http
 const edgeOnly = {
   'prom-client': ['metrics', 'app'],
   fastify: ['admin', 'app'],
-  pino: ['app', 'stack', 'threads', 'cli', 'demo'],
+  pino: ['app', 'stack', 'threads', 'demo'],
 };
 const pureLayers = ['shared', 'sip', 'transaction', 'dispatcher', 'relay', 'metrics', 'admin'];
 
