@@ -4,83 +4,39 @@
  * route matches, hash_value templates). Components never read the raw config; stack/ and app/
  * hand each its block. Non-fatal findings come back as `warnings` for the caller to log.
  */
-import type { HostPort, ListenSpec } from '../shared/addresses.js';
+import type { AdminDeps } from '../admin/build-admin.js';
+import type { DispatcherOptions } from '../dispatcher/dispatcher.js';
+import type { HealthConfig } from '../dispatcher/health.js';
+import type { SelectOptions } from '../dispatcher/select.js';
+import type { WebhookNotifierOptions } from '../notify/webhook-notifier.js';
+import type { ProberOptions } from '../probe/prober.js';
+import type { RelayOptions, RouteRule } from '../relay/relay-options.js';
 import { parseHashTemplate, type HashPart } from '../shared/hash-template.js';
-import { parseReplyCodes, type ReplyCodeRules } from '../shared/reply-codes.js';
+import { parseReplyCodes } from '../shared/reply-codes.js';
+import type { TimerConfig } from '../transaction/timers.js';
+import type { TransportManagerOptions } from '../transport/transport-manager.js';
 import type { Config, RouteConfig } from './config-types.js';
 import { deepFreeze } from './load-config.js';
 
-export interface HealthBlock {
-  readonly probingMode: Config['ds_probing_mode'];
-  readonly probingThreshold: number;
-  readonly inactiveThreshold: number;
-  readonly replyCodes: ReplyCodeRules;
-}
+/** A route as the relay takes it, but with hash_value parsed, not compiled (the stack compiles it). */
+export type RouteBlock = Omit<RouteRule, 'hashValue'> & { readonly hashValue: readonly HashPart[] | undefined };
 
-export interface RouteBlock {
-  /** Methods this rule applies to (upper case); empty = any. */
-  readonly methods: readonly string[];
-  readonly ruriUser: RegExp | undefined;
-  readonly set: number;
-  readonly algorithm: number;
-  /** Cap on candidates (0 = all). */
-  readonly limit: number;
-  readonly failoverOn: ReadonlySet<number>;
-  readonly maxTries: number;
-  /** Algorithm 7's template, parsed. */
-  readonly hashValue: readonly HashPart[] | undefined;
-}
-
+/**
+ * Each block is typed by the component that reads it (type-only imports: the component owns its
+ * option shape, config/ only fills it); what is known only at run time is left out.
+ */
 export interface ResolvedConfig {
   readonly list: { readonly file: string };
-  readonly dispatcher: {
-    readonly listMode: Config['list_mode'];
-    readonly keepStateOnReload: boolean;
-    readonly health: HealthBlock;
-    /** ds_latency_estimator_alpha / 1000: the weight of the old estimate. */
-    readonly latency: { readonly enabled: boolean; readonly alpha: number };
-    readonly callLoad: { readonly expireMs: number; readonly initExpireMs: number };
-    readonly pingActive: boolean;
-  };
+  readonly dispatcher: Omit<DispatcherOptions, 'now' | 'random'>;
   /** How the dispatcher adapter asks for candidates. */
-  readonly selection: { readonly useDefault: boolean; readonly hashFailover: Config['hash_failover'] };
-  readonly probe: {
-    readonly intervalMs: number;
-    /** Upper case. */
-    readonly method: string;
-    readonly from: string;
-    /** 0 = the transaction layer's fr_timer. */
-    readonly frTimerMs: number;
-    readonly concurrency: number;
-    readonly health: HealthBlock;
-  };
-  /** RFC 3261 T1/T2/T4 and Kamailio's tm timers, ms. */
-  readonly timers: { readonly t1: number; readonly t2: number; readonly t4: number; readonly frTimer: number; readonly frInvTimer: number; readonly waitTimer: number };
-  readonly transport: {
-    readonly listen: readonly ListenSpec[];
-    readonly advertise: HostPort | undefined;
-    readonly forceRport: boolean;
-    readonly udpBufferSize: number;
-    readonly maxMessageSize: number;
-    readonly tcp: { readonly idleTimeoutMs: number; readonly maxConnections: number; readonly maxBufferedBytes: number; readonly connectTimeoutMs: number };
-  };
-  readonly relay: {
-    /** The configured aliases; the stack adds the bound addresses. */
-    readonly aliases: readonly string[];
-    readonly routes: readonly RouteBlock[];
-    readonly recordRoute: boolean;
-    readonly maxForwardsLimit: number;
-    readonly fixNatedContact: boolean;
-    readonly noDestination: { readonly status: number; readonly reason: string; readonly retryAfter: number };
-  };
-  readonly admin: {
-    readonly http: { readonly host: string; readonly port: number };
-    readonly token: string | undefined;
-    readonly reloadDeltaMs: number;
-    /** Which optional blocks dispatcher.list prints. */
-    readonly listBlocks: { readonly latencyStats: boolean; readonly callLoad: boolean };
-  };
-  readonly webhook: { readonly url: string; readonly retries: number; readonly queueSize: number } | undefined;
+  readonly selection: Pick<SelectOptions, 'useDefault' | 'hashFailover'>;
+  readonly probe: ProberOptions;
+  readonly timers: Required<TimerConfig>;
+  /** The listeners and reusePort are the stack's choice (worker threads). */
+  readonly transport: Omit<TransportManagerOptions, 'reusePort'>;
+  readonly relay: Omit<RelayOptions, 'advertised' | 'routes'> & { readonly routes: readonly RouteBlock[] };
+  readonly admin: Required<Pick<AdminDeps, 'listBlocks' | 'reloadDeltaMs'>> & Pick<AdminDeps, 'token'> & { readonly http: { readonly host: string; readonly port: number } };
+  readonly webhook: Pick<WebhookNotifierOptions, 'url' | 'retries' | 'queueSize'> | undefined;
   readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number };
   readonly warnings: readonly string[];
 }
@@ -101,7 +57,7 @@ const SECOND = 1000;
 
 function build(c: Config): ResolvedConfig {
   const replyCodes = parseReplyCodes(c.ds_ping_reply_codes);
-  const health: HealthBlock = {
+  const health: HealthConfig = {
     probingMode: c.ds_probing_mode,
     probingThreshold: c.ds_probing_threshold,
     inactiveThreshold: c.ds_inactive_threshold,
