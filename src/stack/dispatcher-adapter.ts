@@ -7,14 +7,11 @@ import { isIP } from 'node:net';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
 import type { Destination, Snapshot } from '../dispatcher/snapshot.js';
 import type { Transport } from '../shared/events.js';
-import type { HashFailover, SelectionKey } from '../dispatcher/select.js';
+import type { SelectionKey, SelectOptions } from '../dispatcher/select.js';
 import type { Candidate, RelayDispatcher } from '../relay/relay-ports.js';
 import { nextHopOf } from '../relay/next-hop.js';
 
-export interface DispatcherAdapterOptions {
-  useDefault: boolean;
-  hashFailover: HashFailover;
-}
+export type DispatcherAdapterOptions = Pick<SelectOptions, 'useDefault' | 'hashFailover'>;
 
 export class DispatcherAdapter implements RelayDispatcher {
   private readonly candidates = new WeakMap<Destination, Candidate>();
