@@ -27,9 +27,9 @@ USER node
 # The admin API stays on loopback unless told otherwise: inside a bridge-networked container set
 # --http 0.0.0.0:9060 (or SIPDISPATCH_HTTP) together with SIPDISPATCH_ADMIN_TOKEN.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "dist/app/healthcheck.js"]
+  CMD ["node", "dist/cli/healthcheck.js"]
 # The program handles SIGTERM itself: it stops taking new calls and drains for drain_timeout
 # (32 s by default), so give `docker stop` longer than that (docker stop -t 40, stop_grace_period).
 STOPSIGNAL SIGTERM
-# Node flags: the same as the CLI's shebang (short GC pauses, see src/app/cli.ts).
-CMD ["node", "--max-semi-space-size=4", "dist/app/cli.js", "--list", "/etc/sipdispatch/dispatcher.list"]
+# Node flags: the same as the CLI's shebang (short GC pauses, see src/cli/cli.ts).
+CMD ["node", "--max-semi-space-size=4", "dist/cli/cli.js", "--list", "/etc/sipdispatch/dispatcher.list"]

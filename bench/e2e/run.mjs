@@ -51,7 +51,7 @@ const USAGE = `usage: npm run bench:e2e -- [--quick] [--targets sipdispatch,kama
                    for every target alike (default 3; --quick 1; 0 disables)
   --runs           repeat the whole sweep N times and add tables of medians over the runs (default 1)
   --keep           keep each step's SIPp traces and proxy logs (their directory is printed)
-  --sipdispatch-cli     the CLI to run on node (default dist/app/cli.js, built by npm run build)
+  --sipdispatch-cli     the CLI to run on node (default dist/cli/cli.js, built by npm run build)
   --sipdispatch-config  passed to it as --config
   --sipdispatch-args    extra CLI flags, space-separated, appended (e.g. "--workers 2")
   --node           the node binary that runs sipdispatch (default: the one running this bench)

@@ -9,7 +9,7 @@ import { spawnTracked, stopTracked } from './tracked-processes.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** Where `npm run build` puts the CLI; --sipdispatch-cli points elsewhere (another checkout). */
-export const defaultSipdispatchCli = join(repoRoot, 'dist/app/cli.js');
+export const defaultSipdispatchCli = join(repoRoot, 'dist/cli/cli.js');
 const kamailioCfg = fileURLToPath(new URL('kamailio.cfg', import.meta.url));
 const READY_TIMEOUT_MS = 10_000;
 const PING_EVERY_MS = 200;

@@ -1,12 +1,13 @@
 // The real proxy core (Dispatcher, TransactionLayer, Relay and the transport's MessageReceiver)
 // wired as startCore() and runApp() wire it, from the config defaults, with only the sockets
 // replaced by an in-memory wire that records what the proxy sends. Time is a ManualScheduler.
-import { createDispatcher } from '../../dist/app/main.js';
-import { DispatcherAdapter } from '../../dist/app/dispatcher-adapter.js';
-import { DnsCache } from '../../dist/app/dns-cache.js';
-import { relayOptions, statelessSource } from '../../dist/app/sip-stack.js';
-import { attachEventLogging, createLogger } from '../../dist/app/logging.js';
+import { createDispatcher } from '../../dist/stack/create-dispatcher.js';
+import { DispatcherAdapter } from '../../dist/stack/dispatcher-adapter.js';
+import { DnsCache } from '../../dist/transport/dns-cache.js';
+import { relayOptions, statelessSource } from '../../dist/stack/sip-stack.js';
+import { attachEventLogging, createLogger } from '../../dist/stack/logging.js';
 import { loadConfig } from '../../dist/config/load-config.js';
+import { resolveConfig } from '../../dist/config/resolve.js';
 import { createMetrics } from '../../dist/metrics/create-metrics.js';
 import { Relay } from '../../dist/relay/relay.js';
 import { ManualScheduler } from '../../dist/shared/scheduler.js';
@@ -83,13 +84,13 @@ export async function createProxyHarness({ observed }) {
   transactions = new TransactionLayer({
     transport: wire,
     scheduler,
-    timers: timerValues({ t1: config.t1, t2: config.t2, t4: config.t4, frTimer: config.fr_timer, frInvTimer: config.fr_inv_timer, waitTimer: config.wait_timer }),
+    timers: timerValues(resolveConfig(config).timers),
     logger: logger.child({ component: 'transaction' }),
   });
   const dns = new DnsCache({ now: () => Date.now(), fallbackTtlMs: 60_000, maxTtlMs: 3_600_000 });
   const relay = new Relay(
     {
-      dispatcher: new DispatcherAdapter(dispatcher, { useDefault: config.use_default, hashFailover: config.hash_failover }),
+      dispatcher: new DispatcherAdapter(dispatcher, resolveConfig(config).selection),
       io: {
         send: (bytes, target) => wire.send(bytes, target),
         responseTarget: (via, source) => responseTarget(via, source ?? statelessSource(via)),

@@ -8,13 +8,15 @@ import { buildAdmin } from '../admin/build-admin.js';
 import { ReloadGate } from '../admin/reload-gate.js';
 import type { ReloadOutcome } from '../admin/rpc-methods.js';
 import type { Config } from '../config/config-types.js';
+import { resolveConfig } from '../config/resolve.js';
 import { createMetrics } from '../metrics/create-metrics.js';
 import { Prober } from '../probe/prober.js';
 import { SipDispatchError } from '../shared/errors.js';
 import { systemScheduler } from '../shared/scheduler.js';
-import { attachEventLogging } from './logging.js';
-import { WebhookNotifier } from './webhook-notifier.js';
-import { createDispatcher, healthConfig, loadList, startCore, type AppCore } from './main.js';
+import { attachEventLogging } from '../stack/logging.js';
+import { WebhookNotifier } from '../notify/webhook-notifier.js';
+import { createDispatcher, loadList } from '../stack/create-dispatcher.js';
+import { startCore, type AppCore } from './core.js';
 
 export interface RunningApp {
   readonly core: AppCore;
@@ -28,6 +30,8 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.j
 
 export async function runApp(config: Config, logger: PinoLogger): Promise<RunningApp> {
   const detachLogging = attachEventLogging(logger);
+  const options = resolveConfig(config);
+  for (const w of options.warnings) logger.warn({ file: config.configFile }, w);
   const dispatcher = createDispatcher(config);
   let core: AppCore | undefined;
   const metrics = createMetrics({
@@ -38,8 +42,8 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
   });
   try {
-    const report = await loadList(dispatcher, config.list);
-    for (const w of report.warnings) logger.warn({ file: config.list }, w);
+    const report = await loadList(dispatcher, options.list.file);
+    for (const w of report.warnings) logger.warn({ file: options.list.file }, w);
     core = await startCore(config, logger, dispatcher);
   } catch (e) {
     metrics.close();
@@ -48,14 +52,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
   }
   const started = core;
   const prober = new Prober(
-    {
-      intervalMs: config.ds_ping_interval * 1000,
-      method: config.ds_ping_method.toUpperCase(),
-      from: config.ds_ping_from,
-      frTimerMs: config.ds_ping_fr_timer,
-      concurrency: config.ds_ping_concurrency,
-      health: healthConfig(config),
-    },
+    options.probe,
     {
       dispatcher,
       transactions: started.transactions,
@@ -65,7 +62,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
       logger: logger.child({ component: 'probe' }),
     },
   );
-  const gate = new ReloadGate(systemScheduler.now, config.reload_delta * 1000);
+  const gate = new ReloadGate(systemScheduler.now, options.admin.reloadDeltaMs);
   const reload = (reset = false): Promise<ReloadOutcome> => gate.run(() => started.reload(reset));
   const admin = buildAdmin({
     dispatcher,
@@ -74,31 +71,29 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     metrics: () => metrics.metrics(),
     metricsContentType: metrics.contentType,
     ready: () => true,
-    token: config.admin_token,
+    token: options.admin.token,
     logger: logger.child({ component: 'admin' }),
-    listBlocks: { latencyStats: config.ds_ping_latency_stats, callLoad: config.routes.some((r) => r.algorithm === 10) },
-    reloadDeltaMs: config.reload_delta * 1000,
+    listBlocks: options.admin.listBlocks,
+    reloadDeltaMs: options.admin.reloadDeltaMs,
     reloadGate: gate,
     siptrace: started.hep && { get: () => started.hep!.capture.enabled, set: (on) => started.hep!.capture.setEnabled(on) },
   });
   try {
-    await admin.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
+    await admin.listen({ host: options.admin.http.host, port: options.admin.http.port });
   } catch (e) {
     await started.stop();
     metrics.close();
     detachLogging();
-    const where = `${config.httpAddress.host}:${config.httpAddress.port}`;
+    const where = `${options.admin.http.host}:${options.admin.http.port}`;
     throw new SipDispatchError('LISTEN_FAILED', `cannot listen on http ${where}: ${(e as Error).message}`, { address: where }, { cause: e });
   }
   prober.start();
-  const webhook = config.webhook_url
-    ? new WebhookNotifier({ url: config.webhook_url, retries: config.webhook_retries, queueSize: config.webhook_queue_size, scheduler: systemScheduler, logger: logger.child({ component: 'webhook' }) })
-    : undefined;
+  const webhook = options.webhook && new WebhookNotifier({ ...options.webhook, scheduler: systemScheduler, logger: logger.child({ component: 'webhook' }) });
   webhook?.start();
   const address = admin.server.address();
-  const http = typeof address === 'object' && address ? { host: address.address, port: address.port } : { host: config.httpAddress.host, port: config.httpAddress.port };
+  const http = typeof address === 'object' && address ? { host: address.address, port: address.port } : options.admin.http;
   logger.info(
-    { sip: started.transport.addresses().map((a) => `${a.transport}:${a.address}:${a.port}`), http: `${http.host}:${http.port}`, list: config.list, version: VERSION },
+    { sip: started.transport.addresses().map((a) => `${a.transport}:${a.address}:${a.port}`), http: `${http.host}:${http.port}`, list: options.list.file, version: VERSION },
     'sipdispatch started',
   );
   let stopping: Promise<void> | undefined;
@@ -108,7 +103,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     reload,
     stop() {
       stopping ??= (async () => {
-        logger.info({ drainTimeoutMs: config.drain_timeout }, 'stopping: draining transactions');
+        logger.info({ drainTimeoutMs: options.lifecycle.drainTimeoutMs }, 'stopping: draining transactions');
         await prober.stop();
         await started.stop();
         await webhook?.close();

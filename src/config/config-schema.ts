@@ -20,6 +20,7 @@ export const routeSchema = {
     set: { type: 'integer', minimum: 0 },
     algorithm: { type: 'integer', minimum: 0, maximum: 14, default: 4 },
     limit: { type: 'integer', minimum: 0, default: 0, description: '0 = every candidate' },
+    hash_value: { type: 'string', minLength: 1, description: "algorithm 7's key, like Kamailio's hash_pvar: $fU@$fd, $hdr(X-Tenant)" },
     failover: {
       type: 'object',
       additionalProperties: false,
@@ -55,7 +56,7 @@ export const configSchema = {
     ds_ping_from: { type: 'string', default: 'sip:dispatcher@localhost' },
     ds_ping_reply_codes: { type: 'string', default: '' },
     ds_ping_fr_timer: { type: 'integer', minimum: 0, default: 0 },
-    ds_probing_mode: { type: 'integer', minimum: 0, maximum: 3, default: 1 },
+    ds_probing_mode: { enum: [0, 1, 2, 3], default: 1 },
     ds_probing_threshold: { type: 'integer', minimum: 1, default: 1 },
     ds_inactive_threshold: { type: 'integer', minimum: 1, default: 1 },
     ds_ping_latency_stats: { type: 'boolean', default: true },

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap } from 'yaml';
 import { SipDispatchError } from '../shared/errors.js';
+import { parseHashTemplate } from '../shared/hash-template.js';
 import { configSchema } from './config-schema.js';
 import type { HepCollectorSpec, HostPort, ListenSpec } from '../shared/addresses.js';
 import { parseCollector, parseHostPort, parseListenSpec } from './listen-spec.js';
@@ -143,6 +144,8 @@ export async function loadConfig(flags: Overrides, env: Overrides = {}): Promise
         throw invalid(file, fromFile, ['routes', String(i), 'match', 'ruri_user'], `bad regular expression: ${(e as Error).message}`, 'file');
       }
     }
+    const hashProblem = routeHashProblem(r);
+    if (hashProblem) throw invalid(file, fromFile, ['routes', String(i), ...hashProblem.path], hashProblem.text, 'file');
   }
   return deepFreeze({
     ...raw,
@@ -161,4 +164,14 @@ export function deepFreeze<T>(o: T): T {
     for (const v of Object.values(o)) deepFreeze(v);
   }
   return o;
+}
+
+/** Algorithm 7 hashes the route's hash_value and nothing else reads it: both or neither. */
+function routeHashProblem(r: RawConfig['routes'][number]): { path: string[]; text: string } | undefined {
+  if (r.hash_value === undefined) {
+    return r.algorithm === 7 ? { path: ['algorithm'], text: 'algorithm 7 hashes the route\'s hash_value: set one, e.g. hash_value: "$fU@$fd"' } : undefined;
+  }
+  if (r.algorithm !== 7) return { path: ['hash_value'], text: `hash_value is read by algorithm 7 only (this route uses ${r.algorithm})` };
+  const parsed = parseHashTemplate(r.hash_value);
+  return parsed.ok ? undefined : { path: ['hash_value'], text: `hash_value ${parsed.error}` };
 }

@@ -234,9 +234,11 @@ export class Dispatcher {
     this.ping = on;
   }
 
-  /** The destinations to ping now (none while ping_active is off); `now` is noted on each. */
-  probeTargets(now: number): Destination[] {
+  /** The destinations to ping now (none while ping_active is off); the time is noted on each. */
+  probeTargets(): Destination[] {
     if (!this.ping) return [];
+    // The dispatcher's one clock, as for call load and event timestamps.
+    const now = this.options.now();
     const out: Destination[] = [];
     for (const set of this.current.sets.values()) {
       for (const d of set.destinations) {

@@ -3,6 +3,7 @@
  * (ds_options_callback and ds_ping_result_helper) and how thresholds turn that request into a
  * state (ds_update_state, dispatch.c). The prober owns I/O; this file only computes states.
  */
+import type { ReplyCodeRules } from '../shared/reply-codes.js';
 import type { Availability, DestinationState } from './flags.js';
 
 /**
@@ -10,13 +11,6 @@ import type { Availability, DestinationState } from './flags.js';
  * 2 ping only inactive P entries; 3 ping P entries continually (P kept on success).
  */
 export type ProbingMode = 0 | 1 | 2 | 3;
-
-export interface ReplyCodeRules {
-  /** Exact codes accepted besides 2xx (100..699). */
-  readonly codes: readonly number[];
-  /** Classes accepted besides 2 (1..6): 4 accepts every 4xx. */
-  readonly classes: readonly number[];
-}
 
 export interface HealthConfig {
   readonly probingMode: ProbingMode;
@@ -31,29 +25,6 @@ export interface HealthConfig {
 export interface Health {
   readonly state: DestinationState;
   readonly count: number;
-}
-
-/**
- * ds_ping_reply_codes, e.g. `class=2;code=403;code=488`: `code=N` kept for 100 <= N < 700,
- * `class=N` for 1 <= N < 7, anything else ignored (reported in `ignored`).
- */
-export function parseReplyCodes(text: string): { rules: ReplyCodeRules; ignored: string[]; warnings: string[] } {
-  const codes: number[] = [];
-  const classes: number[] = [];
-  const ignored: string[] = [];
-  for (const part of text.split(';')) {
-    const p = part.trim();
-    if (p === '') continue;
-    const m = /^(code|class)\s*=\s*(\d+)$/i.exec(p);
-    const n = Number(m?.[2]);
-    const kind = m?.[1]?.toLowerCase();
-    if (kind === 'code' && n >= 100 && n < 700) codes.push(n);
-    else if (kind === 'class' && n >= 1 && n < 7) classes.push(n);
-    else ignored.push(p);
-  }
-  const warnings: string[] = [];
-  if (codes.includes(408) || classes.includes(4)) warnings.push('408 is accepted: keepalive timeouts will count as successes');
-  return { rules: { codes, classes }, ignored, warnings };
 }
 
 /** A keepalive reply is good when it is 2xx or listed in ds_ping_reply_codes. */

@@ -237,8 +237,11 @@ export function select(snapshot: Snapshot, setId: number, algorithm: number, key
   const m = options.useDefault && nr !== 1 ? nr - 1 : nr;
   if (algorithm === 12) return parallel(set, options);
   if (algorithm === 13) return latencyOrdered(set, options, m);
-  const h = hashKey(algorithm, key);
-  if (h === 0 && (algorithm <= 3 || algorithm === 7)) return [];
+  let h = hashKey(algorithm, key);
+  // Deliberately unlike Kamailio, where ds_select fails and the script usually answers 500: a
+  // key that cannot be computed (a tel: To, an empty hash_value) hashes the Call-ID instead, so
+  // the call still reaches a live destination (README, "Differences from Kamailio").
+  if (h === 0 && (algorithm <= 3 || algorithm === 7)) h = hashKey(0, key);
   const hashed = h !== 0;
   const start = hashed ? h % m : startIndex(set, algorithm === 5 ? 4 : algorithm, key, options, m);
   if (start < 0) return [];

@@ -4,6 +4,7 @@
  * the scheme's default (5060, or 5061 for sips). This scans the URI text in place instead of
  * building a parsed URI object: it runs on every hash selection and allocates nothing.
  */
+import { defaultPort } from '../sip/default-port.js';
 import { hashAddRange, hashFinish } from './hash.js';
 
 const COLON = 0x3a;
@@ -68,8 +69,25 @@ export function uriHash(uri: string): number {
   if (hostStop <= hostStart) return 0;
   let h = hashAddRange(0, uri, s, userStop);
   const stop = portEnd(uri, hostStop);
-  const defaultPort = s === 5 ? 5061 : 5060;
-  const keepPort = stop > hostStop + 1 && portNumber(uri, hostStop + 1, stop) !== defaultPort;
+  const keepPort = stop > hostStop + 1 && portNumber(uri, hostStop + 1, stop) !== defaultPort(s === 5 ? 'sips' : 'sip');
   h = hashAddRange(h, uri, hostStart, keepPort ? stop : hostStop);
   return hashFinish(h);
+}
+
+/**
+ * The user and host of a sip:/sips: URI as written (Kamailio's $fU/$fd, $tU/$td, $rU/$rd);
+ * undefined for other schemes. The user is '' when there is none; the host keeps IPv6 brackets.
+ */
+export function uriUserHost(uri: string): { user: string; host: string } | undefined {
+  const s = schemeEnd(uri);
+  if (s < 0) return undefined;
+  const at = uri.indexOf('@', s);
+  let user = '';
+  if (at >= 0) {
+    const colon = uri.indexOf(':', s);
+    user = uri.slice(s, colon >= 0 && colon < at ? colon : at);
+  }
+  const hostStart = at >= 0 ? at + 1 : s;
+  const hostStop = hostEnd(uri, hostStart);
+  return { user, host: hostStop > hostStart ? uri.slice(hostStart, hostStop) : '' };
 }

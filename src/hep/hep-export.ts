@@ -13,8 +13,10 @@ export interface HepExport {
   close(): void;
 }
 
-export function startHepExport(collector: HepCollector, options: HepCaptureOptions & { queueSize: number }, logger: Logger): HepExport {
-  const client = new HepClient({ collector, queueSize: options.queueSize, logger });
+export type HepExportOptions = HepCaptureOptions & { readonly collector: HepCollector; readonly queueSize: number };
+
+export function startHepExport(options: HepExportOptions, logger: Logger): HepExport {
+  const client = new HepClient({ collector: options.collector, queueSize: options.queueSize, logger });
   const capture = new HepCapture(options, client);
   return {
     capture,

@@ -4,6 +4,7 @@
  * names its exact entry even when a URI repeats), Max-Forwards 70, a fresh Call-ID, CSeq 1, no
  * body. Also where it goes: the URI's host (or maddr), port and transport.
  */
+import { defaultPort } from '../sip/default-port.js';
 import type { Transport } from '../shared/events.js';
 import type { SipRequest, SipUri } from '../sip/message.js';
 import { buildRequest, newBranch, newCallId } from '../sip/build.js';
@@ -26,7 +27,7 @@ export function pingHop(uri: SipUri): PingHop | undefined {
   const host = uri.params.get('maddr') ?? uri.host;
   if (!host) return undefined;
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  return { transport: tcp ? 'tcp' : 'udp', host: bare, port: uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060) };
+  return { transport: tcp ? 'tcp' : 'udp', host: bare, port: uri.port ?? defaultPort(uri.scheme) };
 }
 
 const TAG_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';

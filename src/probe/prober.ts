@@ -24,7 +24,8 @@ import type { Logger } from '../shared/logger.js';
 import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
 import type { SipResponse } from '../sip/message.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
-import type { ClientTimeouts, ClientTransaction, ClientTransactionHandlers } from '../transaction/transaction-types.js';
+import type { ClientTimeouts } from '../transaction/transaction-types.js';
+import type { ClientTransaction, ClientTransactionHandlers } from '../transaction/transactions.js';
 import { buildPing, pingHop, pingTag, tagDestinationId, type PingHop } from './ping-request.js';
 
 export interface ProberOptions {
@@ -125,7 +126,7 @@ export class Prober implements ClientTransactionHandlers {
   pingNow(): number {
     if (!this.accepting) return 0;
     let queued = 0;
-    for (const d of this.deps.dispatcher.probeTargets(this.deps.scheduler.now())) if (this.enqueue(d)) queued++;
+    for (const d of this.deps.dispatcher.probeTargets()) if (this.enqueue(d)) queued++;
     return queued;
   }
 
@@ -188,7 +189,7 @@ export class Prober implements ClientTransactionHandlers {
 
   private beginRound(start: number): void {
     this.roundStart = start;
-    this.round = this.deps.dispatcher.probeTargets(start);
+    this.round = this.deps.dispatcher.probeTargets();
     this.nextIndex = 0;
     this.tick();
   }

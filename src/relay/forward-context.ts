@@ -8,7 +8,7 @@ import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildResponse, newBranch } from '../sip/build.js';
 import { popVia, prependRecordRoute, pushVia } from '../sip/edit.js';
 import { cloneRequest } from '../sip/message-record.js';
-import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transaction-types.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transactions.js';
 import type { RelayCore } from './relay-core.js';
 import type { Candidate, Source } from './relay-ports.js';
 
@@ -98,7 +98,7 @@ export class ForwardContext implements ClientTransactionHandlers {
     this.remember(res, false);
     const c = this.currentCandidate!;
     const failover = !this.cancelled && status < 600 && this.plan.failoverOn.has(status);
-    if (failover && this.plan.dispatched && status === 503 && !hasRetryAfter(res)) this.core.deps.dispatcher.markFailure(c, status, res.reason);
+    if (failover && this.plan.dispatched && status === 503 && !hasRetryAfter(res)) this.core.dispatcher.markFailure(c, status, res.reason);
     if (failover && this.moveOn(c, 'response-5xx')) return;
     this.finish();
   }
@@ -116,7 +116,7 @@ export class ForwardContext implements ClientTransactionHandlers {
       return;
     }
     this.current = undefined;
-    if (this.plan.dispatched) this.core.deps.dispatcher.markFailure(c, 408, 'Request Timeout');
+    if (this.plan.dispatched) this.core.dispatcher.markFailure(c, 408, 'Request Timeout');
     if (!this.cancelled && this.moveOn(c, 'timeout')) return;
     this.finish();
   }
@@ -130,7 +130,7 @@ export class ForwardContext implements ClientTransactionHandlers {
     const c = this.currentCandidate!;
     this.current = undefined;
     this.core.log.debug({ callId: this.template.callId, uri: c.uri, err: err.message }, 'send failed');
-    if (this.plan.dispatched) this.core.deps.dispatcher.markFailure(c, 503, 'Transport Error');
+    if (this.plan.dispatched) this.core.dispatcher.markFailure(c, 503, 'Transport Error');
     this.remember(buildResponse(this.template, 503, 'Service Unavailable'), true);
     if (!this.cancelled && this.moveOn(c, 'transport-error')) return;
     this.finish();
@@ -140,7 +140,7 @@ export class ForwardContext implements ClientTransactionHandlers {
   private moveOn(failed: Candidate, reason: FailoverReason): boolean {
     const nextCandidate = this.tries < this.plan.maxTries ? this.plan.candidates[this.next] : undefined;
     const callId = this.template.callId;
-    this.core.log.info({ callId, set: failed.setId, uri: failed.uri, reason, next: nextCandidate?.uri ?? null }, 'failover');
+    // Logged once, from the event (stack/logging.ts; worker threads bridge it to the main thread).
     publish('failover', () => ({ set: String(failed.setId), uri: failed.uri, reason, callId, next: nextCandidate?.uri ?? null }));
     return nextCandidate !== undefined && this.tryNext();
   }
@@ -152,8 +152,8 @@ export class ForwardContext implements ClientTransactionHandlers {
     this.next++;
     this.tries++;
     this.currentCandidate = c;
-    if (this.tries > 1 && this.plan.dispatched && this.isInvite) this.core.deps.dispatcher.callMoved(this.template.callId, c);
-    const address = this.core.deps.io.resolve(c.host);
+    if (this.tries > 1 && this.plan.dispatched && this.isInvite) this.core.dispatcher.callMoved(this.template.callId, c);
+    const address = this.core.resolve(c.host);
     if (typeof address === 'string') {
       this.send(c, address);
     } else {
@@ -188,7 +188,7 @@ export class ForwardContext implements ClientTransactionHandlers {
   private resolveFailed(c: Candidate, e: Error): void {
     if (this.done) return;
     this.core.log.info({ callId: this.template.callId, host: c.host, err: e.message }, 'cannot resolve destination');
-    if (this.plan.dispatched) this.core.deps.dispatcher.markFailure(c, 503, 'DNS Failure');
+    if (this.plan.dispatched) this.core.dispatcher.markFailure(c, 503, 'DNS Failure');
     this.remember(buildResponse(this.template, 503, 'Service Unavailable'), true);
     if (!this.cancelled && this.moveOn(c, 'transport-error')) return;
     this.finish();
@@ -221,7 +221,7 @@ export class ForwardContext implements ClientTransactionHandlers {
     const callId = this.template.callId;
     this.best = undefined;
     this.core.respond(this.server, res, local);
-    this.core.finished(this, res.status, callId);
+    this.core.finished(this.server, res.status, callId);
   }
 }
 

@@ -3,10 +3,11 @@
  * (RFC 3261 §16.4, Kamailio's myself check) and prints our Via, Record-Route and Path values,
  * cached per transport because they go on every forwarded request.
  */
+import { defaultPort } from '../sip/default-port.js';
 import type { Transport } from '../shared/events.js';
 import type { SipUri } from '../sip/message.js';
 import { formatVia } from '../sip/via.js';
-import type { LocalAddress } from './relay-options.js';
+import type { LocalAddress } from '../shared/addresses.js';
 
 export class LocalIdentity {
   /** Lower-case host (IPv6 in brackets) → its ports; ANY_PORT for an alias written without one. */
@@ -26,13 +27,13 @@ export class LocalIdentity {
   }
 
   isUs(uri: SipUri): boolean {
-    return this.isUsAddress(uri.host, uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060));
+    return this.isUsAddress(uri.host, uri.port ?? defaultPort(uri.scheme));
   }
 
   /** `host` as written in a URI or Via (IPv6 with or without brackets); no port means 5060. */
   isUsAddress(host: string, port: number | undefined): boolean {
     const ports = this.names.get(bracket(host).toLowerCase());
-    return ports === ANY_PORT || (ports !== undefined && ports.has(port ?? 5060));
+    return ports === ANY_PORT || (ports !== undefined && ports.has(port ?? defaultPort('sip')));
   }
 
   private addName(host: string, port: number | undefined): void {

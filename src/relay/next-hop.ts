@@ -1,4 +1,5 @@
 /** Where a URI points (RFC 3263 without DNS SRV: transport param, maddr, default ports). */
+import { defaultPort } from '../sip/default-port.js';
 import type { Transport } from '../shared/events.js';
 import type { SipUri } from '../sip/message.js';
 import { parseUri } from '../sip/uri.js';
@@ -18,7 +19,7 @@ export function nextHopOf(uri: SipUri): NextHop | undefined {
   if (transport === undefined) return undefined;
   const host = uri.params.get('maddr') ?? uri.host;
   if (!host) return undefined;
-  return { transport, host: unbracket(host), port: uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060) };
+  return { transport, host: unbracket(host), port: uri.port ?? defaultPort(uri.scheme) };
 }
 
 /** The `received` parameter our Path carried (see LocalIdentity.path), decoded. */

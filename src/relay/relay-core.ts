@@ -1,10 +1,12 @@
-/** What a ForwardContext needs from the relay that owns it. */
+/**
+ * What a ForwardContext needs from the relay that owns it, owned by the context's side: it names
+ * no ForwardContext, so the two files do not import each other.
+ */
 import type { Logger } from '../shared/logger.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
-import type { ClientTransaction, ServerTransaction } from '../transaction/transaction-types.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transactions.js';
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
-import type { Target } from '../transaction/transport.js';
-import type { ForwardContext } from './forward-context.js';
+import type { Target } from '../shared/addresses.js';
 import type { LocalIdentity } from './local-identity.js';
 import type { RelayDispatcher, RelayIo } from './relay-ports.js';
 
@@ -14,11 +16,14 @@ export interface RelayDeps {
 }
 
 export interface RelayCore {
-  readonly deps: RelayDeps;
+  /** Selection and bookkeeping: failures, call load. */
+  readonly dispatcher: RelayDispatcher;
+  /** A host name to an address; IP literals come back as they are, synchronously. */
+  resolve(host: string): string | Promise<string>;
   readonly identity: LocalIdentity;
   readonly log: Logger;
-  /** Start a client transaction whose events go to `ctx`. */
-  createClient(req: SipRequest, target: Target, ctx: ForwardContext): ClientTransaction;
+  /** Start a client transaction whose events go to `handlers`. */
+  createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers): ClientTransaction;
   /** Pop our Via and send a 2xx on towards the caller without a transaction (§16.7). */
   forwardStateless(res: SipResponse): void;
   /** Send CANCEL for a pending INVITE branch (§16.10). */
@@ -26,5 +31,5 @@ export interface RelayCore {
   /** Answer upstream on the server transaction. */
   respond(server: ServerTransaction, res: SipResponse, local: boolean): void;
   /** The context answered its final response (the server transaction may have dropped its request). */
-  finished(ctx: ForwardContext, status: number, callId: string): void;
+  finished(server: ServerTransaction, status: number, callId: string): void;
 }

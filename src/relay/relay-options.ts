@@ -1,4 +1,7 @@
-/** Everything the relay needs, fully resolved by app/ from the config (no defaults in here). */
+/** Everything the relay needs, fully resolved from the config (stack/) (no defaults in here). */
+import type { LocalAddress } from '../shared/addresses.js';
+import type { HashValue } from './hash-value.js';
+
 export interface RouteRule {
   /** Methods this rule applies to (upper case); empty = any. */
   methods: readonly string[];
@@ -10,11 +13,8 @@ export interface RouteRule {
   limit: number;
   failoverOn: ReadonlySet<number>;
   maxTries: number;
-}
-
-export interface LocalAddress {
-  host: string;
-  port: number;
+  /** Algorithm 7's key, printed from the route's hash_value template. */
+  hashValue: HashValue | undefined;
 }
 
 export interface RelayOptions {
@@ -27,6 +27,4 @@ export interface RelayOptions {
   maxForwardsLimit: number;
   fixNatedContact: boolean;
   noDestination: { status: number; reason: string; retryAfter: number };
-  useDefault: boolean;
-  hashFailover: 'neighbour' | 'spread';
 }

@@ -1,11 +1,13 @@
 /**
- * What the relay needs from the world, as small interfaces app/ satisfies: the dispatcher's
+ * What the relay needs from the world, as small interfaces stack/ satisfies: the dispatcher's
  * selection and bookkeeping, a way to send bytes statelessly, name resolution and the response
  * target rule of the transport. The relay itself does no I/O.
  */
 import type { Transport } from '../shared/events.js';
 import type { Via } from '../sip/message.js';
-import type { Target } from '../transaction/transport.js';
+import type { SelectionKey } from '../dispatcher/select.js';
+import type { Target } from '../shared/addresses.js';
+import type { TransactionLayer } from '../transaction/transaction-layer.js';
 
 /** Where a message came from (the transport's MessageSource satisfies it). */
 export interface Source {
@@ -26,16 +28,6 @@ export interface Candidate {
   duid: string | undefined;
 }
 
-/** The keys the dispatcher's hash algorithms read, extracted by the relay. */
-export interface SelectionKey {
-  callId: string;
-  fromUri: string;
-  toUri: string;
-  ruri: string;
-  authUser: string | undefined;
-  isInvite: boolean;
-}
-
 export interface RelayDispatcher {
   /** Ordered candidates (first = pick); for INVITE with call-load dispatching the load is counted. */
   select(setId: number, algorithm: number, key: SelectionKey, limit: number): Candidate[];
@@ -50,6 +42,9 @@ export interface RelayDispatcher {
   /** Call load: BYE, CANCEL or a failed INVITE. */
   callEnded(callId: string): void;
 }
+
+/** The part of the transaction layer the relay drives (the prober takes `createClient` alone). */
+export type RelayTransactions = Pick<TransactionLayer, 'receiveRequest' | 'receiveResponse' | 'createClient'>;
 
 export interface RelayIo {
   /** Stateless send (ACK for 2xx, stray 2xx retransmissions). */

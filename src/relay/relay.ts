@@ -3,6 +3,8 @@
  * the operators' kamailio.cfg (sanity, Max-Forwards, keepalive, loose routing, record_route,
  * ds_select_dst with failover, ds_is_from_list, add_path_received, fix_nated_contact).
  */
+import { defaultPort } from '../sip/default-port.js';
+import type { SelectionKey } from '../dispatcher/select.js';
 import { publish } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { SipMessage, SipRequest, SipResponse, SipUri } from '../sip/message.js';
@@ -12,9 +14,8 @@ import { serialize } from '../sip/serialize.js';
 import { formatUri, parseUri } from '../sip/uri.js';
 import { buildCancel } from '../transaction/hop-by-hop.js';
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
-import type { TransactionLayer } from '../transaction/transaction-layer.js';
-import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../transaction/transaction-types.js';
-import type { Target } from '../transaction/transport.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../transaction/transactions.js';
+import type { Target } from '../shared/addresses.js';
 import { ForwardContext, type ForwardPlan } from './forward-context.js';
 import { LocalIdentity } from './local-identity.js';
 import { looseRoute } from './loose-route.js';
@@ -22,7 +23,7 @@ import { nextMaxForwards } from './max-forwards.js';
 import { isPrivateIPv4 } from './private-address.js';
 import type { RelayCore, RelayDeps } from './relay-core.js';
 import type { RelayOptions } from './relay-options.js';
-import type { Candidate, SelectionKey, Source } from './relay-ports.js';
+import type { Candidate, RelayDispatcher, RelayTransactions, Source } from './relay-ports.js';
 import { matchRoute } from './route-table.js';
 
 const ALL_CODES: ReadonlySet<number> = new Set();
@@ -42,7 +43,7 @@ export class Relay implements RelayCore {
 
   constructor(
     readonly deps: RelayDeps,
-    private readonly transactions: TransactionLayer,
+    private readonly transactions: RelayTransactions,
     private readonly options: RelayOptions,
     readonly log: Logger,
   ) {
@@ -62,8 +63,16 @@ export class Relay implements RelayCore {
 
   // --- RelayCore ---
 
-  createClient(req: SipRequest, target: Target, ctx: ForwardContext): ClientTransaction {
-    return this.transactions.createClient(req, target, ctx);
+  get dispatcher(): RelayDispatcher {
+    return this.deps.dispatcher;
+  }
+
+  resolve(host: string): string | Promise<string> {
+    return this.deps.io.resolve(host);
+  }
+
+  createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers): ClientTransaction {
+    return this.transactions.createClient(req, target, handlers);
   }
 
   cancelBranch(tx: InviteClientTransaction): void {
@@ -74,9 +83,9 @@ export class Relay implements RelayCore {
     if (server.respond(res)) publish('response.sent', { status: res.status, local });
   }
 
-  finished(ctx: ForwardContext, status: number, callId: string): void {
-    this.byServer.delete(ctx.server);
-    if (ctx.isInvite) {
+  finished(server: ServerTransaction, status: number, callId: string): void {
+    this.byServer.delete(server);
+    if (server.kind === 'invite-server') {
       if (status >= 200 && status < 300) this.deps.dispatcher.callConfirmed(callId);
       else if (status >= 300) this.deps.dispatcher.callEnded(callId);
     }
@@ -149,10 +158,10 @@ export class Relay implements RelayCore {
   private dispatch(tx: ServerTransaction, req: SipRequest, source: Source, ruri: SipUri): void {
     const rule = matchRoute(this.options.routes, req.method, ruri.user);
     const key = selectionKey(req);
+    if (rule?.hashValue) key.hashValue = rule.hashValue(req, key, source);
     const candidates = rule ? this.deps.dispatcher.select(rule.set, rule.algorithm, key, rule.limit) : [];
     const set = rule ? String(rule.set) : '';
     if (!rule || candidates.length === 0) {
-      this.log.info({ callId: req.callId, set, method: req.method }, 'no destination');
       publish('no-destination', { set, method: req.method, callId: req.callId });
       const nd = this.options.noDestination;
       return this.reply(tx, nd.status, nd.reason, nd.retryAfter > 0 ? [['Retry-After', String(nd.retryAfter)]] : []);
@@ -264,7 +273,7 @@ function fixNatedContact(msg: SipMessage, source: Source): void {
   const first = msg.contact[0];
   const uri = first && parseUri(first.uri);
   if (!uri || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return;
-  const port = uri.port ?? 5060;
+  const port = uri.port ?? defaultPort(uri.scheme);
   if (!isPrivateIPv4(uri.host) || (uri.host === source.address && port === source.port)) return;
   const host = source.address.includes(':') ? `[${source.address}]` : source.address;
   replaceContactUri(msg, 0, formatUri({ ...uri, host, port: source.port }));

@@ -1,4 +1,7 @@
-/** The address shapes config/ parses and transport/ binds: one definition for both. */
+/**
+ * The address shapes every layer shares, defined once: what config/ parses and transport/ binds,
+ * where a message goes, and the address we call our own.
+ */
 import type { Transport } from './events.js';
 
 export interface ListenSpec {
@@ -14,6 +17,25 @@ export interface HostPort {
   /** An IP address (without brackets) or a host name. */
   readonly host: string;
   readonly port: number | undefined;
+}
+
+/** Where a message goes (or came from); transaction/ sends to it, transport/ satisfies it. */
+export interface Target {
+  transport: Transport;
+  /** An IP address (the relay and the prober resolve names before creating a transaction). */
+  host: string;
+  port: number;
+  /**
+   * TCP: send on this connection while it is open, else fall back to host:port.
+   * UDP: send from this listener socket (responses leave from the socket the request came in on).
+   */
+  connectionId?: string;
+}
+
+/** Our own address as written in Via, Record-Route and Path: IPv6 in brackets. */
+export interface LocalAddress {
+  readonly host: string;
+  readonly port: number;
 }
 
 /** Where HEP packets go (`hep.collector`). */

@@ -124,18 +124,25 @@ function finish(msg: RequestRecord | ResponseRecord, extra: Array<[string, strin
 
 /**
  * The response to a request that failed to parse, as bytes, echoing the salvaged headers; undefined
- * when it was a response or Via, From, To, Call-ID or CSeq could not be read.
+ * when it was a response or its top Via is missing or unreadable.
  */
 export function buildResponseFromPartial(partial: PartialHeaders, status: number, reason: string): Buffer | undefined {
   const { from, to, callId, cseq } = partial;
-  if (!partial.isRequest || partial.via.length === 0 || from === undefined || to === undefined || callId === undefined || cseq === undefined) {
-    return undefined;
-  }
-  let toValue = oneLine(to);
-  if (status > 100 && !/;\s*tag\s*=/i.test(toValue)) toValue += `;tag=${newTag()}`;
+  // A reply travels back along the top Via (§18.2.2): without one that parses, nobody can take it.
+  if (!partial.isRequest || partial.via.length === 0 || parseVia(partial.via[0]!) === undefined) return undefined;
   const lines = [`SIP/2.0 ${status} ${oneLine(reason)}`];
   for (const via of partial.via) lines.push(`Via: ${oneLine(via)}`);
-  lines.push(`From: ${oneLine(from)}`, `To: ${toValue}`, `Call-ID: ${oneLine(callId)}`, `CSeq: ${oneLine(cseq)}`, 'Content-Length: 0', '', '');
+  // §8.2: a request missing From, To, Call-ID or CSeq still gets its 400 (the reason names the
+  // header), echoing the ones it has, as Kamailio's sl_send_reply does.
+  if (from !== undefined) lines.push(`From: ${oneLine(from)}`);
+  if (to !== undefined) {
+    let toValue = oneLine(to);
+    if (status > 100 && !/;\s*tag\s*=/i.test(toValue)) toValue += `;tag=${newTag()}`;
+    lines.push(`To: ${toValue}`);
+  }
+  if (callId !== undefined) lines.push(`Call-ID: ${oneLine(callId)}`);
+  if (cseq !== undefined) lines.push(`CSeq: ${oneLine(cseq)}`);
+  lines.push('Content-Length: 0', '', '');
   return Buffer.from(lines.join('\r\n'), 'latin1');
 }
 

@@ -6,8 +6,8 @@
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildAck } from './hop-by-hop.js';
 import { TransactionBase } from './transaction-base.js';
-import type { ClientTransactionHandlers, TransactionContext } from './transaction-types.js';
-import type { Target } from './transport.js';
+import type { ClientHandlers, TransactionContext } from './transaction-types.js';
+import type { Target } from '../shared/addresses.js';
 
 export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
 
@@ -26,7 +26,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     target: Target,
     request: SipRequest,
     bytes: Buffer,
-    private readonly handlers: ClientTransactionHandlers,
+    private readonly handlers: ClientHandlers<InviteClientTransaction>,
     private readonly timerB: number,
     private readonly timerC: number,
   ) {

@@ -9,8 +9,8 @@ import { buildResponse, newTag } from '../sip/build.js';
 import { serialize } from '../sip/serialize.js';
 import { TransactionBase } from './transaction-base.js';
 import { isRfc2543, ownCopy } from './transaction-keys.js';
-import type { ServerTransactionHandlers, TransactionContext } from './transaction-types.js';
-import type { Target } from './transport.js';
+import type { ServerHandlers, TransactionContext } from './transaction-types.js';
+import type { Target } from '../shared/addresses.js';
 
 export type InviteServerState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
@@ -35,7 +35,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     /** Where responses go (the transport's responseTarget for this request). */
     target: Target,
     request: SipRequest,
-    private readonly handlers: ServerTransactionHandlers,
+    private readonly handlers: ServerHandlers<InviteServerTransaction>,
   ) {
     super(ctx, key, target, request, handlers.releasesRequest === true, 'proceeding');
     this.seq = request.cseq.seq;

@@ -4,8 +4,8 @@
  */
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { TransactionBase } from './transaction-base.js';
-import type { ClientTransactionHandlers, TransactionContext } from './transaction-types.js';
-import type { Target } from './transport.js';
+import type { ClientHandlers, TransactionContext } from './transaction-types.js';
+import type { Target } from '../shared/addresses.js';
 
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -21,7 +21,7 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     target: Target,
     request: SipRequest,
     bytes: Buffer,
-    private readonly handlers: ClientTransactionHandlers,
+    private readonly handlers: ClientHandlers<NonInviteClientTransaction>,
     private readonly timerF: number,
   ) {
     super(ctx, key, target, request, handlers.releasesRequest === true, 'trying');

@@ -6,8 +6,8 @@ import type { SipRequest, SipResponse } from '../sip/message.js';
 import { serialize } from '../sip/serialize.js';
 import { TransactionBase } from './transaction-base.js';
 import { isRfc2543 } from './transaction-keys.js';
-import type { ServerTransactionHandlers, TransactionContext } from './transaction-types.js';
-import type { Target } from './transport.js';
+import type { ServerHandlers, TransactionContext } from './transaction-types.js';
+import type { Target } from '../shared/addresses.js';
 
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -24,7 +24,7 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
     /** Where responses go (the transport's responseTarget for this request). */
     target: Target,
     request: SipRequest,
-    private readonly handlers: ServerTransactionHandlers,
+    private readonly handlers: ServerHandlers<NonInviteServerTransaction>,
   ) {
     super(ctx, key, target, request, handlers.releasesRequest === true, 'trying');
     this.rfc2543ToTag = isRfc2543(request) ? request.to.tag : undefined;

@@ -11,11 +11,12 @@
 import { SipDispatchError } from '../shared/errors.js';
 import type { TimerHandle } from '../shared/scheduler.js';
 import type { SipRequest } from '../sip/message.js';
-import type { TransactionContext } from './transaction-types.js';
-import type { SendErrorHandler, Target } from './transport.js';
+import type { TransactionContext, TransactionKind } from './transaction-types.js';
+import type { Target } from '../shared/addresses.js';
+import type { SendErrorHandler } from './transport.js';
 
 export abstract class TransactionBase<S extends string> {
-  abstract readonly kind: 'invite-client' | 'non-invite-client' | 'invite-server' | 'non-invite-server';
+  abstract readonly kind: TransactionKind;
   /** The machine's state; each subclass documents its transitions. */
   protected current: S | 'terminated';
   /** True over TCP: no retransmissions, zero-length absorb timers. */

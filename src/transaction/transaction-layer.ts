@@ -15,18 +15,11 @@ import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import type { TimerValues } from './timers.js';
-import type { TransactionBase } from './transaction-base.js';
 import { clientKey, hasMagicCookie, isRfc2543, responseKey, serverKey } from './transaction-keys.js';
-import type {
-  ClientTimeouts,
-  ClientTransaction,
-  ClientTransactionHandlers,
-  ServerTransaction,
-  ServerTransactionHandlers,
-  Transaction,
-  TransactionContext,
-} from './transaction-types.js';
-import type { Target, TransactionTransport } from './transport.js';
+import type { ClientTimeouts, TransactionContext, TransactionKind } from './transaction-types.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers, Transaction } from './transactions.js';
+import type { Target } from '../shared/addresses.js';
+import type { TransactionTransport } from './transport.js';
 
 export interface TransactionLayerOptions {
   transport: TransactionTransport;
@@ -192,7 +185,7 @@ export class TransactionLayer {
     return tx;
   }
 
-  private release(tx: TransactionBase<string>): void {
+  private release(tx: { readonly kind: TransactionKind; readonly key: string }): void {
     const table: Map<string, Transaction> = tx.kind === 'invite-client' || tx.kind === 'non-invite-client' ? this.clients : this.servers;
     if (table.get(tx.key) === tx) table.delete(tx.key);
   }

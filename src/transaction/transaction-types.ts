@@ -1,37 +1,32 @@
 /**
  * The types shared by the four state machines and the layer: what a transaction user (the relay,
- * the prober) implements to hear from a transaction, and what every transaction is given.
+ * the prober) implements to hear from a transaction, and what every transaction is given. Owned
+ * by the machines' side: it names no machine (transactions.ts binds these to the machines), so
+ * the machines can import it without an import cycle.
  */
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import type { SipResponse } from '../sip/message.js';
-import type { InviteClientTransaction } from './invite-client-transaction.js';
-import type { InviteServerTransaction } from './invite-server-transaction.js';
-import type { NonInviteClientTransaction } from './non-invite-client-transaction.js';
-import type { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import type { TimerValues } from './timers.js';
-import type { TransactionBase } from './transaction-base.js';
 import type { TransactionTransport } from './transport.js';
 
-export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
-export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
-export type Transaction = ClientTransaction | ServerTransaction;
+export type TransactionKind = 'invite-client' | 'non-invite-client' | 'invite-server' | 'non-invite-server';
 
 /**
  * What a client transaction tells its user. Pass one long-lived object (the relay, the prober)
  * and keep per-request state in a Map keyed by the transaction: nothing is allocated per request.
  */
-export interface ClientTransactionHandlers {
+export interface ClientHandlers<Tx> {
   /** Every response the RFC passes up: provisionals, the final one, 2xx retransmissions (RFC 6026). */
-  onResponse(tx: ClientTransaction, res: SipResponse): void;
+  onResponse(tx: Tx, res: SipResponse): void;
   /**
    * Timer B or F: no response in time (the transaction has terminated), or Timer C on an INVITE
    * that got a provisional: the user sends a CANCEL (§16.8); the transaction stays open, still
    * ACKs a late non-2xx final and passes any late response up, then ends after 64·T1.
    */
-  onTimeout(tx: ClientTransaction): void;
+  onTimeout(tx: Tx): void;
   /** The transport could not send the request (§17.1.4); the transaction has terminated. */
-  onTransportError(tx: ClientTransaction, err: Error): void;
+  onTransportError(tx: Tx, err: Error): void;
   /**
    * True when this user never reads `tx.request` after the final response was passed up: the
    * transaction then drops it on entering Completed or Accepted, so the transactions of the last
@@ -41,11 +36,11 @@ export interface ClientTransactionHandlers {
 }
 
 /** What a server transaction tells its user; both are optional (§16.9: no remedial action needed). */
-export interface ServerTransactionHandlers {
+export interface ServerHandlers<Tx> {
   /** Timer H fired: the ACK for a non-2xx final never came; the transaction has terminated. */
-  onTimeout?(tx: ServerTransaction): void;
+  onTimeout?(tx: Tx): void;
   /** A response could not be sent (§17.2.4). */
-  onTransportError?(tx: ServerTransaction, err: Error): void;
+  onTransportError?(tx: Tx, err: Error): void;
   /**
    * True when this user never reads `tx.request` once it has sent a final response: the
    * transaction then drops it on entering Completed, Accepted or Confirmed.
@@ -66,5 +61,5 @@ export interface TransactionContext {
   readonly timers: TimerValues;
   readonly logger: Logger;
   /** Called exactly once, when a transaction terminates, to drop it from the tables. */
-  release(tx: TransactionBase<string>): void;
+  release(tx: { readonly kind: TransactionKind; readonly key: string }): void;
 }

@@ -1,6 +1,6 @@
 /**
  * What the transaction layer needs from a transport. src/transport/ satisfies it structurally;
- * neither folder imports the other.
+ * neither folder imports the other (the Target shape is shared/'s).
  *
  * Send failures (ICMP unreachable, connect refused, connection lost; RFC 3261 §18.4) come back
  * through the `onError` callback given to `send`, not through a returned Promise: a transaction
@@ -9,18 +9,7 @@
  * preferably asynchronously (as node's socket callbacks are); a transaction that has already
  * terminated ignores it.
  */
-
-export type TransportName = 'udp' | 'tcp';
-
-/** Where a message goes (or came from). */
-export interface Target {
-  transport: TransportName;
-  /** An IP address (the relay and the prober resolve names before creating a transaction). */
-  host: string;
-  port: number;
-  /** For a stream transport: the connection a request arrived on, to send its responses back. */
-  connectionId?: string;
-}
+import type { Target } from '../shared/addresses.js';
 
 export type SendErrorHandler = (err: Error) => void;
 

@@ -5,9 +5,9 @@
  * and only when there is none (a loopback-only sandbox) by 127.0.0.1 / ::1. The manager logs a
  * warning in the wildcard case: on a multi-homed host the pick may be wrong, set `advertise`.
  */
+import { defaultPort } from '../sip/default-port.js';
 import type { Transport } from '../shared/events.js';
-import type { HostPort } from '../shared/addresses.js';
-import { DEFAULT_SIP_PORT } from './listen-spec.js';
+import type { HostPort, LocalAddress } from '../shared/addresses.js';
 import { isWildcard, uriHost } from './socket-address.js';
 
 export interface BoundAddress {
@@ -25,12 +25,6 @@ export interface InterfaceAddress {
   internal: boolean;
 }
 
-export interface AdvertisedAddress {
-  /** As written in a URI or Via: IPv6 in brackets. */
-  readonly host: string;
-  readonly port: number;
-}
-
 /**
  * For `transport`: advertise if set (its port, else the listener's), else the first listener of
  * that transport (or of any transport: an outbound-only TCP connection still needs a Via).
@@ -41,9 +35,9 @@ export function advertisedAddress(
   bound: readonly BoundAddress[],
   advertise: HostPort | undefined,
   interfaces: readonly InterfaceAddress[],
-): AdvertisedAddress | undefined {
+): LocalAddress | undefined {
   const listener = bound.find((b) => b.transport === transport) ?? bound[0];
-  if (advertise) return { host: uriHost(advertise.host), port: advertise.port ?? listener?.port ?? DEFAULT_SIP_PORT };
+  if (advertise) return { host: uriHost(advertise.host), port: advertise.port ?? listener?.port ?? defaultPort('sip') };
   if (!listener) return undefined;
   return { host: uriHost(concreteAddress(listener, interfaces)), port: listener.port };
 }

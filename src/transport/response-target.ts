@@ -2,17 +2,18 @@
  * Where a response to a request goes: RFC 3261 §18.2.2 with RFC 3581 §4. Pure, so the app can
  * hand it to the transaction layer and the rules are unit-tested without sockets.
  */
+import { defaultPort } from '../sip/default-port.js';
 import type { Via } from '../sip/message.js';
-import { DEFAULT_SIP_PORT } from './listen-spec.js';
 import { unbracket } from './socket-address.js';
-import type { MessageSource, Target } from './target.js';
+import type { Target } from '../shared/addresses.js';
+import type { MessageSource } from './target.js';
 
 /**
  * `via` is the top Via of the response (the request's top Via as received, so carrying the
  * received/rport this layer added); `source` is where the request came from.
  */
 export function responseTarget(via: Via, source: MessageSource): Target {
-  const sentByPort = via.port ?? DEFAULT_SIP_PORT;
+  const sentByPort = via.port ?? defaultPort('sip');
   const connectionId = source.connectionId;
   if (source.transport === 'tcp') {
     // "If the 'sent-protocol' is a reliable transport protocol such as TCP or SCTP, or TLS over

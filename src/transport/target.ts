@@ -1,22 +1,11 @@
 /**
- * Where a message goes and where one came from. The transaction layer declares the same shapes
- * (`src/transaction/transport.ts`); the transport manager satisfies them structurally.
+ * Where a message came from. Where one goes (Target) is shared/addresses.ts's; the transport
+ * manager satisfies the transaction layer's interface structurally.
  */
 import type { Transport } from '../shared/events.js';
 
-export interface Target {
-  transport: Transport;
-  /** An IP address or host name, without brackets. */
-  host: string;
-  port: number;
-  /**
-   * TCP: send on this connection while it is open, else fall back to host:port.
-   * UDP: send from this listener socket (responses leave from the socket the request came in on).
-   */
-  connectionId?: string;
-}
-
-export interface LocalAddress {
+/** The local socket address a message arrived on, as the socket reports it (no brackets). */
+export interface SocketAddress {
   address: string;
   port: number;
 }
@@ -30,7 +19,7 @@ export interface MessageSource {
   /** TCP: the connection; UDP: the listener socket that received the message. */
   connectionId?: string;
   /** The local socket address the message arrived on. */
-  local: LocalAddress;
+  local: SocketAddress;
 }
 
 /** Stream transports retransmit for us, so the transaction layer skips timers A, E and G. */

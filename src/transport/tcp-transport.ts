@@ -14,7 +14,7 @@ import { formatListenSpec } from './listen-spec.js';
 import { listenFailed, sendFailed } from './transport-errors.js';
 import type { MessageReceiver } from './message-receiver.js';
 import { addressKey, normalizeAddress, unbracket } from './socket-address.js';
-import type { Target } from './target.js';
+import type { Target } from '../shared/addresses.js';
 import type { WireTap } from './wire-tap.js';
 import { TcpConnection, type CloseReason, type TcpConnectionContext } from './tcp-connection.js';
 

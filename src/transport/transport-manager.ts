@@ -9,11 +9,12 @@ import { SipDispatchError } from '../shared/errors.js';
 import { publish, type Transport } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
-import { advertisedAddress, type AdvertisedAddress, type BoundAddress } from './advertised-address.js';
+import { advertisedAddress, type BoundAddress } from './advertised-address.js';
 import type { HostPort, ListenSpec } from '../shared/addresses.js';
 import { MessageReceiver, type MessageHandler } from './message-receiver.js';
 import { isWildcard } from './socket-address.js';
-import { isReliable, type Target } from './target.js';
+import type { LocalAddress, Target } from '../shared/addresses.js';
+import { isReliable } from './target.js';
 import { TcpTransport, type TcpStats, type TcpTransportOptions } from './tcp-transport.js';
 import { sendFailed } from './transport-errors.js';
 import { UdpTransport, type DatagramHandler } from './udp-transport.js';
@@ -58,7 +59,7 @@ export class TransportManager {
   private udp: UdpTransport[] = [];
   private readonly udpById = new Map<string, UdpTransport>();
   private bound: BoundAddress[] = [];
-  private local: Record<Transport, AdvertisedAddress> | undefined;
+  private local: Record<Transport, LocalAddress> | undefined;
   private readonly logger: Logger;
   private readonly router: DatagramRouter | undefined;
   private readonly tap: WireTap | undefined;
@@ -122,7 +123,7 @@ export class TransportManager {
   }
 
   /** The host (IPv6 in brackets) and port for our Via and Record-Route over `transport`. */
-  localAddressFor(transport: Transport): AdvertisedAddress {
+  localAddressFor(transport: Transport): LocalAddress {
     if (!this.local) throw new Error('localAddressFor() called before start()');
     return this.local[transport];
   }
@@ -169,7 +170,7 @@ export class TransportManager {
   }
 
   /** Computed once at start: Via building must not walk the interfaces per request. */
-  private advertised(): Record<Transport, AdvertisedAddress> {
+  private advertised(): Record<Transport, LocalAddress> {
     const interfaces = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
     const wildcard = this.bound.filter((b) => isWildcard(b.address));
     if (wildcard.length > 0 && !this.options.advertise) {

@@ -13,7 +13,7 @@ import { listenFailed } from './transport-errors.js';
 import { supportsUdpReusePort } from './reuse-port.js';
 import { familyOf, normalizeAddress } from './socket-address.js';
 import type { Reply } from './message-receiver.js';
-import type { LocalAddress, MessageSource } from './target.js';
+import type { MessageSource, SocketAddress } from './target.js';
 import type { WireTap } from './wire-tap.js';
 
 export type DatagramHandler = (bytes: Buffer, source: MessageSource, reply: Reply) => void;
@@ -36,7 +36,7 @@ type SocketOptions = dgram.SocketOptions & { reusePort?: boolean };
 
 export class UdpTransport {
   readonly bound: BoundAddress;
-  private readonly local: LocalAddress;
+  private readonly local: SocketAddress;
 
   private constructor(
     private readonly socket: dgram.Socket,

@@ -27,6 +27,13 @@ describe('sipdispatch CLI', () => {
     expect(r.stdout).toMatch(/good\.list: ok, 1 sets, 1 destinations/);
   });
 
+  it('--check prints the ds_ping_reply_codes warnings of the config and still exits 0', () => {
+    const config = file('codes.yaml', 'ds_ping_reply_codes: "class=3;code=99"\n');
+    const r = run(['--check', '--config', config, '--list', file('good2.list', '1 sip:127.0.0.1:5080\n')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('warning: ds_ping_reply_codes: "code=99" ignored (expected code=100..699 or class=1..6)');
+  });
+
   it('--check names file and line of a bad list and exits 1', () => {
     const list = file('bad.list', '# ok\n1 sip:127.0.0.1:5080\n2\n');
     const r = run(['--check', '--list', list]);

@@ -1,5 +1,5 @@
 /**
- * Runs the real, built CLI (`node dist/app/cli.js`) as a child process on loopback for end-to-end
+ * Runs the real, built CLI (`node dist/cli/cli.js`) as a child process on loopback for end-to-end
  * tests: waits (bounded) for its "sipdispatch started" line, and stops it by its PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeLoopbackPort } from './sipp.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/app/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.url));
 
 export interface SipdispatchProcess {
   readonly pid: number;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createDispatcher, loadList, startCore, type AppCore } from '../../src/app/main.js';
+import { createDispatcher, loadList } from '../../src/stack/create-dispatcher.js';
+import { startCore, type AppCore } from '../../src/app/core.js';
 
 export interface TestProxy {
   core: AppCore;

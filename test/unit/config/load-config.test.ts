@@ -77,6 +77,20 @@ describe('loadConfig', () => {
     await expect(loadConfig({ listen: ['sctp:1.2.3.4:5'] })).rejects.toThrow('command line: listen "sctp:1.2.3.4:5": expected udp:HOST:PORT or tcp:HOST:PORT');
   });
 
+  it.each([
+    { title: 'algorithm 7 without hash_value', route: '  - set: 1\n    algorithm: 7\n', line: 3, want: "algorithm 7 hashes the route's hash_value: set one" },
+    { title: 'hash_value on another algorithm', route: '  - set: 1\n    algorithm: 4\n    hash_value: $fU\n', line: 4, want: 'hash_value is read by algorithm 7 only (this route uses 4)' },
+    { title: 'an unknown variable', route: '  - set: 1\n    algorithm: 7\n    hash_value: $xx@$fd\n', line: 4, want: 'hash_value "$xx@$fd": unknown variable at "$xx"' },
+  ])('rejects $title, naming file and line', async ({ route, line, want }) => {
+    const p = file('hash-value.yaml', `routes:\n${route}`);
+    await expect(loadConfig({ config: p })).rejects.toThrow(`${p}:${line}: ${want}`);
+  });
+
+  it('keeps a valid hash_value on an algorithm 7 route', async () => {
+    const p = file('hash-ok.yaml', 'routes:\n  - set: 1\n    algorithm: 7\n    hash_value: "$fU@$fd"\n');
+    expect((await loadConfig({ config: p })).routes[0]).toMatchObject({ algorithm: 7, hash_value: '$fU@$fd' });
+  });
+
   it('treats an empty file as all defaults', async () => {
     const c = await loadConfig({ config: file('empty.yaml', '') });
     expect(c.fr_inv_timer).toBe(120000);

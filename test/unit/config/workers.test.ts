@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCli } from '../../../src/app/cli-args.js';
+import { parseCli } from '../../../src/cli/cli-args.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-workers-'));

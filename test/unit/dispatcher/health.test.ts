@@ -4,11 +4,11 @@ import {
   applyProbeResult,
   isProbeTarget,
   isReplyOk,
-  parseReplyCodes,
   type Health,
   type HealthConfig,
   type ProbingMode,
 } from '../../../src/dispatcher/health.js';
+import { parseReplyCodes } from '../../../src/shared/reply-codes.js';
 
 const cfg = (over: Partial<HealthConfig> = {}): HealthConfig => ({
   probingMode: 1,
@@ -90,7 +90,7 @@ describe('reply codes (ds_ping_reply_codes)', () => {
     const r = parseReplyCodes('class=3; code=403 ;code=488;code=99;class=7;foo=1;code=700');
     expect(r.rules).toEqual({ codes: [403, 488], classes: [3] });
     expect(r.ignored).toEqual(['code=99', 'class=7', 'foo=1', 'code=700']);
-    expect(r.warnings).toEqual([]);
+    expect(r.warnings).toEqual(['code=99', 'class=7', 'foo=1', 'code=700'].map((p) => `ds_ping_reply_codes: "${p}" ignored (expected code=100..699 or class=1..6)`));
   });
 
   it('warns when a timeout would count as a success', () => {

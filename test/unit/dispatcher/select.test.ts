@@ -92,10 +92,19 @@ describe('hash algorithms use Kamailio keys', () => {
     expect(select(five(), 1, 1, key({ fromUri: wire }), opts()).map(name)[0]).toBe(letters[kamailioHash(Buffer.from('josé').toString('latin1'), 'example.com') % 5]);
   });
 
-  it('fails on a missing key: bad URI, empty hash value', () => {
-    expect(select(five(), 1, 1, key({ fromUri: 'tel:+123' }), opts())).toEqual([]);
-    expect(select(five(), 1, 7, key({ hashValue: '  ' }), opts())).toEqual([]);
-    expect(select(five(), 1, 7, key(), opts())).toEqual([]);
+  // A deliberate difference from Kamailio, which fails the selection.
+  it.each([
+    { title: 'a tel: From (algorithm 1)', alg: 1, k: { fromUri: 'tel:+123' } },
+    { title: 'an http: From (algorithm 1)', alg: 1, k: { fromUri: 'http://example.com/' } },
+    { title: 'a tel: To (algorithm 2)', alg: 2, k: { toUri: 'tel:+123' } },
+    { title: 'a Request-URI without host (algorithm 3)', alg: 3, k: { ruri: 'sip:alice@' } },
+    { title: 'an empty hash value (algorithm 7)', alg: 7, k: { hashValue: '  ' } },
+    { title: 'no hash value (algorithm 7)', alg: 7, k: {} },
+  ])('falls back to the Call-ID hash on $title', ({ alg, k }) => {
+    const callId = 'a84b4c76e66710@pc33.atlanta.com';
+    const got = select(five(), 1, alg, key({ ...k, callId }), opts()).map(name);
+    expect(got[0]).toBe(letters[kamailioHash(callId) % 5]);
+    expect(got).toEqual(select(five(), 1, 0, key({ callId }), opts()).map(name));
   });
 
   it('algorithm 5 without credentials falls back to round robin', () => {

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_HEALTH_URL, checkHealth, healthUrlFor, runHealthcheck } from '../../../src/app/healthcheck.js';
+import { DEFAULT_HEALTH_URL, checkHealth, healthUrlFor, runHealthcheck } from '../../../src/cli/healthcheck.js';
 
 const root = new URL('../../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
@@ -112,8 +112,8 @@ describe('Dockerfile', () => {
     expect(checks[0]!.args).toMatch(/\bCMD \[/);
     const cmd = execForm(checks[0]!.args);
     expect(cmd[0]).toBe('node');
-    expect(sourceOf(cmd[1]!)).toBe('src/app/healthcheck.ts');
-    expect(exists('src/app/healthcheck.ts')).toBe(true);
+    expect(sourceOf(cmd[1]!)).toBe('src/cli/healthcheck.ts');
+    expect(exists('src/cli/healthcheck.ts')).toBe(true);
   });
 });
 

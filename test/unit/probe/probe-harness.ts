@@ -5,14 +5,15 @@
  */
 import { afterEach } from 'vitest';
 import { Dispatcher } from '../../../src/dispatcher/dispatcher.js';
-import { parseReplyCodes, type HealthConfig, type ProbingMode } from '../../../src/dispatcher/health.js';
+import type { HealthConfig, ProbingMode } from '../../../src/dispatcher/health.js';
+import { parseReplyCodes } from '../../../src/shared/reply-codes.js';
 import type { Destination } from '../../../src/dispatcher/snapshot.js';
 import { Prober, type ProberOptions } from '../../../src/probe/prober.js';
 import { subscribe, type DestinationStateEvent, type EventPayloads } from '../../../src/shared/events.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { ManualScheduler } from '../../../src/shared/scheduler.js';
 import type { SipRequest } from '../../../src/sip/message.js';
-import type { Target } from '../../../src/transaction/transport.js';
+import type { Target } from '../../../src/shared/addresses.js';
 import { TransactionLayer } from '../../../src/transaction/transaction-layer.js';
 import { seeded } from '../dispatcher/helpers.js';
 import { FakeTransport, parse, responseTo, testTimers } from '../transaction/harness.js';

@@ -40,6 +40,7 @@ describe('matchRoute', () => {
     limit: 0,
     failoverOn: new Set([503]),
     maxTries: 3,
+    hashValue: undefined,
     ...over,
   });
   const routes = [rule({ methods: ['REGISTER'], set: 2, algorithm: 2 }), rule({ ruriUser: /^\+44/, set: 3 }), rule({ set: 1 })];

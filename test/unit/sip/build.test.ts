@@ -61,15 +61,34 @@ describe('buildResponseFromPartial', () => {
     expect(parseResponse(buildResponseFromPartial(error.partial!, error.status, error.reason)!).status).toBe(505);
   });
 
-  it('gives nothing for responses or when a needed header is missing', () => {
+  it('gives nothing for responses or when no top Via can take the reply', () => {
     const base: PartialHeaders = { via: ['SIP/2.0/UDP h;branch=z9hG4bK1'], from: '<sip:a@b>;tag=1', to: '<sip:c@d>', callId: 'x', cseq: '1 INVITE', method: 'INVITE', isRequest: true };
     expect(buildResponseFromPartial(base, 400, 'Bad')).toBeDefined();
     expect(buildResponseFromPartial({ ...base, isRequest: false }, 400, 'Bad')).toBeUndefined();
     expect(buildResponseFromPartial({ ...base, via: [] }, 400, 'Bad')).toBeUndefined();
-    for (const key of ['from', 'to', 'callId', 'cseq'] as const) {
-      expect(buildResponseFromPartial({ ...base, [key]: undefined }, 400, 'Bad')).toBeUndefined();
-    }
-    expect(parseErr(fixture('rfc4475/insuf.sip')).partial && buildResponseFromPartial(parseErr(fixture('rfc4475/insuf.sip')).partial!, 400, 'x')).toBeUndefined();
+    expect(buildResponseFromPartial({ ...base, via: ['not a via'] }, 400, 'Bad')).toBeUndefined();
+  });
+
+  // RFC 3261 §8.2 and RFC 4475 §3.1.2.17: ideally 400; the reason names what is missing.
+  it.each([
+    { key: 'from', header: 'From' },
+    { key: 'to', header: 'To' },
+    { key: 'callId', header: 'Call-ID' },
+    { key: 'cseq', header: 'CSeq' },
+  ] as const)('answers a request missing $header, naming it, echoing the rest', ({ key, header }) => {
+    const base: PartialHeaders = { via: ['SIP/2.0/UDP h;branch=z9hG4bK1'], from: '<sip:a@b>;tag=1', to: '<sip:c@d>', callId: 'x', cseq: '1 INVITE', method: 'INVITE', isRequest: true };
+    const text = buildResponseFromPartial({ ...base, [key]: undefined }, 400, `Missing ${header}`)!.toString('latin1');
+    const lines = text.split('\r\n');
+    expect(lines[0]).toBe(`SIP/2.0 400 Missing ${header}`);
+    expect(lines[1]).toBe('Via: SIP/2.0/UDP h;branch=z9hG4bK1');
+    expect(lines.filter((l) => l.startsWith(`${header}:`))).toEqual([]);
+    for (const other of ['From', 'To', 'Call-ID', 'CSeq'].filter((h) => h !== header)) expect(lines.some((l) => l.startsWith(`${other}: `))).toBe(true);
+  });
+
+  it('answers RFC 4475 insuf (no From, To or Call-ID) with 400 Missing From', () => {
+    const error = parseErr(fixture('rfc4475/insuf.sip'));
+    const text = buildResponseFromPartial(error.partial!, error.status, error.reason)!.toString('latin1');
+    expect(text.split('\r\n').slice(0, 3)).toEqual(['SIP/2.0 400 Missing From', 'Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf', 'CSeq: 193942 INVITE']);
   });
 
   it('keeps an existing To tag and strips line breaks from what it echoes', () => {

@@ -10,8 +10,9 @@ import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/messa
 import { parseMessage } from '../../../src/sip/parse-message.js';
 import { timerValues, type TimerValues } from '../../../src/transaction/timers.js';
 import { TransactionLayer } from '../../../src/transaction/transaction-layer.js';
-import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../../../src/transaction/transaction-types.js';
-import type { SendErrorHandler, Target, TransactionTransport } from '../../../src/transaction/transport.js';
+import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction, ServerTransactionHandlers } from '../../../src/transaction/transactions.js';
+import type { Target } from '../../../src/shared/addresses.js';
+import type { SendErrorHandler, TransactionTransport } from '../../../src/transaction/transport.js';
 
 export interface Sent {
   at: number;

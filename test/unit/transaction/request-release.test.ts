@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SipDispatchError } from '../../../src/shared/errors.js';
-import type { ClientTransaction, ServerTransaction } from '../../../src/transaction/transaction-types.js';
+import type { ClientTransaction, ServerTransaction } from '../../../src/transaction/transactions.js';
 import { RecordingUser, T1, UDP_PEER, UDP_SOURCE, fixture, flushMicrotasks, harness, parse, responseTo, type Harness } from './harness.js';
 
 /** A user that never reads a request after the final response, and checks it can until then. */

@@ -1,0 +1,99 @@
+/**
+ * The composition root: builds every component from the resolved config, wires events, sockets
+ * and the admin API, and owns the lifecycle (reload, graceful stop).
+ */
+import { readFile } from 'node:fs/promises';
+import type { Logger as PinoLogger } from 'pino';
+import type { HepExport } from '../hep/hep-export.js';
+import type { Config } from '../config/config-types.js';
+import type { ReloadOutcome } from '../admin/rpc-methods.js';
+import type { Dispatcher } from '../dispatcher/dispatcher.js';
+import type { Relay } from '../relay/relay.js';
+import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import { resolveConfig } from '../config/resolve.js';
+import { systemClock } from '../shared/clock.js';
+import { supportsUdpReusePort } from '../transport/reuse-port.js';
+import type { TransportManager } from '../transport/transport-manager.js';
+import { DispatcherAdapter } from '../stack/dispatcher-adapter.js';
+import type { DnsCache } from '../transport/dns-cache.js';
+import { startSipStack, type SipStack } from '../stack/sip-stack.js';
+import { threadCount } from '../threads/thread-count.js';
+import type { WorkerPool } from '../threads/worker-pool.js';
+
+
+export interface AppCore {
+  readonly config: Config;
+  readonly dispatcher: Dispatcher;
+  readonly transactions: TransactionLayer;
+  readonly transport: TransportManager;
+  readonly relay: Relay;
+  readonly dns: DnsCache;
+  /** The main thread's HEP capture (worker threads capture their own messages with their own). */
+  readonly hep: HepExport | undefined;
+  /** Server transactions alive on every thread. */
+  activeTransactions(): number;
+  /** Datagrams each thread handed to the thread owning them, by thread index (empty with one thread). */
+  handoffs(): readonly number[];
+  /** Re-reads the list file and swaps it in (/reload and SIGHUP serialize through the admin's gate). */
+  reload(reset?: boolean): Promise<ReloadOutcome>;
+  /** Stops taking new calls, lets transactions finish (bounded by drain_timeout), closes sockets, ends workers. */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the SIP side: sockets, transactions, relay, and the worker threads `workers` asks for. */
+export async function startCore(config: Config, logger: PinoLogger, dispatcher: Dispatcher): Promise<AppCore> {
+  const options = resolveConfig(config);
+  const decision = threadCount(options.lifecycle.workers, {
+    reusePort: supportsUdpReusePort(),
+    nodeVersion: process.versions.node,
+    platform: process.platform,
+    udpListeners: options.transport.listen.filter((s) => s.transport === 'udp').length,
+  });
+  if (decision.warning) logger.warn({ workers: options.lifecycle.workers }, decision.warning);
+  const adapter = new DispatcherAdapter(dispatcher, options.selection);
+  if (decision.threads === 1) {
+    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: false }), undefined);
+  }
+  // worker_threads is loaded only here: one thread stays today's code path
+  const { WorkerPool } = await import('../threads/worker-pool.js');
+  const pool = new WorkerPool({ config, threads: decision.threads, dispatcher, logger });
+  const stack = await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: true, router: pool.route });
+  try {
+    await pool.start(stack);
+  } catch (e) {
+    await stack.stop();
+    throw e;
+  }
+  logger.info({ threads: decision.threads }, 'relay worker threads started');
+  return assembleCore(config, dispatcher, stack, pool);
+}
+
+function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, pool: WorkerPool | undefined): AppCore {
+  const expiry = setInterval(() => dispatcher.expireCalls(systemClock.now()), 30_000);
+  expiry.unref();
+  return {
+    config,
+    dispatcher,
+    transactions: stack.transactions,
+    transport: stack.transport,
+    relay: stack.relay,
+    dns: stack.dns,
+    hep: stack.hep,
+    activeTransactions: () => stack.transactions.activeCount + (pool?.transactions() ?? 0),
+    handoffs: () => pool?.handoffs() ?? [],
+    async reload(reset = false) {
+      let text: string;
+      try {
+        text = await readFile(config.list, 'utf8');
+      } catch (e) {
+        return { ok: false, code: 'LIST_READ', errors: [`${config.list}: cannot read dispatcher list: ${(e as Error).message}`] };
+      }
+      const r = dispatcher.reload(text, config.list, { reset });
+      return r.ok ? { ok: true, report: r.value } : { ok: false, code: r.error.code, errors: r.error.errors };
+    },
+    async stop() {
+      clearInterval(expiry);
+      await Promise.all([stack.stop(), pool?.stop()]);
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * The one place where the validated config becomes what components are built from: a frozen
+ * option block per component, times in milliseconds, Kamailio's strings parsed (reply codes,
+ * route matches, hash_value templates). Components never read the raw config; stack/ and app/
+ * hand each its block. Non-fatal findings come back as `warnings` for the caller to log.
+ */
+import type { AdminDeps } from '../admin/build-admin.js';
+import type { DispatcherOptions } from '../dispatcher/dispatcher.js';
+import type { HealthConfig } from '../dispatcher/health.js';
+import type { SelectOptions } from '../dispatcher/select.js';
+import type { HepExportOptions } from '../hep/hep-export.js';
+import type { WebhookNotifierOptions } from '../notify/webhook-notifier.js';
+import type { ProberOptions } from '../probe/prober.js';
+import type { RelayOptions, RouteRule } from '../relay/relay-options.js';
+import { parseHashTemplate, type HashPart } from '../shared/hash-template.js';
+import { parseReplyCodes } from '../shared/reply-codes.js';
+import type { TimerConfig } from '../transaction/timers.js';
+import type { TransportManagerOptions } from '../transport/transport-manager.js';
+import type { Config, RouteConfig } from './config-types.js';
+import { deepFreeze } from './load-config.js';
+
+/** A route as the relay takes it, but with hash_value parsed, not compiled (the stack compiles it). */
+export type RouteBlock = Omit<RouteRule, 'hashValue'> & { readonly hashValue: readonly HashPart[] | undefined };
+
+/**
+ * Each block is typed by the component that reads it (type-only imports: the component owns its
+ * option shape, config/ only fills it); what is known only at run time is left out.
+ */
+export interface ResolvedConfig {
+  readonly list: { readonly file: string };
+  readonly dispatcher: Omit<DispatcherOptions, 'now' | 'random'>;
+  /** How the dispatcher adapter asks for candidates. */
+  readonly selection: Pick<SelectOptions, 'useDefault' | 'hashFailover'>;
+  readonly probe: ProberOptions;
+  readonly timers: Required<TimerConfig>;
+  /** The listeners and reusePort are the stack's choice (worker threads). */
+  readonly transport: Omit<TransportManagerOptions, 'reusePort'>;
+  readonly relay: Omit<RelayOptions, 'advertised' | 'routes'> & { readonly routes: readonly RouteBlock[] };
+  readonly admin: Required<Pick<AdminDeps, 'listBlocks' | 'reloadDeltaMs'>> & Pick<AdminDeps, 'token'> & { readonly http: { readonly host: string; readonly port: number } };
+  readonly webhook: Pick<WebhookNotifierOptions, 'url' | 'retries' | 'queueSize'> | undefined;
+  /** HEP capture; undefined without `hep.collector`. */
+  readonly hep: HepExportOptions | undefined;
+  readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number };
+  readonly warnings: readonly string[];
+}
+
+const cache = new WeakMap<Config, ResolvedConfig>();
+
+/** The option blocks of a loaded config; computed once per config object. */
+export function resolveConfig(config: Config): ResolvedConfig {
+  let resolved = cache.get(config);
+  if (!resolved) {
+    resolved = deepFreeze(build(config));
+    cache.set(config, resolved);
+  }
+  return resolved;
+}
+
+const SECOND = 1000;
+
+function build(c: Config): ResolvedConfig {
+  const replyCodes = parseReplyCodes(c.ds_ping_reply_codes);
+  const health: HealthConfig = {
+    probingMode: c.ds_probing_mode,
+    probingThreshold: c.ds_probing_threshold,
+    inactiveThreshold: c.ds_inactive_threshold,
+    replyCodes: replyCodes.rules,
+  };
+  return {
+    list: { file: c.list },
+    dispatcher: {
+      listMode: c.list_mode,
+      keepStateOnReload: c.reload_keeps_state,
+      health,
+      latency: { enabled: c.ds_ping_latency_stats, alpha: c.ds_latency_estimator_alpha / 1000 },
+      callLoad: { expireMs: c.ds_hash_expire * SECOND, initExpireMs: c.ds_hash_initexpire * SECOND },
+      pingActive: c.ping_active,
+    },
+    selection: { useDefault: c.use_default, hashFailover: c.hash_failover },
+    probe: {
+      intervalMs: c.ds_ping_interval * SECOND,
+      method: c.ds_ping_method.toUpperCase(),
+      from: c.ds_ping_from,
+      frTimerMs: c.ds_ping_fr_timer,
+      concurrency: c.ds_ping_concurrency,
+      health,
+    },
+    timers: { t1: c.t1, t2: c.t2, t4: c.t4, frTimer: c.fr_timer, frInvTimer: c.fr_inv_timer, waitTimer: c.wait_timer },
+    transport: {
+      listen: c.listenSpecs,
+      advertise: c.advertiseAddress,
+      forceRport: c.force_rport,
+      udpBufferSize: c.udp_buffer_size,
+      maxMessageSize: c.max_message_size,
+      tcp: { idleTimeoutMs: c.tcp_idle_timeout, maxConnections: c.tcp_max_connections, maxBufferedBytes: c.tcp_max_buffer, connectTimeoutMs: c.tcp_connect_timeout },
+    },
+    relay: {
+      aliases: c.alias,
+      routes: c.routes.map(route),
+      recordRoute: c.record_route,
+      maxForwardsLimit: c.max_forwards_limit,
+      fixNatedContact: c.fix_nated_contact,
+      noDestination: { status: c.no_destination.status, reason: c.no_destination.reason, retryAfter: c.no_destination.retry_after },
+    },
+    admin: {
+      http: c.httpAddress,
+      token: c.admin_token,
+      reloadDeltaMs: c.reload_delta * SECOND,
+      listBlocks: { latencyStats: c.ds_ping_latency_stats, callLoad: c.routes.some((r) => r.algorithm === 10) },
+    },
+    webhook: c.webhook_url === undefined ? undefined : { url: c.webhook_url, retries: c.webhook_retries, queueSize: c.webhook_queue_size },
+    hep: c.hepCollector === undefined ? undefined : {
+      collector: c.hepCollector,
+      captureId: c.hep.capture_id,
+      authKey: c.hep.auth_key,
+      nodeName: c.hep.node_name,
+      methods: c.hep.methods.map((m) => m.toUpperCase()),
+      enabled: c.hep.capture,
+      queueSize: c.hep.queue_size,
+    },
+    lifecycle: { drainTimeoutMs: c.drain_timeout, workers: c.workers },
+    warnings: replyCodes.warnings,
+  };
+}
+
+function route(r: RouteConfig): RouteBlock {
+  const method = r.match.method;
+  return {
+    methods: method === undefined ? [] : (Array.isArray(method) ? method : [method]).map((m) => m.toUpperCase()),
+    ruriUser: r.match.ruri_user === undefined ? undefined : new RegExp(r.match.ruri_user),
+    set: r.set,
+    algorithm: r.algorithm,
+    limit: r.limit,
+    failoverOn: new Set(r.failover.on),
+    maxTries: r.failover.max_tries,
+    hashValue: r.hash_value === undefined ? undefined : template(r.hash_value),
+  };
+}
+
+/** load-config rejected bad templates, so this only unwraps. */
+function template(text: string): readonly HashPart[] {
+  const parsed = parseHashTemplate(text);
+  if (!parsed.ok) throw new Error(`hash_value ${parsed.error}`);
+  return parsed.value;
+}

@@ -1,0 +1,92 @@
+/**
+ * Adapts the dispatcher core to the relay's port: destinations become candidates (cached per
+ * destination object, so a selection allocates only its result array), and ds_is_from_list is a
+ * set lookup rebuilt whenever a reload swaps the snapshot.
+ */
+import { isIP } from 'node:net';
+import type { Dispatcher } from '../dispatcher/dispatcher.js';
+import type { Destination, Snapshot } from '../dispatcher/snapshot.js';
+import type { Transport } from '../shared/events.js';
+import type { SelectionKey, SelectOptions } from '../dispatcher/select.js';
+import type { Candidate, RelayDispatcher } from '../relay/relay-ports.js';
+import { nextHopOf } from '../relay/next-hop.js';
+
+export type DispatcherAdapterOptions = Pick<SelectOptions, 'useDefault' | 'hashFailover'>;
+
+export class DispatcherAdapter implements RelayDispatcher {
+  private readonly candidates = new WeakMap<Destination, Candidate>();
+  private readonly destinations = new WeakMap<Candidate, Destination>();
+  private indexed: Snapshot | undefined;
+  /** "ip:port" of destinations with an explicit port, "ip" of those without (any port matches). */
+  private addresses = new Set<string>();
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly options: DispatcherAdapterOptions,
+  ) {}
+
+  select(setId: number, algorithm: number, key: SelectionKey, limit: number): Candidate[] {
+    const picked = this.dispatcher.select(setId, algorithm, key, { limit, useDefault: this.options.useDefault, hashFailover: this.options.hashFailover });
+    const out: Candidate[] = [];
+    for (const d of picked) {
+      const c = this.candidateOf(d);
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
+  markFailure(c: Candidate, code: number, reason: string): void {
+    const d = this.destinations.get(c);
+    if (d) this.dispatcher.markFailure(d, code, reason);
+  }
+
+  /** The destination a candidate was made from. */
+  protected destinationOf(c: Candidate): Destination | undefined {
+    return this.destinations.get(c);
+  }
+
+  isFromDestination(address: string, port: number, _transport: Transport): boolean {
+    // Kamailio's default mode 2: address and port, any transport.
+    const snapshot = this.dispatcher.snapshot;
+    if (snapshot !== this.indexed) this.reindex(snapshot);
+    return this.addresses.has(address) || this.addresses.has(`${address}:${port}`);
+  }
+
+  callMoved(callId: string, c: Candidate): void {
+    const d = this.destinations.get(c);
+    if (d) this.dispatcher.moveCall(callId, d);
+  }
+
+  callConfirmed(callId: string): void {
+    this.dispatcher.confirmCall(callId);
+  }
+
+  callEnded(callId: string): void {
+    this.dispatcher.releaseCall(callId);
+  }
+
+  private candidateOf(d: Destination): Candidate | undefined {
+    let c = this.candidates.get(d);
+    if (c) return c;
+    const hop = nextHopOf(d.target);
+    if (!hop) return undefined;
+    c = { setId: d.setId, uri: d.uri, host: hop.host, port: hop.port, transport: hop.transport, duid: d.attrs.duid };
+    this.candidates.set(d, c);
+    this.destinations.set(c, d);
+    return c;
+  }
+
+  private reindex(snapshot: Snapshot): void {
+    const next = new Set<string>();
+    for (const set of snapshot.sets.values()) {
+      for (const d of set.destinations) {
+        const hop = nextHopOf(d.target);
+        // Names are matched once resolved by the DNS cache; only literals are indexed here.
+        if (!hop || isIP(hop.host) === 0) continue;
+        next.add(d.target.port === undefined ? hop.host : `${hop.host}:${hop.port}`);
+      }
+    }
+    this.addresses = next;
+    this.indexed = snapshot;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * One thread's SIP side: sockets, transactions, DNS cache and relay, built from the resolved
+ * config. The main thread runs one; with `workers: N` each worker thread runs its own.
+ */
+import type { Logger as PinoLogger } from 'pino';
+import type { Config } from '../config/config-types.js';
+import { resolveConfig } from '../config/resolve.js';
+import { compileHashValue } from '../relay/hash-value.js';
+import { Relay } from '../relay/relay.js';
+import type { RelayOptions } from '../relay/relay-options.js';
+import type { RelayDispatcher } from '../relay/relay-ports.js';
+import type { ListenSpec, LocalAddress } from '../shared/addresses.js';
+import { systemClock } from '../shared/clock.js';
+import { systemScheduler } from '../shared/scheduler.js';
+import type { Via } from '../sip/message.js';
+import { timerValues } from '../transaction/timers.js';
+import { TransactionLayer } from '../transaction/transaction-layer.js';
+import { responseTarget } from '../transport/response-target.js';
+import type { MessageSource } from '../transport/target.js';
+import { TransportManager, type DatagramRouter } from '../transport/transport-manager.js';
+import { DnsCache } from '../transport/dns-cache.js';
+import { startHepExport, type HepExport } from '../hep/hep-export.js';
+
+/** Who "we" are in Via, Record-Route and the myself check: the same on every thread. */
+export interface StackIdentity {
+  readonly advertised: { readonly udp: LocalAddress | undefined; readonly tcp: LocalAddress | undefined };
+  /** Every bound address as host:port (IPv6 in brackets). */
+  readonly bound: readonly string[];
+}
+
+export interface SipStackOptions {
+  /** What this thread binds (a worker: the UDP listeners at the ports the main thread got). */
+  readonly listen: readonly ListenSpec[];
+  readonly reusePort: boolean;
+  readonly router?: DatagramRouter;
+  /** Decided by the main thread for a worker; else taken from this thread's own sockets. */
+  readonly identity?: StackIdentity;
+}
+
+export interface SipStack {
+  readonly transport: TransportManager;
+  readonly transactions: TransactionLayer;
+  readonly relay: Relay;
+  readonly dns: DnsCache;
+  readonly identity: StackIdentity;
+  /** HEP capture of this thread's messages, when `hep.collector` is set. */
+  readonly hep: HepExport | undefined;
+  /** Refuses new calls, waits for answers still pending (at most drain_timeout), closes sockets. */
+  stop(): Promise<void>;
+}
+
+const NO_LOCAL = Object.freeze({ address: '', port: 0 });
+
+/** The source a response target is computed for when no request is at hand (stray 2xx). */
+export function statelessSource(via: Via): MessageSource {
+  return { transport: via.transport === 'TCP' ? 'tcp' : 'udp', address: '', port: 0, local: NO_LOCAL };
+}
+
+function ownIdentity(config: Config, transport: TransportManager): StackIdentity {
+  const has = (t: 'udp' | 'tcp') => resolveConfig(config).transport.listen.some((s) => s.transport === t);
+  const udp = has('udp') ? transport.localAddressFor('udp') : undefined;
+  const tcp = has('tcp') ? transport.localAddressFor('tcp') : undefined;
+  return {
+    advertised: { udp: udp && { host: udp.host, port: udp.port }, tcp: tcp && { host: tcp.host, port: tcp.port } },
+    bound: transport.addresses().map((a) => `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`),
+  };
+}
+
+/** The relay's options from the config and who we are (bench/relay/per-call.mjs builds a relay with them too). */
+export function relayOptions(config: Config, identity: StackIdentity): RelayOptions {
+  const relay = resolveConfig(config).relay;
+  return {
+    ...relay,
+    advertised: identity.advertised,
+    aliases: [...relay.aliases, ...identity.bound],
+    routes: relay.routes.map((r) => ({ ...r, hashValue: r.hashValue && compileHashValue(r.hashValue) })),
+  };
+}
+
+function createHep(config: Config, logger: PinoLogger): HepExport | undefined {
+  const options = resolveConfig(config).hep;
+  return options && startHepExport(options, logger.child({ component: 'hep' }));
+}
+
+function createTransport(config: Config, logger: PinoLogger, options: SipStackOptions, hep: HepExport | undefined): TransportManager {
+  return new TransportManager(
+    { ...resolveConfig(config).transport, listen: options.listen, reusePort: options.reusePort },
+    { scheduler: systemScheduler, logger: logger.child({ component: 'transport' }), router: options.router, tap: hep?.capture },
+  );
+}
+
+/** Opens the sockets and builds the relay on them; rejects with LISTEN_FAILED naming the address. */
+export async function startSipStack(config: Config, logger: PinoLogger, dispatcher: RelayDispatcher, options: SipStackOptions): Promise<SipStack> {
+  const hep = createHep(config, logger);
+  const transport = createTransport(config, logger, options, hep);
+  const transactions = new TransactionLayer({
+    transport,
+    scheduler: systemScheduler,
+    timers: timerValues(resolveConfig(config).timers),
+    logger: logger.child({ component: 'transaction' }),
+  });
+  const dns = new DnsCache({ now: systemClock.now, fallbackTtlMs: 60_000, maxTtlMs: 3_600_000 });
+  // The relay needs the bound addresses, so it is built after the sockets open; a datagram in
+  // between is dropped and counted (the sender retransmits).
+  try {
+    await transport.start();
+  } catch (e) {
+    hep?.close();
+    throw e;
+  }
+  const identity = options.identity ?? ownIdentity(config, transport);
+  const relay = new Relay(
+    {
+      dispatcher,
+      io: {
+        send: (bytes, target) => transport.send(bytes, target),
+        // The relay hands back the transport's own MessageSource, or none for a stateless forward.
+        responseTarget: (via, source) => responseTarget(via, (source as MessageSource | undefined) ?? statelessSource(via)),
+        resolve: dns.resolve,
+      },
+    },
+    transactions,
+    relayOptions(config, identity),
+    logger.child({ component: 'relay' }),
+  );
+  transport.onMessage((msg, source) => relay.receive(msg, source));
+  return {
+    transport,
+    transactions,
+    relay,
+    dns,
+    identity,
+    hep,
+    async stop() {
+      relay.drain();
+      let timer: NodeJS.Timeout | undefined;
+      // Waits for answers still pending, not for the timers that only absorb retransmissions.
+      await Promise.race([transactions.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, resolveConfig(config).lifecycle.drainTimeoutMs)))]);
+      clearTimeout(timer);
+      transactions.close();
+      await transport.close();
+      hep?.close();
+    },
+  };
+}

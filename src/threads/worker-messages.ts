@@ -1,0 +1,46 @@
+/**
+ * What the main thread and the relay worker threads tell each other. Everything here is plain
+ * data (structured clone) or a transferred MessagePort / shared buffer.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Config } from '../config/config-types.js';
+import type { ReplicaState } from '../dispatcher/replica-state.js';
+import type { ListenSpec } from '../shared/addresses.js';
+import type { BridgedEvent } from './event-bridge.js';
+import type { FailureReport } from './replica-dispatcher.js';
+import type { StackIdentity } from '../stack/sip-stack.js';
+
+/** workerData of a relay worker. */
+export interface WorkerStart {
+  /** This thread's index (1..threads-1; the main thread is 0). */
+  readonly index: number;
+  readonly threads: number;
+  readonly config: Config;
+  /** The UDP listeners at the ports the main thread bound. */
+  readonly listen: readonly ListenSpec[];
+  readonly identity: StackIdentity;
+  readonly replica: ReplicaState;
+  /** A port to every other thread, by thread index (this thread's own slot is empty). */
+  readonly peers: ReadonlyArray<MessagePort | undefined>;
+  /** Int32 per thread: 1 while it takes handed-off datagrams (the main thread writes it). */
+  readonly alive: SharedArrayBuffer;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { readonly type: 'replica'; readonly state: ReplicaState }
+  /** A restarted thread's new port. */
+  | { readonly type: 'peer'; readonly index: number; readonly port: MessagePort }
+  | { readonly type: 'stop' };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'events'; readonly events: BridgedEvent[] }
+  | { readonly type: 'stats'; readonly transactions: number; readonly handoffs: number }
+  | { readonly type: 'mark-failure'; readonly failure: FailureReport }
+  | { readonly type: 'stopped' };
+
+/** A datagram handed to its owner thread: bytes, UDP listener index, remote address and port. */
+export type HandoffMessage = [bytes: Uint8Array, listener: number, address: string, port: number];
