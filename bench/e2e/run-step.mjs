@@ -24,7 +24,7 @@ const UAC_SLACK_S = 20;
  * @typedef {'call' | 'options'} Scenario
  * @typedef {{ run: number, target: Target, scenario: Scenario, rate: number, seconds: number, holdMs: number, warmupS: number }} Step
  * @typedef {{ node: string, nodeArgs: string[], cli: string, cliArgs: string[], config?: string }} SipdispatchRun
- * @typedef {{ sipp: string, kamailio?: string, sipdispatch: SipdispatchRun, workDir: string, keep: boolean,
+ * @typedef {{ sipp: string, kamailio?: string, kamailioHep?: string, sipdispatch: SipdispatchRun, workDir: string, keep: boolean,
  *   quiet: { maxOtherCores: number, maxWaitMs: number } }} StepEnv
  */
 
@@ -179,7 +179,7 @@ async function startStepProxy(target, ports, dir, env) {
   await writeFile(listFile, ports.uas.map((port) => `1 sip:127.0.0.1:${port} 8 0\n`).join(''));
   if (target === 'kamailio') {
     if (!env.kamailio) throw new Error('kamailio is not installed');
-    return startKamailio({ kamailio: env.kamailio, port: ports.proxy, listFile, dir });
+    return startKamailio({ kamailio: env.kamailio, port: ports.proxy, listFile, dir, hep: env.kamailioHep });
   }
   const run = env.sipdispatch;
   return startSipdispatch({ node: run.node, nodeArgs: run.nodeArgs, cli: run.cli, cliArgs: run.cliArgs, port: ports.proxy, httpPort: ports.http, listFile, configFile: run.config, dir });

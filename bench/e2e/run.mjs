@@ -41,7 +41,7 @@ const outDir = fileURLToPath(new URL('out/', import.meta.url));
 const USAGE = `usage: npm run bench:e2e -- [--quick] [--targets sipdispatch,kamailio,direct]
        [--rates 250,500,...] [--options-rates 1000,...] [--seconds N] [--warmup N] [--runs N] [--keep]
        [--sipdispatch-cli FILE] [--sipdispatch-config FILE] [--sipdispatch-args "FLAGS"]
-       [--node FILE] [--node-args "FLAGS"] [--plain-node]
+       [--node FILE] [--node-args "FLAGS"] [--plain-node] [--kamailio-hep HOST:PORT]
   --quick          2 call rates and 1 OPTIONS rate, 3 s each, 1 s warm-up: under 2 minutes
   --targets        which to sweep, in this order (default all three; direct is UAC -> UAS, the ceiling)
   --rates          call rates (calls/s) of the call sweep (default 250 to 5000; --quick 500,1000)
@@ -58,6 +58,7 @@ const USAGE = `usage: npm run bench:e2e -- [--quick] [--targets sipdispatch,kama
   --node-args      extra node flags, space-separated, put before the CLI (e.g. "--max-semi-space-size=32"),
                    after those of the CLI's own "#!/usr/bin/env -S node ..." line
   --plain-node     leave out the flags of the CLI's shebang (to measure what they change)
+  --kamailio-hep   Kamailio runs siptrace (HEP v3, transaction mode) toward this collector
   --help           this text
 Results: printed, and written to bench/e2e/out/ (markdown and JSON).`;
 /** Options whose value is a list of flags: parseArgs takes a value starting with '-' only as --name=value. */
@@ -80,6 +81,7 @@ const { values: flags } = parseArgs({
     node: { type: 'string', default: process.execPath },
     'node-args': { type: 'string', default: '' },
     'plain-node': { type: 'boolean', default: false },
+    'kamailio-hep': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -130,7 +132,7 @@ installExitCleanup(() => {
 const machine = describeMachine(sipp, kamailio, runnable.includes('sipdispatch') ? sipdispatch.node : undefined);
 /** @type {import('./report.mjs').Setup} */
 const setup = { runs, warmupS, warmupMaxRate: WARMUP_MAX_RATE, sipdispatch: runnable.includes('sipdispatch') ? sipdispatch : undefined };
-const stepEnv = { sipp, kamailio, sipdispatch, workDir, keep: flags.keep, quiet: { maxOtherCores: QUIET_CORES, maxWaitMs: mode.quietWaitMs } };
+const stepEnv = { sipp, kamailio, kamailioHep: flags['kamailio-hep'], sipdispatch, workDir, keep: flags.keep, quiet: { maxOtherCores: QUIET_CORES, maxWaitMs: mode.quietWaitMs } };
 const stepMs = (seconds + warmupS) * 1_000 + (warmupS > 0 ? 2 : 1) * HOLD_MS + STEP_OVERHEAD_MS;
 const shellWord = (/** @type {string} */ arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
 const command = `npm run bench:e2e${process.argv.length > 2 ? ` -- ${process.argv.slice(2).map(shellWord).join(' ')}` : ''}`;

@@ -34,7 +34,8 @@ export function findExecutable(name, extraDirs = []) {
 /**
  * Kamailio with 2 children and -m 1024 -M 16 (less shared memory runs out of transactions near
  * 1,000 calls/s); its pid file, runtime dir and ctl socket stay in dir.
- * @param {{ kamailio: string, port: number, listFile: string, dir: string }} o
+ * `hep` (HOST:PORT) turns on siptrace toward that HEP collector.
+ * @param {{ kamailio: string, port: number, listFile: string, dir: string, hep?: string }} o
  */
 export async function startKamailio(o) {
   const args = [
@@ -42,6 +43,7 @@ export async function startKamailio(o) {
     '-Y', o.dir, '-P', join(o.dir, 'kamailio.pid'), '-w', o.dir,
     '-l', `udp:127.0.0.1:${o.port}`, '-l', `tcp:127.0.0.1:${o.port}`,
     '-A', `DS_LIST="${o.listFile}"`, '-A', `CTL_SOCKET="unix:${join(o.dir, 'kamailio_ctl')}"`,
+    ...(o.hep ? ['-A', `HEP_URI="sip:${o.hep}"`] : []),
   ];
   const logFile = join(o.dir, 'kamailio.log');
   return whenAnswering(spawnTracked(o.kamailio, args, { cwd: o.dir, logFile }), o.port, logFile);
