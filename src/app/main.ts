@@ -62,6 +62,7 @@ export function createDispatcher(config: Config): Dispatcher {
     listMode: config.list_mode,
     keepStateOnReload: config.reload_keeps_state,
     health: healthConfig(config),
+    traffic: { threshold: config.traffic_failure_threshold, maxEjectionPercent: config.traffic_max_ejection_percent },
     latency: { enabled: config.ds_ping_latency_stats, alpha: config.ds_latency_estimator_alpha / 1000 },
     callLoad: { expireMs: config.ds_hash_expire * 1000, initExpireMs: config.ds_hash_initexpire * 1000 },
     pingActive: config.ping_active,

@@ -60,6 +60,14 @@ export interface RawConfig {
   webhook_url?: string;
   webhook_queue_size: number;
   webhook_retries: number;
+  traffic_failure_threshold: number;
+  traffic_max_ejection_percent: number;
+  overload_shedding: boolean;
+  overload_max_event_loop_delay: number;
+  overload_max_udp_backlog: number;
+  overload_sample_interval: number;
+  overload_retry_after: number;
+  overload_shed_methods: string[];
 }
 
 export interface Config extends Readonly<RawConfig> {

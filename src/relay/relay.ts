@@ -5,6 +5,7 @@
  */
 import { publish } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import { NO_PRESSURE, type PressureGauge } from '../shared/pressure.js';
 import type { SipMessage, SipRequest, SipResponse, SipUri } from '../sip/message.js';
 import { buildResponse, newBranch } from '../sip/build.js';
 import { addHeader, popVia, pushVia, replaceContactUri, setMaxForwards } from '../sip/edit.js';
@@ -31,6 +32,7 @@ const IGNORE: ClientTransactionHandlers = { onResponse() {}, onTimeout() {}, onT
 
 export class Relay implements RelayCore {
   readonly identity: LocalIdentity;
+  readonly pressure: PressureGauge;
   private readonly byServer = new Map<ServerTransaction, ForwardContext>();
   /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
   private draining = false;
@@ -47,6 +49,7 @@ export class Relay implements RelayCore {
     readonly log: Logger,
   ) {
     this.identity = new LocalIdentity(options.advertised, options.aliases);
+    this.pressure = deps.pressure ?? NO_PRESSURE;
   }
 
   /** Refuse new initial requests with 503 from now on (graceful shutdown). */

@@ -133,6 +133,7 @@ describe('what is posted', () => {
       listMode: 'strict',
       keepStateOnReload: true,
       health: { probingMode: 1, probingThreshold: 1, inactiveThreshold: 1, replyCodes: { codes: [], classes: [] } },
+      traffic: { threshold: 5, maxEjectionPercent: 50 },
       latency: { enabled: false, alpha: 0.9 },
       callLoad: { expireMs: 60_000, initExpireMs: 10_000 },
       pingActive: true,
