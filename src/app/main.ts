@@ -12,6 +12,7 @@ import type { Relay } from '../relay/relay.js';
 import { SipDispatchError } from '../shared/errors.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import { supportsUdpReusePort } from '../transport/reuse-port.js';
+import type { PressureMonitor } from '../transport/pressure-monitor.js';
 import type { TransportManager } from '../transport/transport-manager.js';
 import { DispatcherAdapter } from './dispatcher-adapter.js';
 import type { DnsCache } from './dns-cache.js';
@@ -27,6 +28,8 @@ export interface AppCore {
   readonly transport: TransportManager;
   readonly relay: Relay;
   readonly dns: DnsCache;
+  /** The main thread's pressure monitor (load shedding; worker threads run their own). */
+  readonly pressure: PressureMonitor;
   /** Server transactions alive on every thread. */
   activeTransactions(): number;
   /** Datagrams each thread handed to the thread owning them, by thread index (empty with one thread). */
@@ -115,6 +118,7 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
     transport: stack.transport,
     relay: stack.relay,
     dns: stack.dns,
+    pressure: stack.pressure,
     activeTransactions: () => stack.transactions.activeCount + (pool?.transactions() ?? 0),
     handoffs: () => pool?.handoffs() ?? [],
     async reload(reset = false) {

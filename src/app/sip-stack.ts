@@ -15,6 +15,7 @@ import { TransactionLayer } from '../transaction/transaction-layer.js';
 import { responseTarget } from '../transport/response-target.js';
 import type { MessageSource } from '../transport/target.js';
 import { TransportManager, type DatagramRouter } from '../transport/transport-manager.js';
+import { createPressureSampler, PressureMonitor } from '../transport/pressure-monitor.js';
 import { DnsCache } from './dns-cache.js';
 
 /** Who "we" are in Via, Record-Route and the myself check: the same on every thread. */
@@ -39,6 +40,8 @@ export interface SipStack {
   readonly relay: Relay;
   readonly dns: DnsCache;
   readonly identity: StackIdentity;
+  /** This thread's own pressure (event-loop delay, UDP backlog): load shedding and excused timeouts. */
+  readonly pressure: PressureMonitor;
   /** Refuses new calls, waits for answers still pending (at most drain_timeout), closes sockets. */
   stop(): Promise<void>;
 }
@@ -80,6 +83,7 @@ export function relayOptions(config: Config, identity: StackIdentity): RelayOpti
     noDestination: { status: config.no_destination.status, reason: config.no_destination.reason, retryAfter: config.no_destination.retry_after },
     useDefault: config.use_default,
     hashFailover: config.hash_failover,
+    shedding: { methods: new Set(config.overload_shed_methods.map((m) => m.toUpperCase())), retryAfter: config.overload_retry_after },
   };
 }
 
@@ -117,6 +121,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
   // between is dropped and counted (the sender retransmits).
   await transport.start();
   const identity = options.identity ?? ownIdentity(config, transport);
+  const pressure = startPressureMonitor(config, transport);
   const relay = new Relay(
     {
       dispatcher,
@@ -126,6 +131,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
         responseTarget: (via, source) => responseTarget(via, (source as MessageSource | undefined) ?? statelessSource(via)),
         resolve: dns.resolve,
       },
+      pressure: pressure.monitor,
     },
     transactions,
     relayOptions(config, identity),
@@ -138,6 +144,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     relay,
     dns,
     identity,
+    pressure: pressure.monitor,
     async stop() {
       relay.drain();
       let timer: NodeJS.Timeout | undefined;
@@ -145,7 +152,25 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
       await Promise.race([transactions.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, config.drain_timeout)))]);
       clearTimeout(timer);
       transactions.close();
+      pressure.stop();
       await transport.close();
+    },
+  };
+}
+
+/** Samples this thread's event-loop delay and the backlog of its UDP ports (docs/overload.md). */
+function startPressureMonitor(config: Config, transport: TransportManager): { monitor: PressureMonitor; stop(): void } {
+  const ports = new Set(transport.addresses().filter((a) => a.transport === 'udp').map((a) => a.port));
+  const capacity = transport.udpReceiveBufferSize();
+  const sampler = createPressureSampler(() => ports, () => capacity);
+  const thresholds = { maxEventLoopDelayMs: config.overload_max_event_loop_delay, maxUdpBacklogPercent: config.overload_max_udp_backlog, shedding: config.overload_shedding };
+  const monitor = new PressureMonitor(thresholds, systemScheduler, config.overload_sample_interval, sampler.sample);
+  monitor.start();
+  return {
+    monitor,
+    stop() {
+      monitor.stop();
+      sampler.close();
     },
   };
 }

@@ -29,4 +29,6 @@ export interface RelayOptions {
   noDestination: { status: number; reason: string; retryAfter: number };
   useDefault: boolean;
   hashFailover: 'neighbour' | 'spread';
+  /** Load shedding: which initial requests are refused while under pressure, and their Retry-After (0 = none). */
+  shedding: { methods: ReadonlySet<string>; retryAfter: number };
 }

@@ -91,6 +91,8 @@ export class Relay implements RelayCore {
     publish('request.received', { method: req.method, transport: source.transport });
     const top = req.via[0]!;
     const responseTarget = this.deps.io.responseTarget(top, source);
+    // Under pressure a new initial request costs one stateless 503; everything else goes on.
+    if (this.pressure.shedding && this.shed(req, source, responseTarget)) return;
     const d = this.transactions.receiveRequest(req, responseTarget, this.serverHandlers);
     switch (d.kind) {
       case 'retransmission':
@@ -114,6 +116,27 @@ export class Relay implements RelayCore {
           this.reply(d.tx, 500, 'Server Internal Error');
         }
     }
+  }
+
+  /**
+   * Load shedding (Kamailio: pipelimit/ratelimit + sl_send_reply("503")): a new out-of-dialog
+   * request of a shed method toward the farm is answered 503 with Retry-After at once, statelessly.
+   * Never shed: ACK, CANCEL, in-dialog requests (BYE), retransmissions (they reach their
+   * transaction), requests from the farm, and OPTIONS keepalives addressed to us.
+   */
+  private shed(req: SipRequest, source: Source, target: Target): boolean {
+    const rules = this.options.shedding;
+    if (req.to.tag !== undefined || !rules.methods.has(req.method) || req.method === 'ACK' || req.method === 'CANCEL') return false;
+    if (this.transactions.hasServerFor(req)) return false;
+    if (this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport)) return false;
+    if (req.method === 'OPTIONS') {
+      const ruri = parseUri(req.uri);
+      if (ruri && !ruri.user && this.identity.isUs(ruri)) return false;
+    }
+    const headers: Array<[string, string]> = rules.retryAfter > 0 ? [['Retry-After', String(rules.retryAfter)]] : [];
+    this.sendStateless(buildResponse(req, 503, 'Service Unavailable', { headers }), target);
+    publish('request.shed', { method: req.method, transport: source.transport });
+    return true;
   }
 
   private handleNew(tx: ServerTransaction, req: SipRequest, source: Source): void {

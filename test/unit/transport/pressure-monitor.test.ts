@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { subscribe, type EventPayloads } from '../../../src/shared/events.js';
+import { ManualScheduler } from '../../../src/shared/scheduler.js';
+import { createPressureSampler, judgePressure, PressureMonitor, type PressureReadings, type PressureThresholds } from '../../../src/transport/pressure-monitor.js';
+import { parseProcNetUdp, type UdpBacklog } from '../../../src/transport/udp-backlog.js';
+
+const unsubscribers: (() => void)[] = [];
+afterEach(() => {
+  while (unsubscribers.length > 0) unsubscribers.pop()?.();
+});
+
+function listen(): EventPayloads['pressure.changed'][] {
+  const got: EventPayloads['pressure.changed'][] = [];
+  unsubscribers.push(subscribe('pressure.changed', (p) => got.push(p)));
+  return got;
+}
+
+const T: PressureThresholds = { maxEventLoopDelayMs: 200, maxUdpBacklogPercent: 10, shedding: true };
+const r = (eventLoopDelayMs: number, udpBacklogBytes?: number, udpDrops?: number): PressureReadings => ({ eventLoopDelayMs, udpBacklogBytes, udpCapacityBytes: 1_000_000, udpDrops });
+
+describe('judgePressure', () => {
+  it.each([
+    ['calm', r(5, 1000, 0), 0, false, false],
+    ['event-loop delay above', r(250), undefined, false, true],
+    ['event-loop delay at the threshold', r(200), undefined, false, false],
+    ['backlog above 10 %', r(5, 100_001), undefined, false, true],
+    ['backlog at 10 %', r(5, 100_000), undefined, false, false],
+    ['new drops', r(5, 0, 3), 2, false, true],
+    ['old drops only', r(5, 0, 3), 3, false, false],
+    ['first drops reading (nothing to compare)', r(5, 0, 3), undefined, false, false],
+    ['pressured, still above half the delay', r(150), undefined, true, true],
+    ['pressured, under half of both', r(90, 40_000), undefined, true, false],
+    ['pressured, backlog above half', r(90, 60_000), undefined, true, true],
+  ])('%s', (_name, readings, previousDrops, was, want) => {
+    expect(judgePressure(readings, previousDrops, T, was)).toBe(want);
+  });
+
+  it('a threshold of 0 ignores its measure; no capacity ignores the backlog', () => {
+    expect(judgePressure(r(10_000), undefined, { ...T, maxEventLoopDelayMs: 0 }, false)).toBe(false);
+    expect(judgePressure(r(5, 900_000), undefined, { ...T, maxUdpBacklogPercent: 0 }, false)).toBe(false);
+    expect(judgePressure({ ...r(5, 900_000), udpCapacityBytes: 0 }, undefined, T, false)).toBe(false);
+  });
+});
+
+describe('PressureMonitor', () => {
+  it('switches shedding on and off with simulated pressure, moving the epoch while pressured', () => {
+    const events = listen();
+    const m = new PressureMonitor(T, new ManualScheduler(), 100, () => Promise.resolve(r(0)));
+    m.assess(r(5, 0, 0));
+    expect([m.pressured, m.shedding, m.epoch]).toEqual([false, false, 0]);
+    m.assess(r(300, 0, 0));
+    expect([m.pressured, m.shedding, m.epoch]).toEqual([true, true, 1]);
+    m.assess(r(120, 0, 0));
+    expect([m.pressured, m.shedding, m.epoch]).toEqual([true, true, 2]);
+    m.assess(r(20, 0, 0));
+    expect([m.pressured, m.shedding, m.epoch]).toEqual([false, false, 2]);
+    m.assess(r(20, 0, 5));
+    expect([m.pressured, m.epoch]).toEqual([true, 3]);
+    expect(events.map((e) => [e.pressured, e.shedding, e.eventLoopDelayMs])).toEqual([
+      [true, true, 300],
+      [false, false, 20],
+      [true, true, 20],
+    ]);
+  });
+
+  it('with shedding off it is pressured (timeouts excused) but sheds nothing', () => {
+    const m = new PressureMonitor({ ...T, shedding: false }, new ManualScheduler(), 100, () => Promise.resolve(r(0)));
+    m.assess(r(300));
+    expect([m.pressured, m.shedding]).toEqual([true, false]);
+  });
+
+  it('samples on its scheduler until stopped', async () => {
+    const clock = new ManualScheduler();
+    const readings = [r(5), r(500), r(5)];
+    let calls = 0;
+    const m = new PressureMonitor(T, clock, 100, () => Promise.resolve(readings[Math.min(calls++, 2)]!));
+    m.start();
+    clock.advance(99);
+    expect(calls).toBe(0);
+    clock.advance(1);
+    await Promise.resolve();
+    clock.advance(100);
+    await Promise.resolve();
+    expect([calls, m.pressured]).toEqual([2, true]);
+    m.stop();
+    clock.advance(1000);
+    await Promise.resolve();
+    expect(calls).toBe(2);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('the real sampler reads the event-loop delay and, on Linux, the backlog of its ports', async () => {
+    const sampler = createPressureSampler(() => new Set([1]), () => 4096);
+    try {
+      const got = await sampler.sample();
+      expect(got.eventLoopDelayMs).toBeGreaterThanOrEqual(0);
+      expect(got.udpCapacityBytes).toBe(4096);
+      if (process.platform === 'linux') expect(got.udpBacklogBytes).toBe(0);
+    } finally {
+      sampler.close();
+    }
+  });
+});
+
+describe('parseProcNetUdp', () => {
+  const TEXT = [
+    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    '  301: 0100007F:13C4 00000000:0000 07 00000000:00000A00 00:00000000 00000000     0        0 1001 2 0000000000000000 7',
+    '  302: 0100007F:13C4 00000000:0000 07 00000000:00001000 00:00000000 00000000     0        0 1002 2 0000000000000000 1',
+    '  303: 0100007F:13C5 00000000:0000 07 00000000:00FF0000 00:00000000 00000000     0        0 1003 2 0000000000000000 99',
+    '',
+  ].join('\n');
+  const SIX = '  10: 00000000000000000000000001000000:13C4 00000000000000000000000000000000:0000 07 00000000:00000800 00:00000000 00000000     0        0 2001 2 0000000000000000 2';
+
+  it('takes the fullest socket and sums drops over the sockets of our ports', () => {
+    const out: UdpBacklog = { queuedBytes: 0, drops: 0 };
+    parseProcNetUdp(TEXT, new Set([5060]), out);
+    parseProcNetUdp(SIX, new Set([5060]), out);
+    expect(out).toEqual({ queuedBytes: 0x1000, drops: 10 });
+  });
+
+  it('ignores other ports and lines that are not socket rows', () => {
+    const out: UdpBacklog = { queuedBytes: 0, drops: 0 };
+    parseProcNetUdp(`${TEXT}garbage line\n`, new Set([9999]), out);
+    expect(out).toEqual({ queuedBytes: 0, drops: 0 });
+  });
+});
