@@ -31,17 +31,23 @@ export interface PressureReadings {
   readonly udpDrops: number | undefined;
 }
 
+function backlogAbove(r: PressureReadings, percent: number): boolean {
+  return percent > 0 && r.udpBacklogBytes !== undefined && r.udpCapacityBytes > 0 && r.udpBacklogBytes * 100 > percent * r.udpCapacityBytes;
+}
+
 /**
- * Pressured when the delay or the backlog is above its threshold or a socket dropped datagrams
- * since the last sample. Hysteresis: once pressured, it ends only under half of each threshold.
+ * Pressured when the event-loop delay is above its threshold, when a socket dropped datagrams
+ * since the previous sample, or when the backlog is above its threshold in this sample and the
+ * previous one: a burst the socket buffer absorbs and the loop drains within one interval is not
+ * overload. Hysteresis: once pressured, it ends only under half of each threshold.
  */
-export function judgePressure(r: PressureReadings, previousDrops: number | undefined, t: PressureThresholds, was: boolean): boolean {
+export function judgePressure(r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, was: boolean): boolean {
   const share = was ? 0.5 : 1;
   const delay = t.maxEventLoopDelayMs > 0 && r.eventLoopDelayMs > t.maxEventLoopDelayMs * share;
-  const backlog =
-    t.maxUdpBacklogPercent > 0 && r.udpBacklogBytes !== undefined && r.udpCapacityBytes > 0 && r.udpBacklogBytes * 100 > t.maxUdpBacklogPercent * share * r.udpCapacityBytes;
-  const dropped = r.udpDrops !== undefined && previousDrops !== undefined && r.udpDrops > previousDrops;
-  return delay || backlog || dropped;
+  const dropped = r.udpDrops !== undefined && previous?.udpDrops !== undefined && r.udpDrops > previous.udpDrops;
+  const percent = t.maxUdpBacklogPercent * share;
+  const backlog = backlogAbove(r, percent) && (was || (previous !== undefined && backlogAbove(previous, percent)));
+  return delay || dropped || backlog;
 }
 
 export type PressureSample = () => Promise<PressureReadings>;
@@ -54,7 +60,7 @@ export class PressureMonitor implements PressureGauge {
   epoch = 0;
   /** The last readings (metrics read them at scrape time). */
   latest: PressureReadings = IDLE;
-  private drops: number | undefined;
+  private previous: PressureReadings | undefined;
   private timer: TimerHandle | undefined;
   private running = false;
 
@@ -68,8 +74,8 @@ export class PressureMonitor implements PressureGauge {
   /** Applies one sample's readings. */
   assess(r: PressureReadings): void {
     const was = this.pressured;
-    const now = judgePressure(r, this.drops, this.thresholds, was);
-    if (r.udpDrops !== undefined) this.drops = r.udpDrops;
+    const now = judgePressure(r, this.previous, this.thresholds, was);
+    this.previous = r;
     this.latest = r;
     this.pressured = now;
     this.shedding = now && this.thresholds.shedding;

@@ -20,25 +20,27 @@ const r = (eventLoopDelayMs: number, udpBacklogBytes?: number, udpDrops?: number
 
 describe('judgePressure', () => {
   it.each([
-    ['calm', r(5, 1000, 0), 0, false, false],
+    ['calm', r(5, 1000, 0), r(5, 0, 0), false, false],
     ['event-loop delay above', r(250), undefined, false, true],
     ['event-loop delay at the threshold', r(200), undefined, false, false],
-    ['backlog above 10 %', r(5, 100_001), undefined, false, true],
-    ['backlog at 10 %', r(5, 100_000), undefined, false, false],
-    ['new drops', r(5, 0, 3), 2, false, true],
-    ['old drops only', r(5, 0, 3), 3, false, false],
+    ['backlog above 10 % in this sample only (a burst drained in time)', r(5, 100_001), r(5, 0), false, false],
+    ['backlog above 10 % in two samples running', r(5, 100_001), r(5, 150_000), false, true],
+    ['backlog above 10 % and no sample before', r(5, 100_001), undefined, false, false],
+    ['backlog at 10 %', r(5, 100_000), r(5, 100_000), false, false],
+    ['new drops', r(5, 0, 3), r(5, 0, 2), false, true],
+    ['old drops only', r(5, 0, 3), r(5, 0, 3), false, false],
     ['first drops reading (nothing to compare)', r(5, 0, 3), undefined, false, false],
     ['pressured, still above half the delay', r(150), undefined, true, true],
-    ['pressured, under half of both', r(90, 40_000), undefined, true, false],
+    ['pressured, under half of both', r(90, 40_000), r(300, 900_000), true, false],
     ['pressured, backlog above half', r(90, 60_000), undefined, true, true],
-  ])('%s', (_name, readings, previousDrops, was, want) => {
-    expect(judgePressure(readings, previousDrops, T, was)).toBe(want);
+  ])('%s', (_name, readings, previous, was, want) => {
+    expect(judgePressure(readings, previous, T, was)).toBe(want);
   });
 
   it('a threshold of 0 ignores its measure; no capacity ignores the backlog', () => {
     expect(judgePressure(r(10_000), undefined, { ...T, maxEventLoopDelayMs: 0 }, false)).toBe(false);
-    expect(judgePressure(r(5, 900_000), undefined, { ...T, maxUdpBacklogPercent: 0 }, false)).toBe(false);
-    expect(judgePressure({ ...r(5, 900_000), udpCapacityBytes: 0 }, undefined, T, false)).toBe(false);
+    expect(judgePressure(r(5, 900_000), r(5, 900_000), { ...T, maxUdpBacklogPercent: 0 }, false)).toBe(false);
+    expect(judgePressure({ ...r(5, 900_000), udpCapacityBytes: 0 }, { ...r(5, 900_000), udpCapacityBytes: 0 }, T, false)).toBe(false);
   });
 });
 
