@@ -27,6 +27,7 @@ const USAGE = `usage: node bench/e2e/overload.mjs [--runs N] [--seconds N] [--ma
   --warmup       unmeasured seconds at up to 500 calls/s before each step (default 2)
   --quiet-wait   seconds to wait for a quiet machine before each step (default 10)
   --keep         keep traces and logs
+  --sipdispatch-config  a config file for sipdispatch (default: none, its defaults)
 Calls: INVITE, 100/180, 200, ACK, 1 s hold, BYE, 200, from one SIPp UAC to two SIPp UAS behind the proxy.
 Results: printed, and written to bench/e2e/out/overload-*.md and .json.`;
 
@@ -41,6 +42,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'quiet-wait': { type: 'string', default: '10' },
     keep: { type: 'boolean', default: false },
+    'sipdispatch-config': { type: 'string' },
     overload: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -75,7 +77,7 @@ const workDir = mkdtempSync(join(tmpdir(), 'sipdispatch-bench-overload-'));
 installExitCleanup(() => {
   if (!flags.keep) rmSync(workDir, { recursive: true, force: true });
 });
-const sipdispatch = { node: process.execPath, nodeArgs: shebangNodeArgs(defaultSipdispatchCli), cli: defaultSipdispatchCli, cliArgs: [], config: undefined };
+const sipdispatch = { node: process.execPath, nodeArgs: shebangNodeArgs(defaultSipdispatchCli), cli: defaultSipdispatchCli, cliArgs: [], config: flags['sipdispatch-config'] };
 const env = { sipp, kamailio, sipdispatch, workDir, keep: flags.keep, quiet: { maxOtherCores: 0.25, maxWaitMs: Number(flags['quiet-wait']) * 1_000 } };
 const machine = describeMachine(sipp, kamailio, process.execPath);
 const command = `node bench/e2e/overload.mjs ${process.argv.slice(2).join(' ')}`.trim();
@@ -124,8 +126,8 @@ async function measureMaxRate(run) {
   const tried = [];
   for (const rate of probeRates) {
     process.stdout.write(`run ${run}: measuring M, sipdispatch at ${rate} calls/s for ${MEASURE_SECONDS} s ... `);
-    const row = await runStep({ run, target: 'sipdispatch', scenario: 'call', rate, seconds: MEASURE_SECONDS, holdMs: HOLD_MS, warmupS }, env);
-    console.log(`${row.successful} ok, ${row.failed} failed, setup p99 ${row.setupP99Ms.toFixed(1)} ms: ${row.pass ? 'pass' : 'fail'}`);
+    const row = await runStep({ run, target: 'sipdispatch', scenario: 'call', rate, seconds: MEASURE_SECONDS, holdMs: HOLD_MS, warmupS, overload: true }, env);
+    console.log(`${row.successful} ok, ${row.failed} failed (503 ${row.failed503}, 408 ${row.failed408}, no answer ${row.failedNoAnswer}), shed ${row.shed}, setup p99 ${row.setupP99Ms.toFixed(1)} ms: ${row.pass ? 'pass' : 'fail'}`);
     tried.push(`${rate}/s ${row.pass ? 'pass' : `fail (${row.failed} failed, p99 ${row.setupP99Ms.toFixed(0)} ms)`}`);
     if (!row.pass) break;
     best = rate;
@@ -137,11 +139,11 @@ async function measureMaxRate(run) {
 function render() {
   const f = (/** @type {unknown} */ v, digits = 0) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
   const header = [
-    '| run | load | calls/s | target | goodput calls/s | goodput / M | ok | failed: 503 | 408 | no answer | other | 503 in p50 / p99 ms | BYE unanswered | shed | traffic marks (spared) | state changes | proxy % core |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| run | load | calls/s | target | goodput calls/s | goodput / M | ok | failed: 503 | 408 | no answer | other | 503 in p50 / p99 ms | BYE unanswered | shed | traffic marks (spared) | state changes | proxy % core | others % core |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const line = (/** @type {Record<string, any>} */ r, /** @type {string} */ run) =>
-    `| ${run} | ${r.multiplier}× | ${f(r.rate)} | ${r.target} | ${f(r.goodput)} | ${f(r.goodputPct)} % | ${f(r.successful)} | ${f(r.failed503)} | ${f(r.failed408)} | ${f(r.failedNoAnswer)} | ${f(r.failedOther)} | ${f(r.reject503P50Ms, 1)} / ${f(r.reject503P99Ms, 1)} | ${f(r.byeUnanswered)} | ${f(r.shed)} | ${f(r.trafficMarks)} (${f(r.trafficSpared)}) | ${f(r.stateChanges)} | ${f(r.proxyCorePct)} |`;
+    `| ${run} | ${r.multiplier}× | ${f(r.rate)} | ${r.target} | ${f(r.goodput)} | ${f(r.goodputPct)} % | ${f(r.successful)} | ${f(r.failed503)} | ${f(r.failed408)} | ${f(r.failedNoAnswer)} | ${f(r.failedOther)} | ${f(r.reject503P50Ms, 1)} / ${f(r.reject503P99Ms, 1)} | ${f(r.byeUnanswered)} | ${f(r.shed)} | ${f(r.trafficMarks)} (${f(r.trafficSpared)}) | ${f(r.stateChanges)} | ${f(r.proxyCorePct)} | ${f(r.otherCorePct)} |`;
   const lines = [
     `Run ${machine.date} on ${machine.cpus} × ${machine.cpuModel}, ${machine.ramGb.toFixed(1)} GiB RAM, node ${machine.node}, ${machine.sipp}, ${machine.kamailio}.`,
     '',

@@ -34,7 +34,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     version: VERSION,
     transactionsActive: () => core?.activeTransactions() ?? 0,
     udpHandoffs: () => core?.handoffs() ?? [],
-    pressure: () => core && { ...core.pressure.latest, shedding: core.pressure.shedding },
+    pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
   });
   try {

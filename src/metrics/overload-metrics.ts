@@ -11,7 +11,8 @@ import { METHOD_LABELS, methodLabel } from './label-values.js';
 export interface PressureView {
   readonly eventLoopDelayMs: number;
   readonly udpBacklogBytes: number | undefined;
-  readonly shedding: boolean;
+  /** Share of new initial requests shed, 0..1. */
+  readonly shedShare: number;
 }
 
 // Records keyed by the union types: the compiler rejects a list that misses a member.
@@ -62,10 +63,10 @@ export function defineOverloadMetrics(registers: Registry[], pressure: (() => Pr
   });
   new Gauge({
     name: 'sipdispatch_shedding',
-    help: '1 while new initial requests are shed with 503 (main thread), else 0.',
+    help: 'Share of new initial requests shed with 503 now, 0..1 (main thread; 0: not shedding).',
     registers,
     collect() {
-      this.set(pressure?.()?.shedding ? 1 : 0);
+      this.set(pressure?.()?.shedShare ?? 0);
     },
   });
   for (const method of METHOD_LABELS) shed.inc({ method }, 0);

@@ -36,6 +36,8 @@ export class Relay implements RelayCore {
   private readonly byServer = new Map<ServerTransaction, ForwardContext>();
   /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
   private draining = false;
+  /** Load shedding: the share of the gauge, accumulated, sheds one request per whole unit. */
+  private shedCredit = 0;
   private readonly serverHandlers: ServerTransactionHandlers = {
     // The request may be gone (releasesRequest): the key names the transaction.
     onTransportError: (tx: ServerTransaction, err: Error) => this.log.debug({ key: tx.key, err: err.message }, 'response send failed'),
@@ -132,6 +134,13 @@ export class Relay implements RelayCore {
     if (req.method === 'OPTIONS') {
       const ruri = parseUri(req.uri);
       if (ruri && !ruri.user && this.identity.isUs(ruri)) return false;
+    }
+    // A share below 1 sheds evenly: 0.25 refuses every fourth request.
+    const share = this.pressure.shedShare;
+    if (share < 1) {
+      this.shedCredit += share;
+      if (this.shedCredit < 1) return false;
+      this.shedCredit -= 1;
     }
     const headers: Array<[string, string]> = rules.retryAfter > 0 ? [['Retry-After', String(rules.retryAfter)]] : [];
     this.sendStateless(buildResponse(req, 503, 'Service Unavailable', { headers }), target);

@@ -35,6 +35,29 @@ function backlogAbove(r: PressureReadings, percent: number): boolean {
   return percent > 0 && r.udpBacklogBytes !== undefined && r.udpCapacityBytes > 0 && r.udpBacklogBytes * 100 > percent * r.udpCapacityBytes;
 }
 
+/** Above `share` of a threshold now: the delay, the backlog, or drops since the previous sample. */
+function over(r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, share: number): boolean {
+  const delay = t.maxEventLoopDelayMs > 0 && r.eventLoopDelayMs > t.maxEventLoopDelayMs * share;
+  const dropped = r.udpDrops !== undefined && previous?.udpDrops !== undefined && r.udpDrops > previous.udpDrops;
+  return delay || dropped || backlogAbove(r, t.maxUdpBacklogPercent * share);
+}
+
+/** The shed share's steps per sample: up fast while over a threshold, down slower once under half. */
+export const SHED_STEP_UP = 0.25;
+export const SHED_STEP_DOWN = 0.125;
+
+/**
+ * How much of the new initial requests to shed after this sample (additive increase, additive
+ * decrease with a dead band, like pipelimit's RED it sheds a share rather than all): up while
+ * pressured and over a threshold, down once under half of each, held in between. Shedding a share
+ * keeps the loop busy with calls it can carry instead of swinging between all and nothing.
+ */
+export function nextShedShare(share: number, r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, pressured: boolean): number {
+  if (pressured && over(r, previous, t, 1)) return Math.min(1, share + SHED_STEP_UP);
+  if (!over(r, previous, t, 0.5)) return Math.max(0, share - SHED_STEP_DOWN);
+  return share;
+}
+
 /**
  * Pressured when the event-loop delay is above its threshold, when a socket dropped datagrams
  * since the previous sample, or when the backlog is above its threshold in this sample and the
@@ -57,6 +80,7 @@ const IDLE: PressureReadings = Object.freeze({ eventLoopDelayMs: 0, udpBacklogBy
 export class PressureMonitor implements PressureGauge {
   pressured = false;
   shedding = false;
+  shedShare = 0;
   epoch = 0;
   /** The last readings (metrics read them at scrape time). */
   latest: PressureReadings = IDLE;
@@ -74,11 +98,13 @@ export class PressureMonitor implements PressureGauge {
   /** Applies one sample's readings. */
   assess(r: PressureReadings): void {
     const was = this.pressured;
-    const now = judgePressure(r, this.previous, this.thresholds, was);
+    const judged = judgePressure(r, this.previous, this.thresholds, was);
+    this.shedShare = nextShedShare(this.shedShare, r, this.previous, this.thresholds, judged);
+    const now = judged || this.shedShare > 0;
     this.previous = r;
     this.latest = r;
     this.pressured = now;
-    this.shedding = now && this.thresholds.shedding;
+    this.shedding = this.thresholds.shedding && this.shedShare > 0;
     if (now) this.epoch++;
     if (now !== was) {
       publish('pressure.changed', () => ({

@@ -6,10 +6,10 @@ import { publish } from '../../../src/shared/events.js';
 
 const A = 'sip:127.0.0.1:5071';
 let metrics: Metrics | undefined;
-let pressure: { eventLoopDelayMs: number; udpBacklogBytes: number | undefined; shedding: boolean } | undefined;
+let pressure: { eventLoopDelayMs: number; udpBacklogBytes: number | undefined; shedShare: number } | undefined;
 
 function start(): Metrics {
-  pressure = { eventLoopDelayMs: 250, udpBacklogBytes: 81920, shedding: true };
+  pressure = { eventLoopDelayMs: 250, udpBacklogBytes: 81920, shedShare: 0.5 };
   metrics = createMetrics({
     destinations: () => [{ set: '1', uri: A, up: true, state: 'AX', callLoad: 0 }],
     transactionsActive: () => 0,
@@ -61,7 +61,7 @@ describe('overload metrics', () => {
     let text = await m.metrics();
     expect(value(text, 'sipdispatch_event_loop_delay_seconds')).toBe(0.25);
     expect(value(text, 'sipdispatch_udp_receive_backlog_bytes')).toBe(81920);
-    expect(value(text, 'sipdispatch_shedding')).toBe(1);
+    expect(value(text, 'sipdispatch_shedding')).toBe(0.5);
     pressure = undefined;
     text = await m.metrics();
     expect([value(text, 'sipdispatch_event_loop_delay_seconds'), value(text, 'sipdispatch_shedding')]).toEqual([0, 0]);

@@ -35,7 +35,7 @@ export interface RelayHarness {
   scheduler: ManualScheduler;
   transactions: TransactionLayer;
   /** Set by the test: the relay reads it per message. */
-  pressure: { pressured: boolean; shedding: boolean; epoch: number };
+  pressure: { pressured: boolean; shedding: boolean; shedShare: number; epoch: number };
   sent: Sent[];
   /** A datagram from `from` (default the caller) arrives at the proxy. */
   receive(text: string, from?: { address: string; port: number }): void;
@@ -68,7 +68,7 @@ export async function relayHarness(backendPorts: number[], overrides: Record<str
     timers: timerValues({ t1: config.t1, t2: config.t2, t4: config.t4, frTimer: config.fr_timer, frInvTimer: config.fr_inv_timer, waitTimer: config.wait_timer }),
     logger,
   });
-  const pressure = { pressured: false, shedding: false, epoch: 0 };
+  const pressure = { pressured: false, shedding: false, shedShare: 1, epoch: 0 };
   const relay = new Relay(
     {
       dispatcher: new DispatcherAdapter(dispatcher, { useDefault: false, hashFailover: 'neighbour' }),

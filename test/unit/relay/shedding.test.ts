@@ -91,6 +91,17 @@ describe('load shedding', () => {
     expect(lines(h.take())).toEqual(['INVITE sip:carrier@127.0.0.1:5099 SIP/2.0 -> 5099']);
   });
 
+  it('sheds the share the gauge asks for, evenly: a half refuses every second new request', async () => {
+    const h = await relayHarness([5071]);
+    h.pressure.shedding = true;
+    h.pressure.shedShare = 0.5;
+    for (let i = 0; i < 6; i++) h.receive(request('INVITE', `s${i}`));
+    expect(h.take().map((s) => s.line.slice(0, 11))).toEqual(['INVITE sip:', 'SIP/2.0 503', 'INVITE sip:', 'SIP/2.0 503', 'INVITE sip:', 'SIP/2.0 503']);
+    h.pressure.shedShare = 0.25;
+    for (let i = 0; i < 8; i++) h.receive(request('INVITE', `q${i}`));
+    expect(h.take().filter((s) => s.line.startsWith('SIP/2.0 503'))).toHaveLength(2);
+  });
+
   it('a pressured gauge with shedding off refuses nothing', async () => {
     const h = await relayHarness([5071]);
     h.pressure.pressured = true;

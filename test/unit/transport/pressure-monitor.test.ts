@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { subscribe, type EventPayloads } from '../../../src/shared/events.js';
 import { ManualScheduler } from '../../../src/shared/scheduler.js';
-import { createPressureSampler, judgePressure, PressureMonitor, type PressureReadings, type PressureThresholds } from '../../../src/transport/pressure-monitor.js';
+import { createPressureSampler, judgePressure, nextShedShare, PressureMonitor, type PressureReadings, type PressureThresholds } from '../../../src/transport/pressure-monitor.js';
 import { parseProcNetUdp, type UdpBacklog } from '../../../src/transport/udp-backlog.js';
 
 const unsubscribers: (() => void)[] = [];
@@ -48,21 +48,38 @@ describe('PressureMonitor', () => {
   it('switches shedding on and off with simulated pressure, moving the epoch while pressured', () => {
     const events = listen();
     const m = new PressureMonitor(T, new ManualScheduler(), 100, () => Promise.resolve(r(0)));
+    const state = () => [m.pressured, m.shedding, m.shedShare, m.epoch];
     m.assess(r(5, 0, 0));
-    expect([m.pressured, m.shedding, m.epoch]).toEqual([false, false, 0]);
+    expect(state()).toEqual([false, false, 0, 0]);
     m.assess(r(300, 0, 0));
-    expect([m.pressured, m.shedding, m.epoch]).toEqual([true, true, 1]);
+    expect(state()).toEqual([true, true, 0.25, 1]);
+    m.assess(r(400, 0, 0));
+    expect(state()).toEqual([true, true, 0.5, 2]);
+    // between half and the whole threshold: the share holds
     m.assess(r(120, 0, 0));
-    expect([m.pressured, m.shedding, m.epoch]).toEqual([true, true, 2]);
+    expect(state()).toEqual([true, true, 0.5, 3]);
+    // under half: the share comes down an eighth a sample, pressure ends with it
+    for (let i = 0; i < 3; i++) m.assess(r(20, 0, 0));
+    expect(state()).toEqual([true, true, 0.125, 6]);
     m.assess(r(20, 0, 0));
-    expect([m.pressured, m.shedding, m.epoch]).toEqual([false, false, 2]);
+    expect(state()).toEqual([false, false, 0, 6]);
     m.assess(r(20, 0, 5));
-    expect([m.pressured, m.epoch]).toEqual([true, 3]);
+    expect(state()).toEqual([true, true, 0.25, 7]);
     expect(events.map((e) => [e.pressured, e.shedding, e.eventLoopDelayMs])).toEqual([
       [true, true, 300],
       [false, false, 20],
       [true, true, 20],
     ]);
+  });
+
+  it('nextShedShare climbs to 1 and no further, and falls to 0 and no further', () => {
+    let share = 0;
+    for (let i = 0; i < 6; i++) share = nextShedShare(share, r(500), undefined, T, true);
+    expect(share).toBe(1);
+    // over the threshold but not (yet) judged pressured, e.g. a backlog in its first sample: no climb
+    expect(nextShedShare(0, r(5, 200_000), undefined, T, false)).toBe(0);
+    for (let i = 0; i < 10; i++) share = nextShedShare(share, r(5), undefined, T, false);
+    expect(share).toBe(0);
   });
 
   it('with shedding off it is pressured (timeouts excused) but sheds nothing', () => {
