@@ -52,11 +52,6 @@ export class DispatcherAdapter implements RelayDispatcher {
     this.dispatcher.markByTraffic(d, cause);
   }
 
-  /** The destination a candidate was made from. */
-  protected destinationOf(c: Candidate): Destination | undefined {
-    return this.destinations.get(c);
-  }
-
   isFromDestination(address: string, port: number, _transport: Transport): boolean {
     // Kamailio's default mode 2: address and port, any transport.
     const snapshot = this.dispatcher.snapshot;
