@@ -21,7 +21,7 @@ const USAGE = `usage: node bench/e2e/overload.mjs [--runs N] [--seconds N] [--ma
   --seconds      how long each overload step offers calls (default 10)
   --max-rate     take M as given instead of measuring it
   --probe-rates  rising call rates tried to find M: the highest step sipdispatch passes
-                 (< 0.1 % failed, setup p99 <= 100 ms), 6 s each (default 1000,1500,2000,2500,3000)
+                 (< 0.1 % failed, setup p99 <= 100 ms), as long as the overload steps (default 1000,1500,2000,2500,3000)
   --multipliers  offered load as multiples of M (default 1,1.5,2)
   --targets      the proxies compared at each load, in this order (default sipdispatch,kamailio)
   --warmup       unmeasured seconds at up to 500 calls/s before each step (default 2)
@@ -53,7 +53,6 @@ if (flags.help) {
 }
 
 const HOLD_MS = 1_000;
-const MEASURE_SECONDS = 6;
 const runs = Number(flags.runs);
 const seconds = Number(flags.seconds);
 const warmupS = Number(flags.warmup);
@@ -125,8 +124,8 @@ async function measureMaxRate(run) {
   let best = 0;
   const tried = [];
   for (const rate of probeRates) {
-    process.stdout.write(`run ${run}: measuring M, sipdispatch at ${rate} calls/s for ${MEASURE_SECONDS} s ... `);
-    const row = await runStep({ run, target: 'sipdispatch', scenario: 'call', rate, seconds: MEASURE_SECONDS, holdMs: HOLD_MS, warmupS, overload: true }, env);
+    process.stdout.write(`run ${run}: measuring M, sipdispatch at ${rate} calls/s for ${seconds} s ... `);
+    const row = await runStep({ run, target: 'sipdispatch', scenario: 'call', rate, seconds, holdMs: HOLD_MS, warmupS, overload: true }, env);
     console.log(`${row.successful} ok, ${row.failed} failed (503 ${row.failed503}, 408 ${row.failed408}, no answer ${row.failedNoAnswer}), shed ${row.shed}, setup p99 ${row.setupP99Ms.toFixed(1)} ms: ${row.pass ? 'pass' : 'fail'}`);
     tried.push(`${rate}/s ${row.pass ? 'pass' : `fail (${row.failed} failed, p99 ${row.setupP99Ms.toFixed(0)} ms)`}`);
     if (!row.pass) break;

@@ -42,20 +42,20 @@ function over(r: PressureReadings, previous: PressureReadings | undefined, t: Pr
   return delay || dropped || backlogAbove(r, t.maxUdpBacklogPercent * share);
 }
 
-/** The shed share's steps per sample: up fast while over a threshold, down slower once under half. */
+/** The shed share's steps per sample: up fast while over a threshold, down slower once under it. */
 export const SHED_STEP_UP = 0.25;
 export const SHED_STEP_DOWN = 0.125;
 
 /**
  * How much of the new initial requests to shed after this sample (additive increase, additive
- * decrease with a dead band, like pipelimit's RED it sheds a share rather than all): up while
- * pressured and over a threshold, down once under half of each, held in between. Shedding a share
- * keeps the loop busy with calls it can carry instead of swinging between all and nothing.
+ * decrease; like pipelimit's RED it sheds a share rather than all): up while pressured and over a
+ * threshold, down as soon as under every threshold, so near capacity the share settles around what
+ * the loop cannot carry instead of swinging between all and nothing.
  */
 export function nextShedShare(share: number, r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, pressured: boolean): number {
-  if (pressured && over(r, previous, t, 1)) return Math.min(1, share + SHED_STEP_UP);
-  if (!over(r, previous, t, 0.5)) return Math.max(0, share - SHED_STEP_DOWN);
-  return share;
+  const above = over(r, previous, t, 1);
+  if (pressured && above) return Math.min(1, share + SHED_STEP_UP);
+  return above ? share : Math.max(0, share - SHED_STEP_DOWN);
 }
 
 /**
