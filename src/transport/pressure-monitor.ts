@@ -42,9 +42,13 @@ function over(r: PressureReadings, previous: PressureReadings | undefined, t: Pr
   return delay || dropped || backlogAbove(r, t.maxUdpBacklogPercent * share);
 }
 
-/** The shed share's steps per sample: up fast while over a threshold, down slower once under it. */
-export const SHED_STEP_UP = 0.25;
-export const SHED_STEP_DOWN = 0.125;
+/**
+ * The shed share's steps per sample: up by an eighth while over a threshold, down by a quarter once
+ * under it. The backlog lags (the queue drains only as it is read), so a share that climbed fast
+ * would overshoot and shed calls the loop could carry; releasing fast undoes an overshoot.
+ */
+export const SHED_STEP_UP = 0.125;
+export const SHED_STEP_DOWN = 0.25;
 
 /**
  * How much of the new initial requests to shed after this sample (additive increase, additive

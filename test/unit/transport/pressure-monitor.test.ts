@@ -52,19 +52,19 @@ describe('PressureMonitor', () => {
     m.assess(r(5, 0, 0));
     expect(state()).toEqual([false, false, 0, 0]);
     m.assess(r(300, 0, 0));
-    expect(state()).toEqual([true, true, 0.25, 1]);
+    expect(state()).toEqual([true, true, 0.125, 1]);
     m.assess(r(400, 0, 0));
-    expect(state()).toEqual([true, true, 0.5, 2]);
-    // under the threshold: the share comes down an eighth a sample; pressure (for excused
+    expect(state()).toEqual([true, true, 0.25, 2]);
+    m.assess(r(400, 0, 0));
+    expect(state()).toEqual([true, true, 0.375, 3]);
+    // under the threshold: the share comes down a quarter a sample; pressure (for excused
     // timeouts) lasts while above half of it or while anything is shed
     m.assess(r(120, 0, 0));
-    expect(state()).toEqual([true, true, 0.375, 3]);
-    for (let i = 0; i < 2; i++) m.assess(r(20, 0, 0));
-    expect(state()).toEqual([true, true, 0.125, 5]);
+    expect(state()).toEqual([true, true, 0.125, 4]);
     m.assess(r(20, 0, 0));
-    expect(state()).toEqual([false, false, 0, 5]);
+    expect(state()).toEqual([false, false, 0, 4]);
     m.assess(r(20, 0, 5));
-    expect(state()).toEqual([true, true, 0.25, 6]);
+    expect(state()).toEqual([true, true, 0.125, 5]);
     expect(events.map((e) => [e.pressured, e.shedding, e.eventLoopDelayMs])).toEqual([
       [true, true, 300],
       [false, false, 20],
@@ -74,7 +74,7 @@ describe('PressureMonitor', () => {
 
   it('nextShedShare climbs to 1 and no further, and falls to 0 and no further', () => {
     let share = 0;
-    for (let i = 0; i < 6; i++) share = nextShedShare(share, r(500), undefined, T, true);
+    for (let i = 0; i < 10; i++) share = nextShedShare(share, r(500), undefined, T, true);
     expect(share).toBe(1);
     // over the threshold but not (yet) judged pressured, e.g. a backlog in its first sample: no climb, no fall
     expect(nextShedShare(0, r(5, 200_000), undefined, T, false)).toBe(0);
