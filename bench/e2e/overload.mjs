@@ -28,6 +28,7 @@ const USAGE = `usage: node bench/e2e/overload.mjs [--runs N] [--seconds N] [--ma
   --quiet-wait   seconds to wait for a quiet machine before each step (default 10)
   --keep         keep traces and logs
   --sipdispatch-config  a config file for sipdispatch (default: none, its defaults)
+  --sipdispatch-cli     the CLI to run (default dist/app/cli.js; another build to compare)
 Calls: INVITE, 100/180, 200, ACK, 1 s hold, BYE, 200, from one SIPp UAC to two SIPp UAS behind the proxy.
 Results: printed, and written to bench/e2e/out/overload-*.md and .json.`;
 
@@ -43,6 +44,7 @@ const { values: flags } = parseArgs({
     'quiet-wait': { type: 'string', default: '10' },
     keep: { type: 'boolean', default: false },
     'sipdispatch-config': { type: 'string' },
+    'sipdispatch-cli': { type: 'string', default: defaultSipdispatchCli },
     overload: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -67,8 +69,9 @@ if (![runs, seconds, warmupS, ...multipliers, ...probeRates].every((n) => Number
 
 const sipp = findExecutable('sipp');
 const kamailio = findExecutable('kamailio', ['/usr/sbin', '/usr/local/sbin', '/sbin']);
-if (!sipp || !existsSync(defaultSipdispatchCli) || (targets.includes('kamailio') && !kamailio)) {
-  console.error(`needs sipp, kamailio (apt-get install sip-tester kamailio) and ${defaultSipdispatchCli} (npm run build)`);
+const cli = flags['sipdispatch-cli'];
+if (!sipp || !existsSync(cli) || (targets.includes('kamailio') && !kamailio)) {
+  console.error(`needs sipp, kamailio (apt-get install sip-tester kamailio) and ${cli} (npm run build)`);
   process.exit(2);
 }
 
@@ -76,7 +79,7 @@ const workDir = mkdtempSync(join(tmpdir(), 'sipdispatch-bench-overload-'));
 installExitCleanup(() => {
   if (!flags.keep) rmSync(workDir, { recursive: true, force: true });
 });
-const sipdispatch = { node: process.execPath, nodeArgs: shebangNodeArgs(defaultSipdispatchCli), cli: defaultSipdispatchCli, cliArgs: [], config: flags['sipdispatch-config'] };
+const sipdispatch = { node: process.execPath, nodeArgs: shebangNodeArgs(cli), cli, cliArgs: [], config: flags['sipdispatch-config'] };
 const env = { sipp, kamailio, sipdispatch, workDir, keep: flags.keep, quiet: { maxOtherCores: 0.25, maxWaitMs: Number(flags['quiet-wait']) * 1_000 } };
 const machine = describeMachine(sipp, kamailio, process.execPath);
 const command = `node bench/e2e/overload.mjs ${process.argv.slice(2).join(' ')}`.trim();
