@@ -3,6 +3,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freeMediaPort, freePort } from './free-ports.mjs';
+import { readFailureCauses, scrapeSipdispatch, stateChanges } from './overload-figures.mjs';
 import { cpuBetween, cpuSnapshot, peakRssKbOf, waitForQuietMachine } from './proc-stats.mjs';
 import { scenarioPath, startUac, startUas } from './sipp-processes.mjs';
 import { percentile, readTraceTimes, statCounters } from './sipp-traces.mjs';
@@ -22,7 +23,7 @@ const UAC_SLACK_S = 20;
 /**
  * @typedef {'sipdispatch' | 'kamailio' | 'direct'} Target
  * @typedef {'call' | 'options'} Scenario
- * @typedef {{ run: number, target: Target, scenario: Scenario, rate: number, seconds: number, holdMs: number, warmupS: number }} Step
+ * @typedef {{ run: number, target: Target, scenario: Scenario, rate: number, seconds: number, holdMs: number, warmupS: number, overload?: boolean }} Step
  * @typedef {{ node: string, nodeArgs: string[], cli: string, cliArgs: string[], config?: string }} SipdispatchRun
  * @typedef {{ sipp: string, kamailio?: string, kamailioHep?: string, sipdispatch: SipdispatchRun, workDir: string, keep: boolean,
  *   quiet: { maxOtherCores: number, maxWaitMs: number } }} StepEnv
@@ -47,10 +48,12 @@ export async function runStep(step, env) {
     const uasBaseline = warm ? () => uasRetransmissionsAfter(uasFiles, warm.endedS) : async () => 0;
     const { quiet, uac, cpu, underLoad, uasRetransmissionsBefore } = await offerLoad(step, env, ports, dir, proxy, backends, uasBaseline);
     const peakRssKb = proxy ? peakRssKbOf(pidsOf(proxy)) : Number.NaN;
+    const scraped = step.overload && step.target === 'sipdispatch' ? await scrapeSipdispatch(ports.http) : undefined;
     // SIGTERM makes each UAS write its final statistics row
     await Promise.all(started.splice(0).map((tracked) => stopTracked(tracked)));
     const uasStats = await Promise.all(uasFiles.map(async (file) => statCounters(await readFile(file, 'utf8'))));
-    return figures(step, {
+    const overload = step.overload && step.target !== 'direct' ? await overloadFigures(step.target, uac.messagesFile, scraped, join(dir, 'kamailio.log')) : {};
+    return figures(step, overload, {
       uac: uac.stats,
       uacExit: uac.exitCode,
       uasRetransmissions: uasStats.reduce((sum, stats) => sum + stats.retransmissions, 0) - uasRetransmissionsBefore,
@@ -189,14 +192,15 @@ async function startStepProxy(target, ports, dir, env) {
 const pidsOf = (tracked) => tracked.members().map((ref) => ref.pid);
 
 /**
- * The row of the results table.
+ * The row of the results table (with the overload mode's figures when it asked for them).
  * @param {Step} step
+ * @param {Partial<Awaited<ReturnType<typeof overloadFigures>>>} overload
  * @param {{ uac: ReturnType<typeof statCounters>, uacExit: number | null, uasRetransmissions: number,
  *   times: Awaited<ReturnType<typeof readTraceTimes>>, warm: Awaited<ReturnType<typeof warmUp>> | undefined, cpu: ReturnType<typeof cpuBetween>,
  *   underLoad: ReturnType<typeof cpuBetween>, peakRssKb: number,
  *   quiet: Awaited<ReturnType<typeof waitForQuietMachine>> }} m
  */
-function figures(step, m) {
+function figures(step, overload, m) {
   const calls = step.rate * step.seconds;
   // calls never created or never finished within SIPp's deadline failed too
   const failed = calls - m.uac.successful;
@@ -225,5 +229,20 @@ function figures(step, m) {
     warmupCalls: m.warm?.calls ?? 0,
     warmupFailed: m.warm?.failed ?? 0,
     pass: failed / calls < MAX_FAILED_RATIO && setupP99Ms <= MAX_SETUP_P99_MS,
+    ...overload,
+  };
+}
+
+/**
+ * @param {'sipdispatch' | 'kamailio'} target @param {string} messagesFile
+ * @param {Awaited<ReturnType<typeof scrapeSipdispatch>> | undefined} scraped @param {string} kamailioLog
+ */
+async function overloadFigures(target, messagesFile, scraped, kamailioLog) {
+  return {
+    ...(await readFailureCauses(messagesFile)),
+    shed: scraped?.shed ?? Number.NaN,
+    trafficMarks: scraped?.trafficMarks ?? Number.NaN,
+    trafficSpared: scraped?.trafficSpared ?? Number.NaN,
+    ...(await stateChanges(target, scraped, kamailioLog)),
   };
 }

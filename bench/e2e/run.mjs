@@ -14,6 +14,12 @@ import { defaultSipdispatchCli, findExecutable, shebangNodeArgs } from './start-
 import { installExitCleanup } from './tracked-processes.mjs';
 import { WARMUP_MAX_RATE } from './warmup.mjs';
 
+// --overload: the overload mode (issue 11), its own flags; see overload.mjs.
+if (process.argv.includes('--overload')) {
+  await import('./overload.mjs');
+  process.exit(0);
+}
+
 const MODES = {
   full: {
     rates: { call: [250, 500, 1000, 2000, 3000, 4000, 5000], options: [1000, 2000, 4000, 6000, 8000] },
@@ -60,6 +66,8 @@ const USAGE = `usage: npm run bench:e2e -- [--quick] [--targets sipdispatch,kama
   --plain-node     leave out the flags of the CLI's shebang (to measure what they change)
   --kamailio-hep   Kamailio runs siptrace (HEP v3, transaction mode) toward this collector
   --help           this text
+  --overload       the overload mode instead: 1×, 1.5×, 2× the max sustainable rate, sipdispatch and
+                   Kamailio side by side (its flags: npm run bench:e2e -- --overload --help)
 Results: printed, and written to bench/e2e/out/ (markdown and JSON).`;
 /** Options whose value is a list of flags: parseArgs takes a value starting with '-' only as --name=value. */
 const FLAG_LISTS = ['--node-args', '--sipdispatch-args'];

@@ -13,6 +13,7 @@ import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import { resolveConfig } from '../config/resolve.js';
 import { systemClock } from '../shared/clock.js';
 import { supportsUdpReusePort } from '../transport/reuse-port.js';
+import type { PressureMonitor } from '../transport/pressure-monitor.js';
 import type { TransportManager } from '../transport/transport-manager.js';
 import { DispatcherAdapter } from '../stack/dispatcher-adapter.js';
 import type { DnsCache } from '../transport/dns-cache.js';
@@ -30,6 +31,8 @@ export interface AppCore {
   readonly dns: DnsCache;
   /** The main thread's HEP capture (worker threads capture their own messages with their own). */
   readonly hep: HepExport | undefined;
+  /** The main thread's pressure monitor (load shedding; worker threads run their own). */
+  readonly pressure: PressureMonitor;
   /** Server transactions alive on every thread. */
   activeTransactions(): number;
   /** Datagrams each thread handed to the thread owning them, by thread index (empty with one thread). */
@@ -79,6 +82,7 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
     relay: stack.relay,
     dns: stack.dns,
     hep: stack.hep,
+    pressure: stack.pressure,
     activeTransactions: () => stack.transactions.activeCount + (pool?.transactions() ?? 0),
     handoffs: () => pool?.handoffs() ?? [],
     async reload(reset = false) {

@@ -39,6 +39,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     transactionsActive: () => core?.activeTransactions() ?? 0,
     udpHandoffs: () => core?.handoffs() ?? [],
     hep: () => core?.hep?.counts(),
+    pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
   });
   try {

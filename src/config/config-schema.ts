@@ -127,6 +127,16 @@ export const configSchema = {
       },
       default: {},
     },
+
+    // overload: marking by relayed traffic (Envoy outlier detection) and load shedding (docs/overload.md)
+    traffic_failure_threshold: { type: 'integer', minimum: 1, default: 5, description: 'consecutive failed transactions before traffic marks a destination down' },
+    traffic_max_ejection_percent: { type: 'integer', minimum: 0, maximum: 100, default: 50, description: 'share of a set traffic may hold down; never the last usable one' },
+    overload_shedding: { type: 'boolean', default: true, description: 'answer new initial requests 503 while under pressure' },
+    overload_max_event_loop_delay: { type: 'integer', minimum: 0, default: 200, description: 'ms of event-loop delay (p99 per sample) that means pressure; 0 = ignore' },
+    overload_max_udp_backlog: { type: 'integer', minimum: 0, maximum: 100, default: 10, description: 'percent of the UDP receive buffer queued unread that means pressure; 0 = ignore' },
+    overload_sample_interval: { type: 'integer', minimum: 10, default: 100, description: 'ms between pressure samples' },
+    overload_retry_after: { type: 'integer', minimum: 0, default: 5, description: 'Retry-After seconds of a shed request\'s 503; 0 = none' },
+    overload_shed_methods: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z]+$' }, default: ['INVITE', 'REGISTER', 'SUBSCRIBE', 'MESSAGE', 'OPTIONS'] },
   },
 } as const;
 

@@ -15,6 +15,7 @@ import type { RelayOptions, RouteRule } from '../relay/relay-options.js';
 import { parseHashTemplate, type HashPart } from '../shared/hash-template.js';
 import { parseReplyCodes } from '../shared/reply-codes.js';
 import type { TimerConfig } from '../transaction/timers.js';
+import type { PressureThresholds } from '../transport/pressure-monitor.js';
 import type { TransportManagerOptions } from '../transport/transport-manager.js';
 import type { Config, RouteConfig } from './config-types.js';
 import { deepFreeze } from './load-config.js';
@@ -38,6 +39,8 @@ export interface ResolvedConfig {
   readonly relay: Omit<RelayOptions, 'advertised' | 'routes'> & { readonly routes: readonly RouteBlock[] };
   readonly admin: Required<Pick<AdminDeps, 'listBlocks' | 'reloadDeltaMs'>> & Pick<AdminDeps, 'token'> & { readonly http: { readonly host: string; readonly port: number } };
   readonly webhook: Pick<WebhookNotifierOptions, 'url' | 'retries' | 'queueSize'> | undefined;
+  /** Overload: what counts as our own pressure, sampled every `sampleIntervalMs`. */
+  readonly pressure: { readonly thresholds: PressureThresholds; readonly sampleIntervalMs: number };
   /** HEP capture; undefined without `hep.collector`. */
   readonly hep: HepExportOptions | undefined;
   readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number };
@@ -75,6 +78,7 @@ function build(c: Config): ResolvedConfig {
       latency: { enabled: c.ds_ping_latency_stats, alpha: c.ds_latency_estimator_alpha / 1000 },
       callLoad: { expireMs: c.ds_hash_expire * SECOND, initExpireMs: c.ds_hash_initexpire * SECOND },
       pingActive: c.ping_active,
+      traffic: { threshold: c.traffic_failure_threshold, maxEjectionPercent: c.traffic_max_ejection_percent },
     },
     selection: { useDefault: c.use_default, hashFailover: c.hash_failover },
     probe: {
@@ -101,6 +105,11 @@ function build(c: Config): ResolvedConfig {
       maxForwardsLimit: c.max_forwards_limit,
       fixNatedContact: c.fix_nated_contact,
       noDestination: { status: c.no_destination.status, reason: c.no_destination.reason, retryAfter: c.no_destination.retry_after },
+      shedding: { methods: new Set(c.overload_shed_methods.map((m) => m.toUpperCase())), retryAfter: c.overload_retry_after },
+    },
+    pressure: {
+      thresholds: { maxEventLoopDelayMs: c.overload_max_event_loop_delay, maxUdpBacklogPercent: c.overload_max_udp_backlog, shedding: c.overload_shedding },
+      sampleIntervalMs: c.overload_sample_interval,
     },
     admin: {
       http: c.httpAddress,

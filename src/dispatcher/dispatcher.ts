@@ -6,24 +6,27 @@
  * plus the initial state of every destination after each load).
  */
 import type { ErrorCode } from '../shared/errors.js';
-import { publish } from '../shared/events.js';
+import { publish, type StateTrigger } from '../shared/events.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { CallLoadTable, type CallLoadOptions } from './call-load.js';
 import { viewSets, type SetView } from './dispatcher-view.js';
 import { isUsable, parseSetState, stateLetters, type DestinationState } from './flags.js';
 import { dispatcherHash, type HashResult } from './hash.js';
-import { applyProbeResult, applyStateRequest, isProbeTarget, isReplyOk, type Health, type HealthConfig } from './health.js';
+import { applyProbeResult, isProbeTarget, isReplyOk, type Health, type HealthConfig } from './health.js';
 import { applyCongestionControl, recordLatency, recordTimeout } from './latency-stats.js';
 import { parseDispatcherList, type ListEntry, type ListMode, type ListParse } from './list-parser.js';
 import { applyRuntime, captureRuntime, type ReplicaState } from './replica-state.js';
 import { select, type SelectionKey, type SelectOptions } from './select.js';
 import { buildSnapshot, EMPTY_SNAPSHOT, type Destination, type Snapshot, type SnapshotDiff } from './snapshot.js';
+import { ConsecutiveFailures, ejectionVerdict, type EjectionVerdict, type FailureVerdict, type TrafficFailureCause, type TrafficMarkingConfig } from './traffic-marking.js';
 
 export interface DispatcherOptions {
   readonly listMode: ListMode;
   /** reload_keeps_state: carry health, latency and call load over a reload (false: Kamailio). */
   readonly keepStateOnReload: boolean;
   readonly health: HealthConfig;
+  /** Marking by relayed traffic: consecutive failures and the share of a set it may hold down. */
+  readonly traffic: TrafficMarkingConfig;
   /** ds_ping_latency_stats, and ds_latency_estimator_alpha / 1000 (weight of the old estimate). */
   readonly latency: { readonly enabled: boolean; readonly alpha: number };
   readonly callLoad: CallLoadOptions;
@@ -72,6 +75,13 @@ export interface StateChange {
 
 const ref = (d: { setId: number; uri: string }): DestinationRef => ({ setId: d.setId, uri: d.uri });
 
+const CAUSE_TEXT: Record<TrafficFailureCause, { code: number; text: string }> = {
+  'timeout': { code: 408, text: 'timeouts' },
+  'transport-error': { code: 503, text: 'transport errors' },
+  'response-503': { code: 503, text: '503 replies without Retry-After' },
+};
+const INACTIVE_PROBING = Object.freeze({ availability: 'inactive', probing: true, noPing: false, noDns: false } as const);
+
 /** A value that stays one column of a list line. */
 const isColumn = (text: string): boolean => !/[\s#]/.test(text);
 
@@ -85,6 +95,10 @@ export class Dispatcher {
   private ping: boolean;
   private readonly calls: CallLoadTable;
   private readonly loadOf = (d: Destination): number => (d.loadKey === undefined ? 0 : this.calls.load(d.loadKey));
+  private readonly trafficFailures = new ConsecutiveFailures();
+  /** iuids of destinations relayed traffic took down and that have not been usable since. */
+  private readonly downByTraffic = new Set<string>();
+  private readonly isDownByTraffic = (d: Destination): boolean => this.downByTraffic.has(d.iuid);
 
   constructor(private readonly options: DispatcherOptions) {
     this.ping = options.pingActive;
@@ -115,9 +129,10 @@ export class Dispatcher {
     }
     if (reset) this.calls.clear();
     const diff = this.install(parsed.entries, !reset);
+    for (const iuid of this.downByTraffic) if (!this.current.byIuid.has(iuid)) this.downByTraffic.delete(iuid);
     const before = new Map(diff.kept.map((k) => [k.current, k.previous.runtime.health.state]));
     for (const set of this.current.sets.values()) {
-      for (const d of set.destinations) this.announce(d, before.get(d) ?? null, true, 0, 'load');
+      for (const d of set.destinations) this.announce(d, before.get(d) ?? null, true, 0, 'load', 'load');
     }
     publish('list.reload', () => ({ result: 'success', added: diff.added.length, removed: diff.removed.length, kept: diff.kept.length, errors: [], at }));
     return ok({ added: diff.added.map(ref), removed: diff.removed.map(ref), kept: diff.kept.map((k) => ref(k.current)), warnings: parsed.warnings });
@@ -157,7 +172,7 @@ export class Dispatcher {
     }
     const added = { ...entry, line: 0 };
     const diff = this.install([...this.current.entries, added], true);
-    for (const d of diff.added) this.announce(d, null, true, 0, 'load');
+    for (const d of diff.added) this.announce(d, null, true, 0, 'load', 'load');
     return ok(ref(added));
   }
 
@@ -200,7 +215,7 @@ export class Dispatcher {
     const set = this.current.sets.get(setId);
     const matches = set ? this.matching(set.destinations, target) : [];
     if (matches.length === 0) return err({ code: 'RPC_STATE_UPDATE_FAILED', message: `no destination matches in set ${setId}` });
-    for (const d of matches) this.update(d, { state: parsed.value, count: 0 }, 0, 'admin');
+    for (const d of matches) this.update(d, { state: parsed.value, count: 0 }, 0, 'admin', 'admin');
     return ok(matches.length);
   }
 
@@ -213,16 +228,39 @@ export class Dispatcher {
     return found ? [found] : [];
   }
 
+  /** A relayed transaction to `dst` got an answer that shows it alive: its failure count clears. */
+  trafficSuccess(dst: Destination): void {
+    this.trafficFailures.success(dst);
+  }
+
   /**
-   * The relay saw a destination fail (timeout, transport error): Kamailio's ds_mark_dst("tp").
-   * It counts towards ds_probing_threshold like a failed keepalive, and P makes the prober check
-   * it. Disabled destinations are left alone.
+   * A relayed transaction to `dst` failed (Kamailio marks at once with ds_mark_dst; we count).
+   * A timeout while sipdispatch itself was under pressure is excused. On `threshold`, the caller
+   * asks markByTraffic (a worker thread asks the main thread, which owns health).
    */
-  markFailure(dst: Destination, code: number, reason: string): StateChange | undefined {
+  trafficFailure(dst: Destination, cause: TrafficFailureCause, ownPressure: boolean): FailureVerdict {
+    const verdict = this.trafficFailures.failure(dst, cause, ownPressure, this.options.traffic.threshold);
+    if (verdict === 'excused') publish('timeout.excused', () => ({ set: String(dst.setId) }));
+    return verdict;
+  }
+
+  /**
+   * `dst` reached the consecutive-failure threshold: marks it inactive and probing (IP), so the
+   * prober brings it back, unless it is the last usable destination of its set or the set's
+   * max ejection share is used up. Returns the verdict (undefined when the destination is gone).
+   */
+  markByTraffic(dst: Destination, cause: TrafficFailureCause): EjectionVerdict | undefined {
     const d = this.resolve(dst);
-    if (!d || d.runtime.health.state.availability === 'disabled') return undefined;
-    const req: DestinationState = { availability: 'trying', probing: true, noPing: false, noDns: false };
-    return this.update(d, applyStateRequest(d.runtime.health, req, this.options.health), code, reason);
+    const set = d && this.current.sets.get(d.setId);
+    if (!d || !set) return undefined;
+    const { threshold, maxEjectionPercent } = this.options.traffic;
+    const result = ejectionVerdict(set.destinations, d, this.isDownByTraffic, maxEjectionPercent);
+    publish('traffic.mark', () => ({ set: String(d.setId), uri: d.uri, cause, result, threshold }));
+    if (result !== 'marked') return result;
+    const { code, text } = CAUSE_TEXT[cause];
+    this.downByTraffic.add(d.iuid);
+    this.update(d, { state: INACTIVE_PROBING, count: 0 }, code, `traffic: ${threshold} consecutive ${text}`, 'traffic');
+    return result;
   }
 
   get pingActive(): boolean {
@@ -260,7 +298,7 @@ export class Dispatcher {
     if (!d) return undefined;
     if (this.options.latency.enabled && d.runtime.health.state.probing) this.recordLatency(d, code, rttMs);
     const next = applyProbeResult(d.runtime.health, isReplyOk(code, this.options.health.replyCodes), this.options.health);
-    return next && this.update(d, next, code, reason);
+    return next && this.update(d, next, code, reason, 'probe');
   }
 
   private recordLatency(d: Destination, code: number, rttMs: number | undefined): void {
@@ -310,15 +348,17 @@ export class Dispatcher {
     return this.current.byIuid.get(dst.iuid);
   }
 
-  private update(d: Destination, next: Health, code: number, reason: string): StateChange {
+  private update(d: Destination, next: Health, code: number, reason: string, trigger: StateTrigger): StateChange {
     const before = d.runtime.health.state;
     d.runtime.health = next;
     const changed = isUsable(before) !== isUsable(next.state);
-    if (stateLetters(before) !== stateLetters(next.state)) this.announce(d, before, false, code, reason);
+    // Usable again, or set by the operator: no longer held down by traffic.
+    if (trigger !== 'traffic' && (isUsable(next.state) || trigger === 'admin')) this.downByTraffic.delete(d.iuid);
+    if (stateLetters(before) !== stateLetters(next.state)) this.announce(d, before, false, code, reason, trigger);
     return { state: stateLetters(next.state), up: isUsable(next.state), changed };
   }
 
-  private announce(d: Destination, previous: DestinationState | null, initial: boolean, code: number, reason: string): void {
+  private announce(d: Destination, previous: DestinationState | null, initial: boolean, code: number, reason: string, trigger: StateTrigger): void {
     publish('destination.state', () => {
       const state = d.runtime.health.state;
       const up = isUsable(state);
@@ -334,6 +374,7 @@ export class Dispatcher {
         code,
         reason,
         at: this.options.now(),
+        trigger,
       };
     });
   }

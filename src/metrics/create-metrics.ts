@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { subscribe } from '../shared/events.js';
 import { DestinationTracker } from './destination-tracker.js';
 import { defineHepMetrics, type HepCountsView } from './hep-metrics.js';
+import { defineOverloadMetrics, type PressureView } from './overload-metrics.js';
 import type { DestinationView, TrackerDiff } from './destination-tracker.js';
 import {
   DROP_REASONS, FAILOVER_REASONS, METHOD_LABELS, RELOAD_RESULTS, RESPONSE_CLASSES, TRANSPORTS,
@@ -26,6 +27,8 @@ export interface MetricsSources {
   wallClock?: () => number;
   /** HEP export counts; undefined while capture is not configured. */
   hep?(): HepCountsView | undefined;
+  /** The pressure monitor's last readings (overload gauges; 0 without). */
+  pressure?(): PressureView | undefined;
 }
 
 export interface Metrics {
@@ -240,9 +243,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const counters = defineCounters(registers);
   const tracker = new DestinationTracker();
 
+  // `known` is defined below; the overload counters call it only at events, after setup.
+  const overload = defineOverloadMetrics(registers, sources.pressure && (() => sources.pressure?.()), (set, uri) => known(set, uri));
   const current = (): readonly DestinationView[] => {
     const list = sources.destinations();
-    applyDiff(counters, tracker.sync(list));
+    const diff = tracker.sync(list);
+    applyDiff(counters, diff);
+    diff.addedSets.forEach((set) => overload.addSet(set));
+    diff.removedSets.forEach((set) => overload.removeSet(set));
     return list;
   };
   // An event about a destination the tracker does not know re-reads the list once: the list may
@@ -265,6 +273,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     metrics: () => registry.metrics(),
     close() {
       for (const unsubscribe of unsubscribers) unsubscribe();
+      overload.close();
       registry.clear();
     },
   };

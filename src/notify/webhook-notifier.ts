@@ -21,6 +21,8 @@ export interface WebhookPayload {
   duid: string | null;
   code: number;
   reason: string;
+  /** What changed the state: probe, traffic (relayed calls failing), admin or load. */
+  trigger?: string;
   /** ISO 8601 time the change was seen. */
   at: string;
 }
@@ -107,7 +109,7 @@ export class WebhookNotifier {
   private readonly onState = (e: DestinationStateEvent): void => {
     if (this.closing || e.initial || !e.changed || e.previous === null) return;
     const at = new Date((this.options.now ?? Date.now)()).toISOString();
-    this.push({ event: e.up ? 'dst-up' : 'dst-down', set: e.set, uri: e.uri, duid: e.duid, code: e.code, reason: e.reason, at });
+    this.push({ event: e.up ? 'dst-up' : 'dst-down', set: e.set, uri: e.uri, duid: e.duid, code: e.code, reason: e.reason, ...(e.trigger && { trigger: e.trigger }), at });
   };
 
   private push(payload: WebhookPayload): void {

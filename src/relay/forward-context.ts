@@ -36,6 +36,8 @@ export class ForwardContext implements ClientTransactionHandlers {
   private done = false;
   /** Inside createClient: a synchronous send failure is handled once `current` is set. */
   private starting = false;
+  /** The pressure epoch when the current branch was sent (a change by its timeout excuses it). */
+  private sentEpoch = 0;
 
   /** Neither this context nor the relay reads a transaction's request after its final response. */
   readonly releasesRequest = true;
@@ -92,13 +94,17 @@ export class ForwardContext implements ClientTransactionHandlers {
     }
     this.current = undefined;
     if (status < 300) {
+      if (this.plan.dispatched) this.core.dispatcher.trafficSuccess(this.currentCandidate!);
       this.answer(res, false);
       return;
     }
     this.remember(res, false);
     const c = this.currentCandidate!;
     const failover = !this.cancelled && status < 600 && this.plan.failoverOn.has(status);
-    if (failover && this.plan.dispatched && status === 503 && !hasRetryAfter(res)) this.core.dispatcher.markFailure(c, status, res.reason);
+    if (this.plan.dispatched) {
+      if (status === 503 && !hasRetryAfter(res)) this.core.dispatcher.trafficFailure(c, 'response-503', false);
+      else this.core.dispatcher.trafficSuccess(c);
+    }
     if (failover && this.moveOn(c, 'response-5xx')) return;
     this.finish();
   }
@@ -116,7 +122,10 @@ export class ForwardContext implements ClientTransactionHandlers {
       return;
     }
     this.current = undefined;
-    if (this.plan.dispatched) this.core.dispatcher.markFailure(c, 408, 'Request Timeout');
+    if (this.plan.dispatched) {
+      const p = this.core.pressure;
+      this.core.dispatcher.trafficFailure(c, 'timeout', p.pressured || p.epoch !== this.sentEpoch);
+    }
     if (!this.cancelled && this.moveOn(c, 'timeout')) return;
     this.finish();
   }
@@ -130,7 +139,7 @@ export class ForwardContext implements ClientTransactionHandlers {
     const c = this.currentCandidate!;
     this.current = undefined;
     this.core.log.debug({ callId: this.template.callId, uri: c.uri, err: err.message }, 'send failed');
-    if (this.plan.dispatched) this.core.dispatcher.markFailure(c, 503, 'Transport Error');
+    if (this.plan.dispatched) this.core.dispatcher.trafficFailure(c, 'transport-error', false);
     this.remember(buildResponse(this.template, 503, 'Service Unavailable'), true);
     if (!this.cancelled && this.moveOn(c, 'transport-error')) return;
     this.finish();
@@ -179,6 +188,7 @@ export class ForwardContext implements ClientTransactionHandlers {
       if (c.transport !== this.source.transport) prependRecordRoute(req, us.recordRoute(c.transport));
     }
     pushVia(req, us.via(c.transport, newBranch()));
+    this.sentEpoch = this.core.pressure.epoch;
     this.starting = true;
     this.current = this.core.createClient(req, { transport: c.transport, host: address, port: c.port }, this);
     this.starting = false;
@@ -188,7 +198,7 @@ export class ForwardContext implements ClientTransactionHandlers {
   private resolveFailed(c: Candidate, e: Error): void {
     if (this.done) return;
     this.core.log.info({ callId: this.template.callId, host: c.host, err: e.message }, 'cannot resolve destination');
-    if (this.plan.dispatched) this.core.dispatcher.markFailure(c, 503, 'DNS Failure');
+    if (this.plan.dispatched) this.core.dispatcher.trafficFailure(c, 'transport-error', false);
     this.remember(buildResponse(this.template, 503, 'Service Unavailable'), true);
     if (!this.cancelled && this.moveOn(c, 'transport-error')) return;
     this.finish();

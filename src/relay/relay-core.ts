@@ -3,6 +3,7 @@
  * no ForwardContext, so the two files do not import each other.
  */
 import type { Logger } from '../shared/logger.js';
+import type { PressureGauge } from '../shared/pressure.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transactions.js';
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
@@ -13,6 +14,8 @@ import type { RelayDispatcher, RelayIo } from './relay-ports.js';
 export interface RelayDeps {
   dispatcher: RelayDispatcher;
   io: RelayIo;
+  /** sipdispatch's own pressure (load shedding, excused timeouts); never pressured when absent. */
+  pressure?: PressureGauge;
 }
 
 export interface RelayCore {
@@ -22,6 +25,7 @@ export interface RelayCore {
   resolve(host: string): string | Promise<string>;
   readonly identity: LocalIdentity;
   readonly log: Logger;
+  readonly pressure: PressureGauge;
   /** Start a client transaction whose events go to `handlers`. */
   createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers): ClientTransaction;
   /** Pop our Via and send a 2xx on towards the caller without a transaction (§16.7). */

@@ -27,4 +27,6 @@ export interface RelayOptions {
   maxForwardsLimit: number;
   fixNatedContact: boolean;
   noDestination: { status: number; reason: string; retryAfter: number };
+  /** Load shedding: which initial requests are refused while under pressure, and their Retry-After (0 = none). */
+  shedding: { methods: ReadonlySet<string>; retryAfter: number };
 }

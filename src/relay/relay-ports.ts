@@ -3,7 +3,7 @@
  * selection and bookkeeping, a way to send bytes statelessly, name resolution and the response
  * target rule of the transport. The relay itself does no I/O.
  */
-import type { Transport } from '../shared/events.js';
+import type { TrafficFailureCause, Transport } from '../shared/events.js';
 import type { Via } from '../sip/message.js';
 import type { SelectionKey } from '../dispatcher/select.js';
 import type { Target } from '../shared/addresses.js';
@@ -31,8 +31,13 @@ export interface Candidate {
 export interface RelayDispatcher {
   /** Ordered candidates (first = pick); for INVITE with call-load dispatching the load is counted. */
   select(setId: number, algorithm: number, key: SelectionKey, limit: number): Candidate[];
-  /** A request to `c` timed out, failed to send, or got 503 without Retry-After (ds_mark_dst). */
-  markFailure(c: Candidate, code: number, reason: string): void;
+  /** A transaction to `c` got a final answer that shows it alive: its consecutive-failure count clears. */
+  trafficSuccess(c: Candidate): void;
+  /**
+   * A transaction to `c` timed out, failed to send, or got 503 without Retry-After. `ownPressure`:
+   * sipdispatch itself was under pressure while it waited (a timeout is then not counted).
+   */
+  trafficFailure(c: Candidate, cause: TrafficFailureCause, ownPressure: boolean): void;
   /** Kamailio's ds_is_from_list: does this address belong to a destination of any set? */
   isFromDestination(address: string, port: number, transport: Transport): boolean;
   /** Call load: the call moved to another destination on failover. */
@@ -44,7 +49,7 @@ export interface RelayDispatcher {
 }
 
 /** The part of the transaction layer the relay drives (the prober takes `createClient` alone). */
-export type RelayTransactions = Pick<TransactionLayer, 'receiveRequest' | 'receiveResponse' | 'createClient'>;
+export type RelayTransactions = Pick<TransactionLayer, 'receiveRequest' | 'receiveResponse' | 'createClient' | 'hasServerFor'>;
 
 export interface RelayIo {
   /** Stateless send (ACK for 2xx, stray 2xx retransmissions). */

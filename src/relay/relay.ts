@@ -7,6 +7,7 @@ import { defaultPort } from '../sip/default-port.js';
 import type { SelectionKey } from '../dispatcher/select.js';
 import { publish } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
+import { NO_PRESSURE, type PressureGauge } from '../shared/pressure.js';
 import type { SipMessage, SipRequest, SipResponse, SipUri } from '../sip/message.js';
 import { buildResponse, newBranch } from '../sip/build.js';
 import { addHeader, popVia, pushVia, replaceContactUri, setMaxForwards } from '../sip/edit.js';
@@ -32,9 +33,12 @@ const IGNORE: ClientTransactionHandlers = { onResponse() {}, onTimeout() {}, onT
 
 export class Relay implements RelayCore {
   readonly identity: LocalIdentity;
+  readonly pressure: PressureGauge;
   private readonly byServer = new Map<ServerTransaction, ForwardContext>();
   /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
   private draining = false;
+  /** Load shedding: the share of the gauge, accumulated, sheds one request per whole unit. */
+  private shedCredit = 0;
   private readonly serverHandlers: ServerTransactionHandlers = {
     // The request may be gone (releasesRequest): the key names the transaction.
     onTransportError: (tx: ServerTransaction, err: Error) => this.log.debug({ key: tx.key, err: err.message }, 'response send failed'),
@@ -48,6 +52,7 @@ export class Relay implements RelayCore {
     readonly log: Logger,
   ) {
     this.identity = new LocalIdentity(options.advertised, options.aliases);
+    this.pressure = deps.pressure ?? NO_PRESSURE;
   }
 
   /** Refuse new initial requests with 503 from now on (graceful shutdown). */
@@ -97,6 +102,8 @@ export class Relay implements RelayCore {
     publish('request.received', { method: req.method, transport: source.transport });
     const top = req.via[0]!;
     const responseTarget = this.deps.io.responseTarget(top, source);
+    // Under pressure a new initial request costs one stateless 503; everything else goes on.
+    if (this.pressure.shedding && this.shed(req, source, responseTarget)) return;
     const d = this.transactions.receiveRequest(req, responseTarget, this.serverHandlers);
     switch (d.kind) {
       case 'retransmission':
@@ -120,6 +127,34 @@ export class Relay implements RelayCore {
           this.reply(d.tx, 500, 'Server Internal Error');
         }
     }
+  }
+
+  /**
+   * Load shedding (Kamailio: pipelimit/ratelimit + sl_send_reply("503")): a new out-of-dialog
+   * request of a shed method toward the farm is answered 503 with Retry-After at once, statelessly.
+   * Never shed: ACK, CANCEL, in-dialog requests (BYE), retransmissions (they reach their
+   * transaction), requests from the farm, and OPTIONS keepalives addressed to us.
+   */
+  private shed(req: SipRequest, source: Source, target: Target): boolean {
+    const rules = this.options.shedding;
+    if (req.to.tag !== undefined || !rules.methods.has(req.method) || req.method === 'ACK' || req.method === 'CANCEL') return false;
+    if (this.transactions.hasServerFor(req)) return false;
+    if (this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport)) return false;
+    if (req.method === 'OPTIONS') {
+      const ruri = parseUri(req.uri);
+      if (ruri && !ruri.user && this.identity.isUs(ruri)) return false;
+    }
+    // A share below 1 sheds evenly: 0.25 refuses every fourth request.
+    const share = this.pressure.shedShare;
+    if (share < 1) {
+      this.shedCredit += share;
+      if (this.shedCredit < 1) return false;
+      this.shedCredit -= 1;
+    }
+    const headers: Array<[string, string]> = rules.retryAfter > 0 ? [['Retry-After', String(rules.retryAfter)]] : [];
+    this.sendStateless(buildResponse(req, 503, 'Service Unavailable', { headers }), target);
+    publish('request.shed', { method: req.method, transport: source.transport });
+    return true;
   }
 
   private handleNew(tx: ServerTransaction, req: SipRequest, source: Source): void {

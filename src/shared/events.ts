@@ -28,7 +28,22 @@ export interface EventPayloads {
   'destination.state': DestinationStateEvent;
   /** The list was loaded or reloaded (or a reload failed). */
   'list.reload': { result: 'success' | 'failure'; added: number; removed: number; kept: number; errors: string[]; at: number };
+  /** Relayed traffic reached the consecutive-failure threshold of a destination: marked down, or spared. */
+  'traffic.mark': { set: string; uri: string; cause: TrafficFailureCause; result: TrafficMarkResult; threshold: number };
+  /** A relayed transaction timed out while sipdispatch itself was under pressure: not counted against the destination. */
+  'timeout.excused': { set: string };
+  /** An initial request was answered 503 at once because sipdispatch is under pressure (load shedding). */
+  'request.shed': { method: string; transport: Transport };
+  /** sipdispatch came under pressure or out of it (shedding: new initial requests are refused); the readings that decided it. */
+  'pressure.changed': { pressured: boolean; shedding: boolean; eventLoopDelayMs: number; udpBacklogBytes: number | null; udpDrops: number | null };
 }
+
+/** What made relayed traffic count a failure: a timeout, a transport error (send, DNS), or 503 without Retry-After. */
+export type TrafficFailureCause = 'timeout' | 'transport-error' | 'response-503';
+/** What became of a destination that reached the threshold. */
+export type TrafficMarkResult = 'marked' | 'spared-max-share' | 'spared-last-usable' | 'not-usable';
+/** What changed a destination's state. */
+export type StateTrigger = 'load' | 'probe' | 'traffic' | 'admin';
 
 export type FailoverReason = 'timeout' | 'transport-error' | 'response-5xx' | 'response-other';
 export type DropReason = 'malformed' | 'too-large' | 'no-transaction' | 'loop' | 'unroutable' | 'shutting-down' | 'overload';
@@ -48,6 +63,8 @@ export interface DestinationStateEvent {
   code: number;
   reason: string;
   at: number;
+  /** What changed the state: a (re)load, a probe, relayed traffic or the operator. */
+  trigger?: StateTrigger;
 }
 
 export type EventName = keyof EventPayloads;

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
 import type { Destination, Snapshot } from '../dispatcher/snapshot.js';
-import type { Transport } from '../shared/events.js';
+import type { TrafficFailureCause, Transport } from '../shared/events.js';
 import type { SelectionKey, SelectOptions } from '../dispatcher/select.js';
 import type { Candidate, RelayDispatcher } from '../relay/relay-ports.js';
 import { nextHopOf } from '../relay/next-hop.js';
@@ -35,14 +35,19 @@ export class DispatcherAdapter implements RelayDispatcher {
     return out;
   }
 
-  markFailure(c: Candidate, code: number, reason: string): void {
+  trafficSuccess(c: Candidate): void {
     const d = this.destinations.get(c);
-    if (d) this.dispatcher.markFailure(d, code, reason);
+    if (d) this.dispatcher.trafficSuccess(d);
   }
 
-  /** The destination a candidate was made from. */
-  protected destinationOf(c: Candidate): Destination | undefined {
-    return this.destinations.get(c);
+  trafficFailure(c: Candidate, cause: TrafficFailureCause, ownPressure: boolean): void {
+    const d = this.destinations.get(c);
+    if (d && this.dispatcher.trafficFailure(d, cause, ownPressure) === 'threshold') this.thresholdReached(d, cause);
+  }
+
+  /** The failure threshold is reached: here the dispatcher decides (a worker asks the main thread). */
+  protected thresholdReached(d: Destination, cause: TrafficFailureCause): void {
+    this.dispatcher.markByTraffic(d, cause);
   }
 
   isFromDestination(address: string, port: number, _transport: Transport): boolean {

@@ -70,8 +70,18 @@ export function attachEventLogging(logger: Logger, options: EventLoggingOptions 
   const dropSampler = new LogSampler(now, interval);
   const unsubscribers = [
     subscribe('destination.state', (e) => {
-      const { set, uri, duid, state, previous, up, initial, code, reason } = e;
-      logger.info({ set, uri, duid, state, previous, up, initial, code, reason }, initial ? 'destination initial state' : 'destination state changed');
+      const { set, uri, duid, state, previous, up, initial, code, reason, trigger } = e;
+      if (trigger === 'traffic') logger.warn({ set, uri, duid, state, previous, up, code, reason, trigger }, 'destination marked down by traffic');
+      else logger.info({ set, uri, duid, state, previous, up, initial, code, reason, trigger }, initial ? 'destination initial state' : 'destination state changed');
+    }),
+    subscribe('traffic.mark', (e) => {
+      if (e.result === 'marked') return;
+      logger.warn({ set: e.set, uri: e.uri, cause: e.cause, result: e.result, threshold: e.threshold }, 'destination spared: traffic may not mark it down');
+    }),
+    subscribe('pressure.changed', (e) => {
+      const readings = { shedding: e.shedding, eventLoopDelayMs: e.eventLoopDelayMs, udpBacklogBytes: e.udpBacklogBytes, udpDrops: e.udpDrops };
+      if (e.pressured) logger.warn(readings, e.shedding ? 'overload: shedding new requests with 503' : 'overload: under pressure (shedding off)');
+      else logger.info(readings, 'overload over');
     }),
     subscribe('list.reload', (e) => {
       if (e.result === 'success') logger.info({ added: e.added, removed: e.removed, kept: e.kept }, 'destination list loaded');

@@ -20,6 +20,7 @@ import type { MessageSource } from '../transport/target.js';
 import { TransportManager, type DatagramRouter } from '../transport/transport-manager.js';
 import { DnsCache } from '../transport/dns-cache.js';
 import { startHepExport, type HepExport } from '../hep/hep-export.js';
+import { createPressureSampler, PressureMonitor } from '../transport/pressure-monitor.js';
 
 /** Who "we" are in Via, Record-Route and the myself check: the same on every thread. */
 export interface StackIdentity {
@@ -45,6 +46,8 @@ export interface SipStack {
   readonly identity: StackIdentity;
   /** HEP capture of this thread's messages, when `hep.collector` is set. */
   readonly hep: HepExport | undefined;
+  /** This thread's own pressure (event-loop delay, UDP backlog): load shedding and excused timeouts. */
+  readonly pressure: PressureMonitor;
   /** Refuses new calls, waits for answers still pending (at most drain_timeout), closes sockets. */
   stop(): Promise<void>;
 }
@@ -109,6 +112,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     throw e;
   }
   const identity = options.identity ?? ownIdentity(config, transport);
+  const pressure = startPressureMonitor(config, transport);
   const relay = new Relay(
     {
       dispatcher,
@@ -118,6 +122,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
         responseTarget: (via, source) => responseTarget(via, (source as MessageSource | undefined) ?? statelessSource(via)),
         resolve: dns.resolve,
       },
+      pressure: pressure.monitor,
     },
     transactions,
     relayOptions(config, identity),
@@ -131,6 +136,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     dns,
     identity,
     hep,
+    pressure: pressure.monitor,
     async stop() {
       relay.drain();
       let timer: NodeJS.Timeout | undefined;
@@ -138,8 +144,26 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
       await Promise.race([transactions.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, resolveConfig(config).lifecycle.drainTimeoutMs)))]);
       clearTimeout(timer);
       transactions.close();
+      pressure.stop();
       await transport.close();
       hep?.close();
+    },
+  };
+}
+
+/** Samples this thread's event-loop delay and the backlog of its UDP ports (docs/overload.md). */
+function startPressureMonitor(config: Config, transport: TransportManager): { monitor: PressureMonitor; stop(): void } {
+  const ports = new Set(transport.addresses().filter((a) => a.transport === 'udp').map((a) => a.port));
+  const capacity = transport.udpReceiveBufferSize();
+  const sampler = createPressureSampler(() => ports, () => capacity);
+  const { thresholds, sampleIntervalMs } = resolveConfig(config).pressure;
+  const monitor = new PressureMonitor(thresholds, systemScheduler, sampleIntervalMs, sampler.sample);
+  monitor.start();
+  return {
+    monitor,
+    stop() {
+      monitor.stop();
+      sampler.close();
     },
   };
 }

@@ -7,7 +7,10 @@
 import { publish, subscribe, type EventPayloads } from '../shared/events.js';
 import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
 
-export const BRIDGED_EVENTS = ['request.received', 'request.relayed', 'response.sent', 'failover', 'no-destination', 'parse-error', 'dropped'] as const;
+export const BRIDGED_EVENTS = [
+  'request.received', 'request.relayed', 'response.sent', 'failover', 'no-destination', 'parse-error', 'dropped',
+  'request.shed', 'timeout.excused', 'pressure.changed',
+] as const;
 
 export type BridgedName = (typeof BRIDGED_EVENTS)[number];
 

@@ -82,6 +82,14 @@ export class TransactionLayer {
     return { kind: 'new', tx: this.createServer(req, key, responseTarget, handlers) };
   }
 
+  /**
+   * Whether `req` (not ACK) matches a live server transaction, without touching it: load shedding
+   * asks before refusing a request, since a retransmission must reach its transaction.
+   */
+  hasServerFor(req: SipRequest): boolean {
+    return this.matchServer(req, serverKey(req, req.method), req.method) !== undefined;
+  }
+
   /** Hand a response to its client transaction; false for a stray (no match, §18.1.2). */
   receiveResponse(res: SipResponse): boolean {
     const key = responseKey(res);

@@ -133,6 +133,13 @@ export class TransportManager {
     return this.bound;
   }
 
+  /** The largest receive buffer of our UDP sockets, bytes (0 without UDP): the pressure monitor's capacity. */
+  udpReceiveBufferSize(): number {
+    let max = 0;
+    for (const u of this.udp) max = Math.max(max, u.receiveBufferSize);
+    return max;
+  }
+
   stats(): { tcp: TcpStats } {
     return { tcp: this.tcp.stats() };
   }

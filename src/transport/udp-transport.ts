@@ -91,6 +91,15 @@ export class UdpTransport {
       if (e) this.logger.debug({ err: e, to: to.address }, 'UDP reply failed');
     });
 
+  /** SO_RCVBUF as the kernel set it (Linux doubles the asked size, capped by net.core.rmem_max). */
+  get receiveBufferSize(): number {
+    try {
+      return this.socket.getRecvBufferSize();
+    } catch {
+      return 0;
+    }
+  }
+
   get family(): 4 | 6 {
     return this.bound.family;
   }

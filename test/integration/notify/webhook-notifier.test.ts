@@ -127,12 +127,25 @@ describe('what is posted', () => {
     expect(notifier.stats).toEqual({ sent: 2, failed: 0, dropped: 0, queued: 0 });
   });
 
+  it('says what changed the state: a traffic mark is posted with trigger traffic', async () => {
+    const { receiver, notifier } = await setup();
+    publish('destination.state', change({ uri: 'sip:busy.test', code: 408, reason: 'traffic: 5 consecutive timeouts', trigger: 'traffic' }));
+    publish('destination.state', change({ uri: 'sip:dead.test', trigger: 'probe' }));
+    const bodies = await receiver.waitFor(2);
+    await notifier.close(1000);
+    expect(bodies.map((b) => [b.uri, b.trigger, b.reason])).toEqual([
+      ['sip:busy.test', 'traffic', 'traffic: 5 consecutive timeouts'],
+      ['sip:dead.test', 'probe', 'Request Timeout'],
+    ]);
+  });
+
   it('hears the dispatcher: nothing for the initial states of a load or reload, dst-down when a destination is made inactive', async () => {
     const { receiver } = await setup();
     const dispatcher = new Dispatcher({
       listMode: 'strict',
       keepStateOnReload: true,
       health: { probingMode: 1, probingThreshold: 1, inactiveThreshold: 1, replyCodes: { codes: [], classes: [] } },
+      traffic: { threshold: 5, maxEjectionPercent: 50 },
       latency: { enabled: false, alpha: 0.9 },
       callLoad: { expireMs: 60_000, initExpireMs: 10_000 },
       pingActive: true,

@@ -92,6 +92,7 @@ it('a destination that stops answering goes AP → IP, and comes back to AP when
     keepStateOnReload: true,
     health,
     latency: { enabled: true, alpha: 0.9 },
+    traffic: { threshold: 5, maxEjectionPercent: 50 },
     callLoad: { expireMs: 60_000, initExpireMs: 10_000 },
     pingActive: true,
     now: () => Date.now(),

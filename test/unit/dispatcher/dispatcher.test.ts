@@ -151,14 +151,17 @@ describe('set_state', () => {
 });
 
 describe('relay and prober', () => {
-  it('markFailure counts towards ds_probing_threshold and sets P; disabled entries are left alone', () => {
+  it('traffic marks after the threshold, as IP with its own trigger; disabled entries are left alone', () => {
     const { d } = setup();
     const states = listen('destination.state');
     const gw1 = dest(d, 'sip:gw1.test');
-    expect(d.markFailure(gw1, 408, 'Request Timeout')).toEqual({ state: 'TP', up: true, changed: false });
-    expect(d.markFailure(gw1, 408, 'Request Timeout')).toEqual({ state: 'IP', up: false, changed: true });
-    expect(d.markFailure(dest(d, 'sip:off.test'), 503, 'x')).toBeUndefined();
-    expect(states.map(brief)).toEqual(['sip:gw1.test AX>TP up=true changed=false 408 Request Timeout', 'sip:gw1.test TP>IP up=false changed=true 408 Request Timeout']);
+    for (let i = 0; i < 4; i++) expect(d.trafficFailure(gw1, 'timeout', false)).toBe('counted');
+    expect(states).toEqual([]);
+    expect(d.trafficFailure(gw1, 'timeout', false)).toBe('threshold');
+    expect(d.markByTraffic(gw1, 'timeout')).toBe('marked');
+    expect(d.markByTraffic(dest(d, 'sip:off.test'), 'timeout')).toBe('not-usable');
+    expect(states.map(brief)).toEqual(['sip:gw1.test AX>IP up=false changed=true 408 traffic: 5 consecutive timeouts']);
+    expect(states[0]!.trigger).toBe('traffic');
     expect(d.select(1, 8, key(), opts()).map((x) => x.uri)).toEqual(['sip:gw2.test']);
   });
 

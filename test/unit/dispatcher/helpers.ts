@@ -57,6 +57,7 @@ export function dispatcherOptions(over: Partial<DispatcherOptions> = {}): Dispat
     listMode: 'strict',
     keepStateOnReload: true,
     health: { probingMode: 1, probingThreshold: 1, inactiveThreshold: 1, replyCodes: { codes: [], classes: [] } },
+    traffic: { threshold: 5, maxEjectionPercent: 50 },
     latency: { enabled: true, alpha: 0.9 },
     callLoad: { expireMs: 60_000, initExpireMs: 10_000 },
     pingActive: true,

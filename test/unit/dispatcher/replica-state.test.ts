@@ -28,7 +28,7 @@ describe('Dispatcher replica state', () => {
 
     const gw1 = main.snapshot.sets.get(1)!.destinations.find((d) => d.uri === 'sip:gw1.test')!;
     const gw2 = main.snapshot.sets.get(1)!.destinations.find((d) => d.uri === 'sip:gw2.test')!;
-    main.markFailure(gw1, 408, 'timeout');
+    main.markByTraffic(gw1, 'timeout');
     main.recordProbeResult(gw2, 200, 'OK', 12.5);
     expect(mirrored(replica)).not.toEqual(mirrored(main));
     expect(replica.applyReplicaState(sent(main.replicaState(false)))).toBe(true);

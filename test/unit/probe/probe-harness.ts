@@ -78,6 +78,7 @@ export class ProbeHarness {
       keepStateOnReload: true,
       health: this.health,
       latency: { enabled: true, alpha: 0.9 },
+      traffic: { threshold: 5, maxEjectionPercent: 50 },
       callLoad: { expireMs: 60_000, initExpireMs: 10_000 },
       pingActive: true,
       now: () => this.scheduler.now(),

@@ -10,6 +10,7 @@ import type { Candidate, RelayDispatcher, Source } from '../../../src/relay/rela
 import type { SelectionKey } from '../../../src/dispatcher/select.js';
 import type { Target } from '../../../src/shared/addresses.js';
 import { parseHashTemplate, type HashPart } from '../../../src/shared/hash-template.js';
+import type { TrafficFailureCause } from '../../../src/shared/events.js';
 import type { Logger } from '../../../src/shared/logger.js';
 import { ManualScheduler } from '../../../src/shared/scheduler.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/message.js';
@@ -31,6 +32,7 @@ export class FakeDispatcher implements RelayDispatcher {
   candidates: Candidate[] = [];
   readonly keys: SelectionKey[] = [];
   readonly failures: string[] = [];
+  readonly successes: string[] = [];
   readonly calls: string[] = [];
 
   select(_setId: number, _algorithm: number, key: SelectionKey, limit: number): Candidate[] {
@@ -38,8 +40,12 @@ export class FakeDispatcher implements RelayDispatcher {
     return limit > 0 ? this.candidates.slice(0, limit) : [...this.candidates];
   }
 
-  markFailure(c: Candidate, code: number, reason: string): void {
-    this.failures.push(`${c.duid} ${code} ${reason}`);
+  trafficSuccess(c: Candidate): void {
+    this.successes.push(c.duid ?? c.uri);
+  }
+
+  trafficFailure(c: Candidate, cause: TrafficFailureCause, ownPressure: boolean): void {
+    this.failures.push(`${c.duid} ${cause}${ownPressure ? ' (own pressure)' : ''}`);
   }
 
   isFromDestination(address: string): boolean {
@@ -132,6 +138,7 @@ export class RelayHarness {
           responseTarget: (via, source) => (source ? { transport: source.transport, host: source.address, port: source.port } : { transport: 'udp', host: via.host, port: via.port ?? 5060 }),
           resolve: this.resolver.resolve,
         },
+        pressure: { pressured: false, shedding: false, shedShare: 0, epoch: 0 },
       },
       this.layer,
       {
@@ -142,6 +149,7 @@ export class RelayHarness {
         maxForwardsLimit: 70,
         fixNatedContact: false,
         noDestination: { status: 503, reason: 'Service Unavailable', retryAfter: 0 },
+        shedding: { methods: new Set(['INVITE']), retryAfter: 5 },
       },
       logger,
     );

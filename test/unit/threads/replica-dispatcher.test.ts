@@ -24,12 +24,24 @@ function pair() {
 }
 
 describe('ReplicaDispatcher (worker side)', () => {
-  it('selects from the replica and reports a failure instead of applying it', () => {
+  it('counts failures on its replica and reports a destination at the threshold instead of marking it', () => {
     const { replica, relay, reports } = pair();
     const [first] = relay.select(1, 4, key('c1'), 0);
-    relay.markFailure(first!, 408, 'timeout');
-    expect(reports).toEqual([{ setId: 1, index: replica.snapshot.sets.get(1)!.destinations.findIndex((d) => d.uri === first!.uri), uri: first!.uri, code: 408, reason: 'timeout' }]);
+    for (let i = 0; i < 4; i++) relay.trafficFailure(first!, 'timeout', false);
+    expect(reports).toEqual([]);
+    relay.trafficFailure(first!, 'timeout', false);
+    expect(reports).toEqual([{ setId: 1, index: replica.snapshot.sets.get(1)!.destinations.findIndex((d) => d.uri === first!.uri), uri: first!.uri, cause: 'timeout' }]);
     expect(states(replica).every((s) => s.endsWith('AX'))).toBe(true);
+  });
+
+  it('a success resets the count; timeouts under own pressure are not counted', () => {
+    const { relay, reports } = pair();
+    const [first] = relay.select(1, 4, key('c1'), 0);
+    for (let i = 0; i < 4; i++) relay.trafficFailure(first!, 'timeout', false);
+    relay.trafficSuccess(first!);
+    for (let i = 0; i < 4; i++) relay.trafficFailure(first!, 'transport-error', false);
+    for (let i = 0; i < 10; i++) relay.trafficFailure(first!, 'timeout', true);
+    expect(reports).toEqual([]);
   });
 
   it('counts call load on its own replica (algorithm 10 is per thread)', () => {
@@ -53,7 +65,7 @@ describe('applyFailureReport (main thread side)', () => {
   it('marks the destination the report names, and the replica follows once the state is sent', () => {
     const { main, replica, relay, reports } = pair();
     const [first] = relay.select(1, 4, key('c1'), 0);
-    relay.markFailure(first!, 408, 'timeout');
+    for (let i = 0; i < 5; i++) relay.trafficFailure(first!, 'response-503', false);
     applyFailureReport(main, structuredClone(reports[0]!));
     expect(states(main)).toContain(`${first!.uri} IP`);
     replica.applyReplicaState(structuredClone(main.replicaState(false)));
@@ -64,10 +76,10 @@ describe('applyFailureReport (main thread side)', () => {
     const main = dispatcher();
     main.load(LIST, 'list');
     const at = main.snapshot.sets.get(1)!.destinations.findIndex((d) => d.uri === 'sip:127.0.0.1:5071');
-    applyFailureReport(main, { setId: 1, index: 1 - at, uri: 'sip:127.0.0.1:5071', code: 408, reason: 'timeout' });
+    applyFailureReport(main, { setId: 1, index: 1 - at, uri: 'sip:127.0.0.1:5071', cause: 'timeout' });
     expect(states(main)).toContain('sip:127.0.0.1:5071 IP');
-    applyFailureReport(main, { setId: 1, index: 0, uri: 'sip:127.0.0.1:5999', code: 408, reason: 'timeout' });
-    applyFailureReport(main, { setId: 7, index: 0, uri: 'sip:127.0.0.1:5072', code: 408, reason: 'timeout' });
+    applyFailureReport(main, { setId: 1, index: 0, uri: 'sip:127.0.0.1:5999', cause: 'timeout' });
+    applyFailureReport(main, { setId: 7, index: 0, uri: 'sip:127.0.0.1:5072', cause: 'timeout' });
     expect(states(main)).toContain('sip:127.0.0.1:5072 AX');
   });
 });

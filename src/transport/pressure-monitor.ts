@@ -1,0 +1,172 @@
+/**
+ * sipdispatch measures its own pressure (the anchor is fastify's under-pressure): the event-loop
+ * delay (perf_hooks.monitorEventLoopDelay, p99 over each sample interval) and the UDP receive
+ * backlog the kernel holds for our sockets (udp-backlog.ts). Above a threshold the relay sheds new
+ * initial requests and excuses its own timeouts. The rule is pure (judgePressure); the monitor
+ * samples on an injected scheduler, and tests feed it readings through assess().
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { publish } from '../shared/events.js';
+import type { PressureGauge } from '../shared/pressure.js';
+import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
+import { readUdpBacklog } from './udp-backlog.js';
+
+export interface PressureThresholds {
+  /** overload_max_event_loop_delay: ms; 0 ignores the event-loop delay. */
+  readonly maxEventLoopDelayMs: number;
+  /** overload_max_udp_backlog: percent of the receive buffer queued unread; 0 ignores the backlog. */
+  readonly maxUdpBacklogPercent: number;
+  /** overload_shedding: refuse new initial requests while pressured. */
+  readonly shedding: boolean;
+}
+
+export interface PressureReadings {
+  /** p99 event-loop delay over the last interval, ms. */
+  readonly eventLoopDelayMs: number;
+  /** Bytes queued unread on the fullest of our UDP sockets; undefined where it cannot be read. */
+  readonly udpBacklogBytes: number | undefined;
+  /** The receive buffer of one of our UDP sockets, bytes (0: no UDP socket). */
+  readonly udpCapacityBytes: number;
+  /** Datagrams our UDP sockets dropped so far (cumulative); undefined where it cannot be read. */
+  readonly udpDrops: number | undefined;
+}
+
+function backlogAbove(r: PressureReadings, percent: number): boolean {
+  return percent > 0 && r.udpBacklogBytes !== undefined && r.udpCapacityBytes > 0 && r.udpBacklogBytes * 100 > percent * r.udpCapacityBytes;
+}
+
+/** Above `share` of a threshold now: the delay, the backlog, or drops since the previous sample. */
+function over(r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, share: number): boolean {
+  const delay = t.maxEventLoopDelayMs > 0 && r.eventLoopDelayMs > t.maxEventLoopDelayMs * share;
+  const dropped = r.udpDrops !== undefined && previous?.udpDrops !== undefined && r.udpDrops > previous.udpDrops;
+  return delay || dropped || backlogAbove(r, t.maxUdpBacklogPercent * share);
+}
+
+/**
+ * The shed share's steps per sample: up by an eighth while over a threshold, down by a quarter once
+ * under it. The backlog lags (the queue drains only as it is read), so a share that climbed fast
+ * would overshoot and shed calls the loop could carry; releasing fast undoes an overshoot.
+ */
+export const SHED_STEP_UP = 0.125;
+export const SHED_STEP_DOWN = 0.25;
+
+/**
+ * How much of the new initial requests to shed after this sample (additive increase, additive
+ * decrease; like pipelimit's RED it sheds a share rather than all): up while pressured and over a
+ * threshold, down as soon as under every threshold, so near capacity the share settles around what
+ * the loop cannot carry instead of swinging between all and nothing.
+ */
+export function nextShedShare(share: number, r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, pressured: boolean): number {
+  const above = over(r, previous, t, 1);
+  if (pressured && above) return Math.min(1, share + SHED_STEP_UP);
+  return above ? share : Math.max(0, share - SHED_STEP_DOWN);
+}
+
+/**
+ * Pressured when the event-loop delay is above its threshold, when a socket dropped datagrams
+ * since the previous sample, or when the backlog is above its threshold in this sample and the
+ * previous one: a burst the socket buffer absorbs and the loop drains within one interval is not
+ * overload. Hysteresis: once pressured, it ends only under half of each threshold.
+ */
+export function judgePressure(r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, was: boolean): boolean {
+  const share = was ? 0.5 : 1;
+  const delay = t.maxEventLoopDelayMs > 0 && r.eventLoopDelayMs > t.maxEventLoopDelayMs * share;
+  const dropped = r.udpDrops !== undefined && previous?.udpDrops !== undefined && r.udpDrops > previous.udpDrops;
+  const percent = t.maxUdpBacklogPercent * share;
+  const backlog = backlogAbove(r, percent) && (was || (previous !== undefined && backlogAbove(previous, percent)));
+  return delay || dropped || backlog;
+}
+
+export type PressureSample = () => Promise<PressureReadings>;
+
+const IDLE: PressureReadings = Object.freeze({ eventLoopDelayMs: 0, udpBacklogBytes: undefined, udpCapacityBytes: 0, udpDrops: undefined });
+
+export class PressureMonitor implements PressureGauge {
+  pressured = false;
+  shedding = false;
+  shedShare = 0;
+  epoch = 0;
+  /** The last readings (metrics read them at scrape time). */
+  latest: PressureReadings = IDLE;
+  private previous: PressureReadings | undefined;
+  private timer: TimerHandle | undefined;
+  private running = false;
+
+  constructor(
+    private readonly thresholds: PressureThresholds,
+    private readonly scheduler: Scheduler,
+    private readonly intervalMs: number,
+    private readonly sample: PressureSample,
+  ) {}
+
+  /** Applies one sample's readings. */
+  assess(r: PressureReadings): void {
+    const was = this.pressured;
+    const judged = judgePressure(r, this.previous, this.thresholds, was);
+    this.shedShare = nextShedShare(this.shedShare, r, this.previous, this.thresholds, judged);
+    const now = judged || this.shedShare > 0;
+    this.previous = r;
+    this.latest = r;
+    this.pressured = now;
+    this.shedding = this.thresholds.shedding && this.shedShare > 0;
+    if (now) this.epoch++;
+    if (now !== was) {
+      publish('pressure.changed', () => ({
+        pressured: now,
+        shedding: this.shedding,
+        eventLoopDelayMs: Math.round(r.eventLoopDelayMs),
+        udpBacklogBytes: r.udpBacklogBytes ?? null,
+        udpDrops: r.udpDrops ?? null,
+      }));
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.arm();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private arm(): void {
+    if (this.running) this.timer = this.scheduler.setTimeout(this.tick, this.intervalMs);
+  }
+
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    this.sample().then(
+      (r) => {
+        if (this.running) this.assess(r);
+        this.arm();
+      },
+      () => this.arm(),
+    );
+  };
+}
+
+/**
+ * The real sampler: the event-loop delay histogram of this thread, and the backlog of the UDP
+ * sockets bound to `ports()` against `capacity()` bytes of receive buffer. close() stops the histogram.
+ */
+export function createPressureSampler(ports: () => ReadonlySet<number>, capacity: () => number): { sample: PressureSample; close(): void } {
+  const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let procAvailable = true;
+  return {
+    async sample() {
+      const eventLoopDelayMs = histogram.count > 0 ? histogram.percentile(99) / 1e6 : 0;
+      histogram.reset();
+      const backlog = procAvailable ? await readUdpBacklog(ports()) : undefined;
+      if (!backlog) procAvailable = false;
+      return { eventLoopDelayMs, udpBacklogBytes: backlog?.queuedBytes, udpCapacityBytes: capacity(), udpDrops: backlog?.drops };
+    },
+    close() {
+      histogram.disable();
+    },
+  };
+}

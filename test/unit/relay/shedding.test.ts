@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { subscribe, type EventPayloads } from '../../../src/shared/events.js';
+import { relayHarness, request, responseTo, type Sent } from './traffic-relay-harness.js';
+
+const unsubscribers: (() => void)[] = [];
+afterEach(() => {
+  while (unsubscribers.length > 0) unsubscribers.pop()?.();
+});
+
+function listen<N extends 'request.shed'>(name: N): EventPayloads[N][] {
+  const got: EventPayloads[N][] = [];
+  unsubscribers.push(subscribe(name, (p) => got.push(p)));
+  return got;
+}
+
+const header = (s: Sent, key: string): string | undefined => s.msg.headers.find((h) => h.key === key)?.value;
+const lines = (sent: Sent[]): string[] => sent.map((s) => `${s.line} -> ${s.target.port}`);
+
+describe('load shedding', () => {
+  it('switches with the gauge: an INVITE is forwarded, then refused 503 + Retry-After at once, then forwarded again', async () => {
+    const h = await relayHarness([5071]);
+    const shed = listen('request.shed');
+    h.receive(request('INVITE', 'c1'));
+    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+
+    h.pressure.pressured = h.pressure.shedding = true;
+    h.receive(request('INVITE', 'c2'));
+    const out = h.take();
+    expect(lines(out)).toEqual(['SIP/2.0 503 Service Unavailable -> 5090']);
+    expect(header(out[0]!, 'retry-after')).toBe('5');
+    expect(h.transactions.activeCount).toBe(2); // c1's server and client transactions only: the 503 is stateless
+    expect(shed).toEqual([{ method: 'INVITE', transport: 'udp' }]);
+
+    h.pressure.pressured = h.pressure.shedding = false;
+    h.receive(request('INVITE', 'c3'));
+    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+  });
+
+  it.each(['REGISTER', 'SUBSCRIBE', 'MESSAGE', 'OPTIONS'])('sheds a new %s toward the farm', async (method) => {
+    const h = await relayHarness([5071], { overload_retry_after: 0 });
+    h.pressure.shedding = true;
+    h.receive(request(method, `c-${method}`));
+    const out = h.take();
+    expect(lines(out)).toEqual(['SIP/2.0 503 Service Unavailable -> 5090']);
+    expect(header(out[0]!, 'retry-after')).toBeUndefined();
+  });
+
+  it('sheds only the configured methods', async () => {
+    const h = await relayHarness([5071], { overload_shed_methods: ['invite'] });
+    h.pressure.shedding = true;
+    h.receive(request('MESSAGE', 'm1'));
+    h.receive(request('INVITE', 'i1'));
+    expect(lines(h.take())).toEqual(['MESSAGE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071', 'SIP/2.0 503 Service Unavailable -> 5090']);
+  });
+
+  it('never sheds retransmissions, responses, CANCEL, ACK or in-dialog requests (BYE above all)', async () => {
+    const h = await relayHarness([5071]);
+    const shed = listen('request.shed');
+    h.receive(request('INVITE', 'c1'));
+    const [invite] = h.take();
+    h.pressure.pressured = h.pressure.shedding = true;
+
+    // the caller retransmits: absorbed by the transaction, not refused
+    h.receive(request('INVITE', 'c1'));
+    expect(h.take().filter((s) => s.line.includes('503'))).toEqual([]);
+    // responses from the farm are relayed
+    h.receive(responseTo(invite!, 180, 'Ringing'), { address: '127.0.0.1', port: 5071 });
+    expect(lines(h.take())).toEqual(['SIP/2.0 180 Ringing -> 5090']);
+    // CANCEL is answered and forwarded
+    h.receive(request('CANCEL', 'c1', { branch: 'z9hG4bK-c1-INVITE' }));
+    expect(lines(h.take())).toEqual(['SIP/2.0 200 OK -> 5090', 'CANCEL sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+    // in-dialog requests of a call answered before: BYE, re-INVITE, ACK for the 2xx
+    const dialog = { toTag: 'b1', ruri: 'sip:bob@127.0.0.1:5071' };
+    h.receive(request('BYE', 'd1', { ...dialog, cseq: 2 }));
+    h.receive(request('INVITE', 'd1', { ...dialog, cseq: 3, branch: 'z9hG4bK-d1-reinvite' }));
+    h.receive(request('ACK', 'd1', { ...dialog, cseq: 3, branch: 'z9hG4bK-d1-ack' }));
+    expect(lines(h.take())).toEqual([
+      'BYE sip:bob@127.0.0.1:5071 SIP/2.0 -> 5071',
+      'INVITE sip:bob@127.0.0.1:5071 SIP/2.0 -> 5071',
+      'ACK sip:bob@127.0.0.1:5071 SIP/2.0 -> 5071',
+    ]);
+    expect(shed).toEqual([]);
+  });
+
+  it('does not shed OPTIONS keepalives addressed to sipdispatch, nor requests from the farm', async () => {
+    const h = await relayHarness([5071]);
+    h.pressure.shedding = true;
+    h.receive(request('OPTIONS', 'k1', { ruri: 'sip:127.0.0.1:5060' }));
+    expect(lines(h.take())).toEqual(['SIP/2.0 200 OK -> 5090']);
+    h.receive(request('INVITE', 'f1', { ruri: 'sip:carrier@127.0.0.1:5099' }), { address: '127.0.0.1', port: 5071 });
+    expect(lines(h.take())).toEqual(['INVITE sip:carrier@127.0.0.1:5099 SIP/2.0 -> 5099']);
+  });
+
+  it('sheds the share the gauge asks for, evenly: a half refuses every second new request', async () => {
+    const h = await relayHarness([5071]);
+    h.pressure.shedding = true;
+    h.pressure.shedShare = 0.5;
+    for (let i = 0; i < 6; i++) h.receive(request('INVITE', `s${i}`));
+    expect(h.take().map((s) => s.line.slice(0, 11))).toEqual(['INVITE sip:', 'SIP/2.0 503', 'INVITE sip:', 'SIP/2.0 503', 'INVITE sip:', 'SIP/2.0 503']);
+    h.pressure.shedShare = 0.25;
+    for (let i = 0; i < 8; i++) h.receive(request('INVITE', `q${i}`));
+    expect(h.take().filter((s) => s.line.startsWith('SIP/2.0 503'))).toHaveLength(2);
+  });
+
+  it('a pressured gauge with shedding off refuses nothing', async () => {
+    const h = await relayHarness([5071]);
+    h.pressure.pressured = true;
+    h.receive(request('INVITE', 'c1'));
+    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+  });
+});

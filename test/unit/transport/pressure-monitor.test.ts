@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { subscribe, type EventPayloads } from '../../../src/shared/events.js';
+import { ManualScheduler } from '../../../src/shared/scheduler.js';
+import { createPressureSampler, judgePressure, nextShedShare, PressureMonitor, type PressureReadings, type PressureThresholds } from '../../../src/transport/pressure-monitor.js';
+import { parseProcNetUdp, type UdpBacklog } from '../../../src/transport/udp-backlog.js';
+
+const unsubscribers: (() => void)[] = [];
+afterEach(() => {
+  while (unsubscribers.length > 0) unsubscribers.pop()?.();
+});
+
+function listen(): EventPayloads['pressure.changed'][] {
+  const got: EventPayloads['pressure.changed'][] = [];
+  unsubscribers.push(subscribe('pressure.changed', (p) => got.push(p)));
+  return got;
+}
+
+const T: PressureThresholds = { maxEventLoopDelayMs: 200, maxUdpBacklogPercent: 10, shedding: true };
+const r = (eventLoopDelayMs: number, udpBacklogBytes?: number, udpDrops?: number): PressureReadings => ({ eventLoopDelayMs, udpBacklogBytes, udpCapacityBytes: 1_000_000, udpDrops });
+
+describe('judgePressure', () => {
+  it.each([
+    ['calm', r(5, 1000, 0), r(5, 0, 0), false, false],
+    ['event-loop delay above', r(250), undefined, false, true],
+    ['event-loop delay at the threshold', r(200), undefined, false, false],
+    ['backlog above 10 % in this sample only (a burst drained in time)', r(5, 100_001), r(5, 0), false, false],
+    ['backlog above 10 % in two samples running', r(5, 100_001), r(5, 150_000), false, true],
+    ['backlog above 10 % and no sample before', r(5, 100_001), undefined, false, false],
+    ['backlog at 10 %', r(5, 100_000), r(5, 100_000), false, false],
+    ['new drops', r(5, 0, 3), r(5, 0, 2), false, true],
+    ['old drops only', r(5, 0, 3), r(5, 0, 3), false, false],
+    ['first drops reading (nothing to compare)', r(5, 0, 3), undefined, false, false],
+    ['pressured, still above half the delay', r(150), undefined, true, true],
+    ['pressured, under half of both', r(90, 40_000), r(300, 900_000), true, false],
+    ['pressured, backlog above half', r(90, 60_000), undefined, true, true],
+  ])('%s', (_name, readings, previous, was, want) => {
+    expect(judgePressure(readings, previous, T, was)).toBe(want);
+  });
+
+  it('a threshold of 0 ignores its measure; no capacity ignores the backlog', () => {
+    expect(judgePressure(r(10_000), undefined, { ...T, maxEventLoopDelayMs: 0 }, false)).toBe(false);
+    expect(judgePressure(r(5, 900_000), r(5, 900_000), { ...T, maxUdpBacklogPercent: 0 }, false)).toBe(false);
+    expect(judgePressure({ ...r(5, 900_000), udpCapacityBytes: 0 }, { ...r(5, 900_000), udpCapacityBytes: 0 }, T, false)).toBe(false);
+  });
+});
+
+describe('PressureMonitor', () => {
+  it('switches shedding on and off with simulated pressure, moving the epoch while pressured', () => {
+    const events = listen();
+    const m = new PressureMonitor(T, new ManualScheduler(), 100, () => Promise.resolve(r(0)));
+    const state = () => [m.pressured, m.shedding, m.shedShare, m.epoch];
+    m.assess(r(5, 0, 0));
+    expect(state()).toEqual([false, false, 0, 0]);
+    m.assess(r(300, 0, 0));
+    expect(state()).toEqual([true, true, 0.125, 1]);
+    m.assess(r(400, 0, 0));
+    expect(state()).toEqual([true, true, 0.25, 2]);
+    m.assess(r(400, 0, 0));
+    expect(state()).toEqual([true, true, 0.375, 3]);
+    // under the threshold: the share comes down a quarter a sample; pressure (for excused
+    // timeouts) lasts while above half of it or while anything is shed
+    m.assess(r(120, 0, 0));
+    expect(state()).toEqual([true, true, 0.125, 4]);
+    m.assess(r(20, 0, 0));
+    expect(state()).toEqual([false, false, 0, 4]);
+    m.assess(r(20, 0, 5));
+    expect(state()).toEqual([true, true, 0.125, 5]);
+    expect(events.map((e) => [e.pressured, e.shedding, e.eventLoopDelayMs])).toEqual([
+      [true, true, 300],
+      [false, false, 20],
+      [true, true, 20],
+    ]);
+  });
+
+  it('nextShedShare climbs to 1 and no further, and falls to 0 and no further', () => {
+    let share = 0;
+    for (let i = 0; i < 10; i++) share = nextShedShare(share, r(500), undefined, T, true);
+    expect(share).toBe(1);
+    // over the threshold but not (yet) judged pressured, e.g. a backlog in its first sample: no climb, no fall
+    expect(nextShedShare(0, r(5, 200_000), undefined, T, false)).toBe(0);
+    expect(nextShedShare(0.5, r(5, 200_000), undefined, T, false)).toBe(0.5);
+    for (let i = 0; i < 10; i++) share = nextShedShare(share, r(5), undefined, T, false);
+    expect(share).toBe(0);
+  });
+
+  it('with shedding off it is pressured (timeouts excused) but sheds nothing', () => {
+    const m = new PressureMonitor({ ...T, shedding: false }, new ManualScheduler(), 100, () => Promise.resolve(r(0)));
+    m.assess(r(300));
+    expect([m.pressured, m.shedding]).toEqual([true, false]);
+  });
+
+  it('samples on its scheduler until stopped', async () => {
+    const clock = new ManualScheduler();
+    const readings = [r(5), r(500), r(5)];
+    let calls = 0;
+    const m = new PressureMonitor(T, clock, 100, () => Promise.resolve(readings[Math.min(calls++, 2)]!));
+    m.start();
+    clock.advance(99);
+    expect(calls).toBe(0);
+    clock.advance(1);
+    await Promise.resolve();
+    clock.advance(100);
+    await Promise.resolve();
+    expect([calls, m.pressured]).toEqual([2, true]);
+    m.stop();
+    clock.advance(1000);
+    await Promise.resolve();
+    expect(calls).toBe(2);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('the real sampler reads the event-loop delay and, on Linux, the backlog of its ports', async () => {
+    const sampler = createPressureSampler(() => new Set([1]), () => 4096);
+    try {
+      const got = await sampler.sample();
+      expect(got.eventLoopDelayMs).toBeGreaterThanOrEqual(0);
+      expect(got.udpCapacityBytes).toBe(4096);
+      if (process.platform === 'linux') expect(got.udpBacklogBytes).toBe(0);
+    } finally {
+      sampler.close();
+    }
+  });
+});
+
+describe('parseProcNetUdp', () => {
+  const TEXT = [
+    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    '  301: 0100007F:13C4 00000000:0000 07 00000000:00000A00 00:00000000 00000000     0        0 1001 2 0000000000000000 7',
+    '  302: 0100007F:13C4 00000000:0000 07 00000000:00001000 00:00000000 00000000     0        0 1002 2 0000000000000000 1',
+    '  303: 0100007F:13C5 00000000:0000 07 00000000:00FF0000 00:00000000 00000000     0        0 1003 2 0000000000000000 99',
+    '',
+  ].join('\n');
+  const SIX = '  10: 00000000000000000000000001000000:13C4 00000000000000000000000000000000:0000 07 00000000:00000800 00:00000000 00000000     0        0 2001 2 0000000000000000 2';
+
+  it('takes the fullest socket and sums drops over the sockets of our ports', () => {
+    const out: UdpBacklog = { queuedBytes: 0, drops: 0 };
+    parseProcNetUdp(TEXT, new Set([5060]), out);
+    parseProcNetUdp(SIX, new Set([5060]), out);
+    expect(out).toEqual({ queuedBytes: 0x1000, drops: 10 });
+  });
+
+  it('ignores other ports and lines that are not socket rows', () => {
+    const out: UdpBacklog = { queuedBytes: 0, drops: 0 };
+    parseProcNetUdp(`${TEXT}garbage line\n`, new Set([9999]), out);
+    expect(out).toEqual({ queuedBytes: 0, drops: 0 });
+  });
+});
