@@ -76,15 +76,16 @@ describe('metrics after a scripted scenario', () => {
   it('counts requests, relayed requests and responses', () => {
     expect(metricValue(text, 'sipdispatch_requests_total', { method: 'INVITE' })).toBe(4);
     expect(metricValue(text, 'sipdispatch_requests_total', { method: 'BYE' })).toBe(0);
-    // The busy destination's 503 carried no Retry-After: it was marked down (ds_mark_dst) after the
-    // first call, so the next calls went straight to the good one.
-    expect(metricValue(text, 'sipdispatch_relayed_requests_total', { set: '1', uri: busyUri(), method: 'INVITE' })).toBe(1);
+    // The busy destination's 503 carried no Retry-After: each counts towards
+    // traffic_failure_threshold (5), so three calls leave it up and each fails over to the good one.
+    expect(metricValue(text, 'sipdispatch_relayed_requests_total', { set: '1', uri: busyUri(), method: 'INVITE' })).toBe(3);
     expect(metricValue(text, 'sipdispatch_relayed_requests_total', { set: '1', uri: goodUri(), method: 'INVITE' })).toBe(4);
     expect(metricValue(text, 'sipdispatch_responses_total', { class: '2xx' })).toBe(4);
   });
 
   it('counts the failovers by reason', () => {
-    expect(metricValue(text, 'sipdispatch_failovers_total', { set: '1', reason: 'response-5xx' })).toBe(1);
+    expect(metricValue(text, 'sipdispatch_failovers_total', { set: '1', reason: 'response-5xx' })).toBe(3);
+    expect(metricValue(text, 'sipdispatch_traffic_marks_total', { set: '1', cause: 'response-503', result: 'marked' })).toBe(0);
     expect(metricValue(text, 'sipdispatch_failovers_total', { set: '1', reason: 'timeout' })).toBe(0);
   });
 

@@ -150,6 +150,8 @@ describe.skipIf(!node22)(`--workers 2 with UDP reusePort (needs Node >= 22.12: s
       'drain_timeout: 2000',
       'reload_delta: 0',
       'fr_timer: 300',
+      '# the first failure reaches the threshold: the worker-to-main report path is what is tested',
+      'traffic_failure_threshold: 1',
       'routes:',
       "  - { match: { ruri_user: '^failover$' }, set: 2, algorithm: 8 }",
       '  - { set: 1, algorithm: 4 }',
