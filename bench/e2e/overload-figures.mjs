@@ -2,10 +2,8 @@
 // (the INVITE's final answer from the UAC's message trace), how fast a shed call was refused,
 // whether every BYE was answered, and the proxy's own account: requests shed, traffic marks and
 // every destination state shown (sipdispatch's /metrics; Kamailio's dst-down/dst-up log lines).
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { percentile } from './sipp-traces.mjs';
+import { percentile, shortMessages } from './sipp-traces.mjs';
 
 /**
  * Streams the UAC's -trace_shortmsg log (date, time, epoch.micros, S|R, Call-ID, "CSeq:N METHOD",
@@ -17,10 +15,7 @@ export async function readFailureCauses(file) {
   const calls = new Map();
   /** @type {number[]} */
   const rejectMs = [];
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    const [, , epoch, direction, callId, cseq, firstLine] = line.split('\t');
-    if (callId === undefined || cseq === undefined || firstLine === undefined) continue;
+  for await (const { epoch, direction, callId, cseq, firstLine } of shortMessages(file)) {
     const call = calls.get(callId);
     if (direction === 'S') {
       if (!call && cseq.endsWith(' INVITE')) calls.set(callId, { inviteCseq: cseq, sentS: Number(epoch), final: 0, byeCseq: '', byeAnswered: false });

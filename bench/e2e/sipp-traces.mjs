@@ -46,10 +46,7 @@ export async function readTraceTimes(file) {
   const times = { setupMs: [], ringMs: [], byeMs: [] };
   let firstSendS = Number.POSITIVE_INFINITY;
   let lastSendS = Number.NEGATIVE_INFINITY;
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    const [, , epoch, direction, callId, cseq, firstLine] = line.split('\t');
-    if (callId === undefined || cseq === undefined || firstLine === undefined) continue;
+  for await (const { epoch, direction, callId, cseq, firstLine } of shortMessages(file)) {
     const call = calls.get(callId);
     if (direction === 'S') {
       if (call) noteSent(call, cseq, epoch);
@@ -89,6 +86,20 @@ function noteReceived(call, cseq, epoch, firstLine, times) {
   } else if (call.byeOpen && cseq === call.byeCseq && firstLine.startsWith('SIP/2.0 200 ')) {
     times.byeMs.push((Number(epoch) - call.byeSentS) * 1_000);
     call.byeOpen = false;
+  }
+}
+
+/**
+ * The lines of a SIPp -trace_shortmsg file as fields: epoch seconds, direction (S sent, R
+ * received), Call-ID, CSeq and the first line; lines without them are skipped.
+ * @param {string} file
+ */
+export async function* shortMessages(file) {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    const [, , epoch, direction, callId, cseq, firstLine] = line.split('\t');
+    if (epoch === undefined || direction === undefined || callId === undefined || cseq === undefined || firstLine === undefined) continue;
+    yield { epoch, direction, callId, cseq, firstLine };
   }
 }
 
