@@ -2,9 +2,9 @@
 // the first upward or sideways import fails `npm run lint`.
 import tseslint from 'typescript-eslint';
 
-const folders = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'hep', 'app', 'stack', 'threads', 'notify', 'cli', 'demo'];
+const folders = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'hep', 'edge', 'app', 'stack', 'threads', 'notify', 'cli', 'demo'];
 /** Everything the stack builders may wire: the folders below app/ that are not builders themselves. */
-const core = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'hep'];
+const core = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'hep', 'edge'];
 
 /** Which internal folders each folder may import (besides itself). */
 const allowed = {
@@ -19,6 +19,7 @@ const allowed = {
   metrics: ['shared'],
   admin: ['shared', 'dispatcher'],
   hep: ['shared'],
+  edge: ['shared', 'sip'],
   stack: core,
   threads: [...core, 'stack'],
   notify: ['shared'],
@@ -32,7 +33,7 @@ const allowed = {
  * component's own option shape (the component owns it) without depending on its code.
  */
 const typesOnly = {
-  config: ['admin', 'dispatcher', 'hep', 'notify', 'probe', 'relay', 'transaction', 'transport'],
+  config: ['admin', 'dispatcher', 'edge', 'hep', 'notify', 'probe', 'relay', 'transaction', 'transport'],
 };
 
 /** Packages and node modules that only the edges may touch. */
@@ -42,7 +43,7 @@ const edgeOnly = {
   fastify: ['admin', 'app'],
   pino: ['app', 'stack', 'threads', 'demo'],
 };
-const pureLayers = ['shared', 'sip', 'transaction', 'dispatcher', 'relay', 'metrics', 'admin'];
+const pureLayers = ['shared', 'sip', 'transaction', 'dispatcher', 'relay', 'metrics', 'admin', 'edge'];
 
 function restrictionsFor(folder) {
   const patterns = folders

@@ -112,6 +112,19 @@ export const configSchema = {
     webhook_queue_size: { type: 'integer', minimum: 1, default: 1000 },
     webhook_retries: { type: 'integer', minimum: 0, default: 3 },
 
+    // edge security (Kamailio pike, htable ipban, secfilter, tcp_* core parameters): docs/public-internet.md
+    pike_enabled: { type: 'boolean', default: true, description: 'ban a source over its request density' },
+    reqs_density_per_unit: { type: 'integer', minimum: 1, default: 16, description: 'pike: requests a source may send per sampling_time_unit' },
+    sampling_time_unit: { type: 'integer', minimum: 1, default: 2, description: 'pike: seconds of the sliding window' },
+    ban_expire: { type: 'integer', minimum: 1, default: 300, description: 'seconds a source stays banned (htable ipban autoexpire)' },
+    edge_max_sources: { type: 'integer', minimum: 16, default: 65536, description: 'sources pike follows and bans kept, each an LRU' },
+    trusted: { type: 'array', items: { type: 'string' }, default: [], description: 'CIDR networks never banned nor silenced (carriers); destinations are always exempt' },
+    secfilter_enabled: { type: 'boolean', default: true, description: 'drop requests from scanner User-Agents without a reply' },
+    secfilter_user_agents: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['friendly-scanner', 'sipvicious', 'sipcli', 'VaxSIPUserAgent', 'iWar', 'sip-scan', 'SIPVicious', 'sundayddr', 'pplsip', 'smap'] },
+    scanner_silence: { type: 'boolean', default: true, description: 'no answer to OPTIONS to no user from untrusted sources' },
+    tcp_accept_iplimit: { type: 'integer', minimum: 0, default: 64, description: 'accepted TCP connections per source IP; 0 = no limit' },
+    tcp_msg_read_timeout: { type: 'integer', minimum: 0, default: 10000, description: 'ms an accepted TCP connection has to complete each message; 0 = no limit' },
+
     // HEP v3 capture (Kamailio siptrace with hep_mode_on)
     hep: {
       type: 'object',

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap } from 'yaml';
 import { SipDispatchError } from '../shared/errors.js';
+import { NetworkSet } from '../shared/network-set.js';
 import { parseHashTemplate } from '../shared/hash-template.js';
 import { configSchema } from './config-schema.js';
 import type { HepCollectorSpec, HostPort, ListenSpec } from '../shared/addresses.js';
@@ -129,6 +130,8 @@ export async function loadConfig(flags: Overrides, env: Overrides = {}): Promise
     if (!a.ok) throw invalid(file, fromFile, ['advertise'], a.error, origin.get('advertise') ?? 'file');
     advertise = a.value;
   }
+  const trusted = NetworkSet.parse(raw.trusted);
+  if (!trusted.ok) throw invalid(file, fromFile, ['trusted'], `trusted: ${trusted.error}`, origin.get('trusted') ?? 'file');
   let hepCollector: HepCollectorSpec | undefined;
   if (raw.hep.collector !== undefined) {
     const c = parseCollector(raw.hep.collector);

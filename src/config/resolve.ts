@@ -8,6 +8,7 @@ import type { AdminDeps } from '../admin/build-admin.js';
 import type { DispatcherOptions } from '../dispatcher/dispatcher.js';
 import type { HealthConfig } from '../dispatcher/health.js';
 import type { SelectOptions } from '../dispatcher/select.js';
+import type { EdgeGuardOptions } from '../edge/edge-guard.js';
 import type { HepExportOptions } from '../hep/hep-export.js';
 import type { WebhookNotifierOptions } from '../notify/webhook-notifier.js';
 import type { ProberOptions } from '../probe/prober.js';
@@ -41,6 +42,8 @@ export interface ResolvedConfig {
   readonly webhook: Pick<WebhookNotifierOptions, 'url' | 'retries' | 'queueSize'> | undefined;
   /** Overload: what counts as our own pressure, sampled every `sampleIntervalMs`. */
   readonly pressure: { readonly thresholds: PressureThresholds; readonly sampleIntervalMs: number };
+  /** Edge security: pike, bans, secfilter; `trusted` as written (the stack parses it). */
+  readonly edge: EdgeGuardOptions & { readonly trusted: readonly string[] };
   /** HEP capture; undefined without `hep.collector`. */
   readonly hep: HepExportOptions | undefined;
   readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number };
@@ -96,7 +99,14 @@ function build(c: Config): ResolvedConfig {
       forceRport: c.force_rport,
       udpBufferSize: c.udp_buffer_size,
       maxMessageSize: c.max_message_size,
-      tcp: { idleTimeoutMs: c.tcp_idle_timeout, maxConnections: c.tcp_max_connections, maxBufferedBytes: c.tcp_max_buffer, connectTimeoutMs: c.tcp_connect_timeout },
+      tcp: {
+        idleTimeoutMs: c.tcp_idle_timeout,
+        maxConnections: c.tcp_max_connections,
+        maxBufferedBytes: c.tcp_max_buffer,
+        connectTimeoutMs: c.tcp_connect_timeout,
+        msgReadTimeoutMs: c.tcp_msg_read_timeout,
+        acceptIpLimit: c.tcp_accept_iplimit,
+      },
     },
     relay: {
       aliases: c.alias,
@@ -118,6 +128,14 @@ function build(c: Config): ResolvedConfig {
       listBlocks: { latencyStats: c.ds_ping_latency_stats, callLoad: c.routes.some((r) => r.algorithm === 10) },
     },
     webhook: c.webhook_url === undefined ? undefined : { url: c.webhook_url, retries: c.webhook_retries, queueSize: c.webhook_queue_size },
+    edge: {
+      pike: { enabled: c.pike_enabled, density: c.reqs_density_per_unit, windowMs: c.sampling_time_unit * SECOND, maxSources: c.edge_max_sources },
+      banMs: c.ban_expire * SECOND,
+      maxBans: c.edge_max_sources,
+      scanner: { enabled: c.secfilter_enabled, agents: c.secfilter_user_agents },
+      scannerSilence: c.scanner_silence,
+      trusted: c.trusted,
+    },
     hep: c.hepCollector === undefined ? undefined : {
       collector: c.hepCollector,
       captureId: c.hep.capture_id,

@@ -44,6 +44,10 @@ const dropReasons: Record<DropReason, true> = {
   unroutable: true,
   'shutting-down': true,
   overload: true,
+  banned: true,
+  pike: true,
+  scanner: true,
+  limit: true,
 };
 const transports: Record<Transport, true> = { udp: true, tcp: true };
 

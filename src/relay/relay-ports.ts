@@ -39,6 +39,8 @@ export interface RelayDispatcher {
    */
   trafficFailure(c: Candidate, cause: TrafficFailureCause, ownPressure: boolean): void;
   /** Kamailio's ds_is_from_list: does this address belong to a destination of any set? */
+  /** Any destination at this address, whatever its port: the farm, exempt from edge bans. */
+  isDestinationHost(address: string): boolean;
   isFromDestination(address: string, port: number, transport: Transport): boolean;
   /** Call load: the call moved to another destination on failover. */
   callMoved(callId: string, c: Candidate): void;

@@ -46,7 +46,9 @@ export type TrafficMarkResult = 'marked' | 'spared-max-share' | 'spared-last-usa
 export type StateTrigger = 'load' | 'probe' | 'traffic' | 'admin';
 
 export type FailoverReason = 'timeout' | 'transport-error' | 'response-5xx' | 'response-other';
-export type DropReason = 'malformed' | 'too-large' | 'no-transaction' | 'loop' | 'unroutable' | 'shutting-down' | 'overload';
+export type DropReason = 'malformed' | 'too-large' | 'no-transaction' | 'loop' | 'unroutable' | 'shutting-down' | 'overload'
+  // edge security: a banned source, a source over its pike density, a scanner, a connection limit
+  | 'banned' | 'pike' | 'scanner' | 'limit';
 
 export interface DestinationStateEvent {
   set: string;

@@ -68,6 +68,11 @@ export class StreamFramer {
     this.maxMessageSize = options.maxMessageSize;
   }
 
+  /** Bytes of an incomplete message held (0 between messages). */
+  get buffered(): number {
+    return this.pending.length;
+  }
+
   /** Feeds bytes; returns the items completed by them (possibly none). Chunks must not be reused. */
   push(chunk: Buffer): FramedItem[] {
     if (this.failed) return [];

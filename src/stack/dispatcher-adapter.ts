@@ -19,6 +19,7 @@ export class DispatcherAdapter implements RelayDispatcher {
   private indexed: Snapshot | undefined;
   /** "ip:port" of destinations with an explicit port, "ip" of those without (any port matches). */
   private addresses = new Set<string>();
+  private hosts = new Set<string>();
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -57,6 +58,13 @@ export class DispatcherAdapter implements RelayDispatcher {
     return this.addresses.has(address) || this.addresses.has(`${address}:${port}`);
   }
 
+  /** Any destination at this address, whatever its port (edge security exempts the farm). */
+  isDestinationHost(address: string): boolean {
+    const snapshot = this.dispatcher.snapshot;
+    if (snapshot !== this.indexed) this.reindex(snapshot);
+    return this.hosts.has(address);
+  }
+
   callMoved(callId: string, c: Candidate): void {
     const d = this.destinations.get(c);
     if (d) this.dispatcher.moveCall(callId, d);
@@ -83,15 +91,18 @@ export class DispatcherAdapter implements RelayDispatcher {
 
   private reindex(snapshot: Snapshot): void {
     const next = new Set<string>();
+    const hosts = new Set<string>();
     for (const set of snapshot.sets.values()) {
       for (const d of set.destinations) {
         const hop = nextHopOf(d.target);
         // Names are matched once resolved by the DNS cache; only literals are indexed here.
         if (!hop || isIP(hop.host) === 0) continue;
         next.add(d.target.port === undefined ? hop.host : `${hop.host}:${hop.port}`);
+        hosts.add(hop.host);
       }
     }
     this.addresses = next;
+    this.hosts = hosts;
     this.indexed = snapshot;
   }
 }

@@ -20,6 +20,9 @@ import type { MessageSource } from '../transport/target.js';
 import { TransportManager, type DatagramRouter } from '../transport/transport-manager.js';
 import { DnsCache } from '../transport/dns-cache.js';
 import { startHepExport, type HepExport } from '../hep/hep-export.js';
+import type { EdgeGuard } from '../edge/edge-guard.js';
+import type { InboundFilter } from '../transport/inbound-filter.js';
+import { createEdgeFilter } from './edge-filter.js';
 import { createPressureSampler, PressureMonitor } from '../transport/pressure-monitor.js';
 
 /** Who "we" are in Via, Record-Route and the myself check: the same on every thread. */
@@ -46,6 +49,8 @@ export interface SipStack {
   readonly identity: StackIdentity;
   /** HEP capture of this thread's messages, when `hep.collector` is set. */
   readonly hep: HepExport | undefined;
+  /** Edge security of this thread: pike, bans, secfilter (worker threads keep their own). */
+  readonly edge: EdgeGuard;
   /** This thread's own pressure (event-loop delay, UDP backlog): load shedding and excused timeouts. */
   readonly pressure: PressureMonitor;
   /** Refuses new calls, waits for answers still pending (at most drain_timeout), closes sockets. */
@@ -85,17 +90,22 @@ function createHep(config: Config, logger: PinoLogger): HepExport | undefined {
   return options && startHepExport(options, logger.child({ component: 'hep' }));
 }
 
-function createTransport(config: Config, logger: PinoLogger, options: SipStackOptions, hep: HepExport | undefined): TransportManager {
+function createTransport(config: Config, logger: PinoLogger, options: SipStackOptions, hep: HepExport | undefined, filter: InboundFilter): TransportManager {
   return new TransportManager(
     { ...resolveConfig(config).transport, listen: options.listen, reusePort: options.reusePort },
-    { scheduler: systemScheduler, logger: logger.child({ component: 'transport' }), router: options.router, tap: hep?.capture },
+    { scheduler: systemScheduler, logger: logger.child({ component: 'transport' }), router: options.router, tap: hep?.capture, filter },
   );
 }
 
 /** Opens the sockets and builds the relay on them; rejects with LISTEN_FAILED naming the address. */
 export async function startSipStack(config: Config, logger: PinoLogger, dispatcher: RelayDispatcher, options: SipStackOptions): Promise<SipStack> {
   const hep = createHep(config, logger);
-  const transport = createTransport(config, logger, options, hep);
+  const edge = createEdgeFilter(resolveConfig(config).edge, {
+    isDestination: (address) => dispatcher.isDestinationHost(address),
+    now: systemScheduler.now,
+    logger: logger.child({ component: 'edge' }),
+  });
+  const transport = createTransport(config, logger, options, hep, edge.filter);
   const transactions = new TransactionLayer({
     transport,
     scheduler: systemScheduler,
@@ -136,6 +146,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     dns,
     identity,
     hep,
+    edge: edge.guard,
     pressure: pressure.monitor,
     async stop() {
       relay.drain();

@@ -15,6 +15,7 @@ import { uriHost } from './socket-address.js';
 import type { MessageSource } from './target.js';
 import { viaReceivedParams } from './via-received.js';
 import type { WireTap } from './wire-tap.js';
+import type { InboundFilter } from './inbound-filter.js';
 
 export type MessageHandler = (message: SipMessage, source: MessageSource) => void;
 
@@ -27,6 +28,8 @@ export interface MessageReceiverOptions {
   logger: Logger;
   /** Told of every message as it arrived, before it is parsed. */
   tap?: WireTap;
+  /** Edge security: silence for banned, flooding and scanning sources. */
+  filter?: InboundFilter;
 }
 
 export class MessageReceiver {
@@ -43,6 +46,14 @@ export class MessageReceiver {
   }
 
   receive(bytes: Buffer, source: MessageSource, reply: Reply): void {
+    const filter = this.options.filter;
+    if (filter) {
+      const drop = filter.checkBytes(bytes, source);
+      if (drop !== undefined) {
+        publish('dropped', { reason: drop, transport: source.transport });
+        return;
+      }
+    }
     this.options.tap?.captured(bytes, source.transport, source, source.local);
     const result = parseMessage(bytes, this.parseOptions);
     if (!result.ok) {
@@ -53,6 +64,13 @@ export class MessageReceiver {
     if (message.kind === 'request' && !this.stampVia(message, source)) {
       publish('dropped', { reason: 'malformed', transport: source.transport });
       return;
+    }
+    if (filter && message.kind === 'request') {
+      const drop = filter.checkRequest(message, source);
+      if (drop !== undefined) {
+        publish('dropped', { reason: drop, transport: source.transport });
+        return;
+      }
     }
     if (!this.handler) {
       publish('dropped', { reason: 'unroutable', transport: source.transport });

@@ -13,7 +13,7 @@ import { normalizeAddress } from './socket-address.js';
 import type { MessageSource } from './target.js';
 
 /** overflow: our write buffer (the peer is not reading); too-large: an incoming message. */
-export type CloseReason = 'peer' | 'error' | 'connect-failed' | 'idle' | 'overflow' | 'too-large' | 'framing' | 'shutdown';
+export type CloseReason = 'peer' | 'error' | 'connect-failed' | 'idle' | 'overflow' | 'too-large' | 'framing' | 'shutdown' | 'read-timeout';
 
 /** What every connection of one transport shares. */
 export interface TcpConnectionContext {
@@ -25,6 +25,12 @@ export interface TcpConnectionContext {
   /** Cap on one message, and so on the bytes the framer buffers for an incomplete one. */
   maxMessageSize: number;
   connectTimeoutMs: number;
+  /**
+   * tcp_msg_read_timeout: an accepted connection must complete each message within this many ms
+   * of its first byte (and its first message within this of the accept); 0 = no limit. Stops
+   * slowloris peers from holding connections with half a request line.
+   */
+  msgReadTimeoutMs: number;
   /** Told of every message written (once the local address is known). */
   tap?: WireTap;
   onClose(connection: TcpConnection, reason: CloseReason): void;
@@ -41,6 +47,7 @@ export class TcpConnection {
   private lastActivity: number;
   private idleTimer: TimerHandle;
   private connectTimer: TimerHandle | undefined;
+  private readTimer: TimerHandle | undefined;
   private readonly framer: StreamFramer;
   private readonly reply: Reply = (bytes) => this.write(bytes);
   /** Written while connecting: captured once the socket knows its local address. */
@@ -64,6 +71,8 @@ export class TcpConnection {
     }
     this.lastActivity = context.scheduler.now();
     this.idleTimer = context.scheduler.setTimeout(this.checkIdle, context.idleTimeoutMs);
+    // accepted: the peer speaks first, so the first message is due within the read timeout
+    if (this.connected) this.armReadTimer();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => {
       this.failure ??= e;
@@ -88,6 +97,7 @@ export class TcpConnection {
     this.closed = true;
     this.idleTimer.cancel();
     this.connectTimer?.cancel();
+    this.readTimer?.cancel();
     // after a framing error the answer (400, 513) is still queued: flush it, then go
     if (reason === 'framing' || reason === 'too-large') this.socket.end(() => this.socket.destroy());
     else this.socket.destroy();
@@ -106,7 +116,26 @@ export class TcpConnection {
         if (item.fatal) this.close(item.error.status === 513 ? 'too-large' : 'framing');
       }
     }
+    if (this.closed) return;
+    // a message completed: the clock restarts with the next one's first byte
+    if (items.length > 0) this.disarmReadTimer();
+    if (this.framer.buffered > 0) this.armReadTimer();
   }
+
+  private armReadTimer(): void {
+    if (this.readTimer !== undefined || this.context.msgReadTimeoutMs <= 0) return;
+    this.readTimer = this.context.scheduler.setTimeout(this.readTimedOut, this.context.msgReadTimeoutMs);
+  }
+
+  private disarmReadTimer(): void {
+    this.readTimer?.cancel();
+    this.readTimer = undefined;
+  }
+
+  private readonly readTimedOut = (): void => {
+    this.readTimer = undefined;
+    this.close('read-timeout');
+  };
 
   private onConnect(): void {
     this.connected = true;

@@ -16,6 +16,7 @@ import type { MessageReceiver } from './message-receiver.js';
 import { addressKey, normalizeAddress, unbracket } from './socket-address.js';
 import type { Target } from '../shared/addresses.js';
 import type { WireTap } from './wire-tap.js';
+import type { InboundFilter } from './inbound-filter.js';
 import { TcpConnection, type CloseReason, type TcpConnectionContext } from './tcp-connection.js';
 
 export interface TcpTransportOptions {
@@ -27,6 +28,12 @@ export interface TcpTransportOptions {
   connectTimeoutMs: number;
   /** Told of every message written (HEP capture). */
   tap?: WireTap;
+  /** tcp_msg_read_timeout in ms (0 = none): see TcpConnectionContext. */
+  msgReadTimeoutMs: number;
+  /** tcp_accept_iplimit: accepted connections per source IP (0 = no limit). */
+  acceptIpLimit: number;
+  /** Edge security: banned sources are not accepted. */
+  filter?: InboundFilter;
 }
 
 export interface TcpStats {
@@ -37,6 +44,10 @@ export interface TcpStats {
   rejected: number;
   /** Closed for buffering more than allowed (a message too large, or a peer not reading). */
   overflowed: number;
+  /** Refused by tcp_accept_iplimit or because the source is banned. */
+  refusedSources: number;
+  /** Closed by tcp_msg_read_timeout (a message not completed in time). */
+  readTimeouts: number;
   idleClosed: number;
   connectFailed: number;
 }
@@ -47,11 +58,14 @@ export class TcpTransport {
   private readonly table: ConnectionTable<TcpConnection>;
   private readonly context: TcpConnectionContext;
   private readonly servers: net.Server[] = [];
-  private readonly counts = { accepted: 0, connected: 0, rejected: 0, overflowed: 0, idleClosed: 0, connectFailed: 0 };
+  private readonly counts = { accepted: 0, connected: 0, rejected: 0, overflowed: 0, idleClosed: 0, connectFailed: 0, refusedSources: 0, readTimeouts: 0 };
+  /** Accepted connections open per source IP, and which IP each accepted connection counts for. */
+  private readonly perIp = new Map<string, number>();
+  private readonly inbound = new Map<TcpConnection, string>();
   private seq = 0;
   private closing = false;
 
-  constructor(options: TcpTransportOptions, scheduler: Scheduler, receiver: MessageReceiver, private readonly logger: Logger) {
+  constructor(private readonly options: TcpTransportOptions, scheduler: Scheduler, receiver: MessageReceiver, private readonly logger: Logger) {
     this.table = new ConnectionTable(options.maxConnections);
     this.context = { ...options, scheduler, receiver, onClose: (c, reason) => this.forget(c, reason) };
   }
@@ -110,8 +124,18 @@ export class TcpTransport {
       return;
     }
     const address = normalizeAddress(remoteAddress);
+    const open = this.perIp.get(address) ?? 0;
+    const { acceptIpLimit, filter } = this.options;
+    if ((acceptIpLimit > 0 && open >= acceptIpLimit) || (filter && !filter.admitsConnection(address))) {
+      socket.destroy();
+      this.counts.refusedSources++;
+      publish('dropped', { reason: 'limit', transport: 'tcp' });
+      return;
+    }
     this.counts.accepted++;
-    this.open(socket, addressKey(address, remotePort), { address, port: remotePort });
+    const connection = this.open(socket, addressKey(address, remotePort), { address, port: remotePort });
+    this.perIp.set(address, open + 1);
+    this.inbound.set(connection, address);
   }
 
   private connectionFor(target: Target): TcpConnection | Error {
@@ -150,6 +174,14 @@ export class TcpTransport {
 
   private forget(connection: TcpConnection, reason: CloseReason): void {
     this.table.delete(connection);
+    const ip = this.inbound.get(connection);
+    if (ip !== undefined) {
+      this.inbound.delete(connection);
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.perIp.set(ip, left);
+      else this.perIp.delete(ip);
+    }
+    if (reason === 'read-timeout') this.counts.readTimeouts++;
     if (reason === 'overflow' || reason === 'too-large') this.counts.overflowed++;
     // the buffered messages are lost; a too-large one was already counted by the receiver
     if (reason === 'overflow') publish('dropped', { reason: 'overload', transport: 'tcp' });

@@ -20,6 +20,7 @@ import { sendFailed } from './transport-errors.js';
 import { UdpTransport, type DatagramHandler } from './udp-transport.js';
 import type { MessageSource } from './target.js';
 import type { WireTap } from './wire-tap.js';
+import type { InboundFilter } from './inbound-filter.js';
 
 export interface TransportManagerOptions {
   listen: readonly ListenSpec[];
@@ -43,6 +44,8 @@ export interface TransportDeps {
   router?: DatagramRouter;
   /** Told of every message received and sent (HEP capture). */
   tap?: WireTap;
+  /** Edge security: what to silence before and after parsing, and which connections to refuse. */
+  filter?: InboundFilter;
 }
 
 /**
@@ -68,8 +71,8 @@ export class TransportManager {
     this.logger = deps.logger;
     this.router = deps.router;
     this.tap = deps.tap;
-    this.receiver = new MessageReceiver({ maxMessageSize: options.maxMessageSize, forceRport: options.forceRport, logger: deps.logger, tap: deps.tap });
-    this.tcp = new TcpTransport({ ...options.tcp, maxMessageSize: options.maxMessageSize, tap: deps.tap }, deps.scheduler, this.receiver, deps.logger);
+    this.receiver = new MessageReceiver({ maxMessageSize: options.maxMessageSize, forceRport: options.forceRport, logger: deps.logger, tap: deps.tap, filter: deps.filter });
+    this.tcp = new TcpTransport({ ...options.tcp, maxMessageSize: options.maxMessageSize, tap: deps.tap, filter: deps.filter }, deps.scheduler, this.receiver, deps.logger);
   }
 
   /** Every parsed message, with its top Via already carrying received/rport. Set before start(). */

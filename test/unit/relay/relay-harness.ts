@@ -48,6 +48,10 @@ export class FakeDispatcher implements RelayDispatcher {
     this.failures.push(`${c.duid} ${cause}${ownPressure ? ' (own pressure)' : ''}`);
   }
 
+  isDestinationHost(address: string): boolean {
+    return this.candidates.some((c) => c.host === address);
+  }
+
   isFromDestination(address: string): boolean {
     return this.candidates.some((c) => c.host === address);
   }

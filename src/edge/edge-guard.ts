@@ -1,0 +1,101 @@
+/**
+ * The checks a message meets before it is routed, cheapest first (Kamailio's stock
+ * REQINIT route: `pike_check_req()` with an `ipban` htable, and secfilter):
+ *   - before parsing: a banned source gets silence; a request counts towards its source's pike
+ *     density, and going over bans the source for `banMs`;
+ *   - after parsing a request: a scanner's User-Agent gets silence, and so does an OPTIONS scan
+ *     (to no user) from an untrusted source when `scannerSilence` is on.
+ * Exempt sources (dispatcher destinations, `trusted` networks) are never banned: the farm's
+ * OPTIONS and NOTIFYs and a carrier's trunk must not trip it. Pure: time and exemption injected.
+ */
+import type { Ban } from './ban-table.js';
+import { BanTable } from './ban-table.js';
+import { Pike } from './pike.js';
+import { ScannerFilter } from './scanner-filter.js';
+import { sourceKey } from './source-key.js';
+
+export interface EdgeGuardOptions {
+  pike: { enabled: boolean; density: number; windowMs: number; maxSources: number };
+  banMs: number;
+  maxBans: number;
+  scanner: { enabled: boolean; agents: readonly string[] };
+  /** Drop OPTIONS to no user from untrusted sources (svmap's probe). */
+  scannerSilence: boolean;
+}
+
+export interface EdgeGuardDeps {
+  /** Monotonic ms. */
+  now(): number;
+  /** Dispatcher destinations and `trusted` networks. */
+  isExempt(address: string): boolean;
+  /** A source was just banned by pike (for the fail2ban log line). */
+  onBan(ban: Ban, method: string, address: string, port: number): void;
+}
+
+export type BytesVerdict = 'pass' | 'banned' | 'pike';
+export type RequestVerdict = 'pass' | 'scanner';
+
+export interface ScreenedRequest {
+  method: string;
+  uri: string;
+  userAgent: string | undefined;
+}
+
+const SIP_VERSION = Buffer.from('SIP/2.0 ');
+const URI_WITH_USER = /^sips?:[^@;?>]+@/i;
+
+export class EdgeGuard {
+  readonly bans: BanTable;
+  private readonly pike: Pike | undefined;
+  private readonly scanner: ScannerFilter | undefined;
+
+  constructor(private readonly options: EdgeGuardOptions, private readonly deps: EdgeGuardDeps) {
+    this.bans = new BanTable(options.maxBans);
+    this.pike = options.pike.enabled ? new Pike(options.pike) : undefined;
+    this.scanner = options.scanner.enabled ? new ScannerFilter(options.scanner.agents) : undefined;
+  }
+
+  /** Before parsing: may this datagram or framed message be parsed at all. */
+  checkBytes(bytes: Buffer, address: string, port: number): BytesVerdict {
+    const key = sourceKey(address);
+    const now = this.deps.now();
+    if (this.bans.size > 0 && this.bans.isBanned(key, now)) return 'banned';
+    if (!this.pike || isResponse(bytes)) return 'pass';
+    if (!this.pike.hit(key, now) || this.deps.isExempt(address)) return 'pass';
+    const ban = this.bans.ban(key, 'pike', now, this.options.banMs);
+    this.pike.forget(key);
+    this.deps.onBan(ban, firstToken(bytes), address, port);
+    return 'pike';
+  }
+
+  /** A new inbound connection: refused while its source is banned. */
+  admitsConnection(address: string): boolean {
+    return this.bans.size === 0 || !this.bans.isBanned(sourceKey(address), this.deps.now());
+  }
+
+  /** After parsing a request. */
+  checkRequest(req: ScreenedRequest, address: string): RequestVerdict {
+    if (this.scanner?.isScanner(req.userAgent)) return 'scanner';
+    if (this.options.scannerSilence && req.method === 'OPTIONS' && !URI_WITH_USER.test(req.uri) && !this.deps.isExempt(address)) return 'scanner';
+    return 'pass';
+  }
+
+  /** Sources pike is following now. */
+  get trackedSources(): number {
+    return this.pike?.tracked ?? 0;
+  }
+
+  /** Sources the bounded tables forgot to stay bounded (pike's LRU and the ban table's). */
+  get evictions(): number {
+    return (this.pike?.evicted ?? 0) + this.bans.evicted;
+  }
+}
+
+function isResponse(bytes: Buffer): boolean {
+  return bytes.length >= SIP_VERSION.length && bytes.compare(SIP_VERSION, 0, SIP_VERSION.length, 0, SIP_VERSION.length) === 0;
+}
+
+function firstToken(bytes: Buffer): string {
+  const space = bytes.indexOf(0x20);
+  return space > 0 && space < 32 ? bytes.toString('latin1', 0, space) : 'unknown';
+}

@@ -1,0 +1,40 @@
+/**
+ * The edge guard as the transports' inbound filter: exemption from the dispatcher's destinations
+ * and the `trusted` networks, the User-Agent read from the parsed request, and the stable ban log
+ * line that the shipped fail2ban filter reads (docs/public-internet.md).
+ */
+import { EdgeGuard, type EdgeGuardOptions } from '../edge/edge-guard.js';
+import type { Logger } from '../shared/logger.js';
+import { NetworkSet } from '../shared/network-set.js';
+import type { InboundFilter } from '../transport/inbound-filter.js';
+
+export interface EdgeFilterDeps {
+  /** A dispatcher destination's address (the farm): never banned. */
+  isDestination(address: string): boolean;
+  now(): number;
+  logger: Logger;
+}
+
+export function createEdgeFilter(options: EdgeGuardOptions & { readonly trusted: readonly string[] }, deps: EdgeFilterDeps): { guard: EdgeGuard; filter: InboundFilter } {
+  const parsed = NetworkSet.parse(options.trusted);
+  // load-config validated the list; an empty set is the only other outcome
+  const trusted = parsed.ok ? parsed.value : NetworkSet.empty;
+  const guard = new EdgeGuard(options, {
+    now: deps.now,
+    isExempt: (address) => deps.isDestination(address) || trusted.has(address),
+    onBan: (ban, method, address, port) =>
+      deps.logger.warn({ ip: address, port, method, key: ban.key, banSeconds: Math.round((ban.until - ban.since) / 1000) }, `pike blocking ${method} from ${address}:${port}`),
+  });
+  const filter: InboundFilter = {
+    checkBytes(bytes, source) {
+      const verdict = guard.checkBytes(bytes, source.address, source.port);
+      return verdict === 'pass' ? undefined : verdict;
+    },
+    checkRequest(request, source) {
+      const userAgent = request.headers.find((h) => h.key === 'user-agent')?.value;
+      return guard.checkRequest({ method: request.method, uri: request.uri, userAgent }, source.address) === 'pass' ? undefined : 'scanner';
+    },
+    admitsConnection: (address) => guard.admitsConnection(address),
+  };
+  return { guard, filter };
+}
