@@ -52,6 +52,8 @@ export interface SippUacOptions {
   readonly holdMs?: number;
   readonly controlPort?: number;
   readonly mediaPort?: number;
+  /** Source address on loopback (-i), e.g. 127.0.0.10 to be another host; 127.0.0.1 by default. */
+  readonly localAddress?: string;
 }
 
 export interface SippUacResult {
@@ -122,7 +124,7 @@ export async function runSippUac(options: SippUacOptions): Promise<SippUacResult
   const name = `${basename(options.scenario, '.xml')}-${port}`;
   const args = [
     options.target,
-    ...commonArgs(options.scenario, transport, port, controlPort, mediaPort),
+    ...commonArgs(options.scenario, transport, port, controlPort, mediaPort, options.localAddress),
     '-m', String(options.calls),
     '-r', String(options.rate),
     '-d', String(options.holdMs ?? 0),
@@ -181,11 +183,12 @@ function counter(row: Readonly<Record<string, string>>, column: string): number 
   return value;
 }
 
-function commonArgs(scenario: string, transport: SippTransport, port: number, controlPort: number, mediaPort: number): string[] {
+function commonArgs(scenario: string, transport: SippTransport, port: number, controlPort: number, mediaPort: number, localAddress = '127.0.0.1'): string[] {
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(localAddress)) throw new Error(`SIPp source must be loopback, got ${localAddress}`);
   return [
     '-sf', scenario,
     '-t', transport === 'tcp' ? 't1' : 'u1',
-    '-i', '127.0.0.1', '-p', String(port),
+    '-i', localAddress, '-p', String(port),
     '-cp', String(controlPort), '-mp', String(mediaPort),
     '-nostdin',
   ];

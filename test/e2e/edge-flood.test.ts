@@ -1,0 +1,152 @@
+/**
+ * Edge security end to end through the real CLI, sources chosen by binding to 127.0.0.X: a flooder
+ * is banned after its 16th request and gets silence while a trusted carrier's SIPp calls lose
+ * nothing; the farm itself is never banned; a slowloris crowd of half-sent TCP requests does not
+ * keep a real TCP client out. Counts are bounded; nothing here asserts timing.
+ */
+import dgram from 'node:dgram';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findSipp, freeLoopbackPort, runSippUac, sippScenario, startSippUas, type SippProcess } from '../support/sipp.js';
+import { metricValue, startSipdispatch, waitFor, type SipdispatchProcess } from '../support/sipdispatch-process.js';
+
+const sipp = findSipp();
+if (!sipp && process.env.CI === 'true') throw new Error('SIPp (Debian sip-tester) is required under CI=true: apt-get install sip-tester');
+if (!sipp) console.warn('SKIPPED: edge security end-to-end tests need SIPp (apt-get install sip-tester)');
+
+const FLOOD = 3000;
+
+function options(port: number, from: { address: string; port: number }, n: number, user = '1000'): Buffer {
+  return Buffer.from(
+    `OPTIONS sip:${user}@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP ${from.address}:${from.port};branch=z9hG4bK-flood-${n}\r\nMax-Forwards: 70\r\n` +
+      `From: <sip:flood@${from.address}>;tag=f${n}\r\nTo: <sip:${user}@127.0.0.1>\r\nCall-ID: flood-${n}-${from.address}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+  );
+}
+
+/** Sends `count` OPTIONS from a socket bound to `address`, paced in bursts; resolves with the answers it got. */
+async function flood(address: string, target: number, count: number, user?: string): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, address, r));
+  let answers = 0;
+  socket.on('message', () => answers++);
+  const from = { address, port: socket.address().port };
+  for (let i = 0; i < count; i++) {
+    socket.send(options(target, from, i, user), target, '127.0.0.1');
+    if (i % 100 === 99) await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  socket.close();
+  return answers;
+}
+
+describe.skipIf(!sipp)('edge security through sipdispatch', () => {
+  const started: Array<SippProcess | SipdispatchProcess> = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((p) => p.stop()));
+  });
+
+  async function setup(config = '') {
+    const cwd = mkdtempSync(join(tmpdir(), 'sipdispatch-edge-'));
+    const uasPort = await freeLoopbackPort();
+    started.push(await startSippUas({ port: uasPort, scenario: sippScenario('uas'), cwd }));
+    const proxy = await startSipdispatch({ list: `1 sip:127.0.0.1:${uasPort} 0 0\n`, config: `ds_ping_interval: 0\ntrusted: [127.0.0.10/32]\n${config}` });
+    started.push(proxy);
+    return { cwd, proxy };
+  }
+
+  it('bans a flooder after 16 requests (silence, fail2ban line) while a trusted carrier and a polite phone lose nothing', async () => {
+    const { cwd, proxy } = await setup();
+    const [carrier, answers, polite] = await Promise.all([
+      runSippUac({ target: `127.0.0.1:${proxy.sipPort}`, scenario: sippScenario('uac'), calls: 500, rate: 100, limit: 100, timeoutSec: 60, cwd, localAddress: '127.0.0.10' }),
+      flood('127.0.0.66', proxy.sipPort, FLOOD),
+      runSippUac({ target: `127.0.0.1:${proxy.sipPort}`, scenario: sippScenario('uac'), calls: 3, rate: 1, limit: 1, timeoutSec: 60, cwd, localAddress: '127.0.0.11' }),
+    ]);
+    expect(carrier.failed, carrier.errors).toBe(0);
+    expect(carrier.successful).toBe(500);
+    expect(polite.failed, polite.errors).toBe(0);
+    expect(answers).toBeLessThanOrEqual(16);
+    const m = await proxy.metrics();
+    expect(metricValue(m, 'sipdispatch_relayed_requests_total', { method: 'OPTIONS' })).toBeLessThanOrEqual(16);
+    expect(metricValue(m, 'sipdispatch_dropped_total', { reason: 'pike' })).toBe(1);
+    expect(metricValue(m, 'sipdispatch_dropped_total', { reason: 'banned' })).toBeGreaterThanOrEqual(FLOOD - 17);
+    const lines = proxy.output().split('\n').filter((l) => l.includes('pike blocking'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/"msg":"pike blocking OPTIONS from 127\.0\.0\.66:\d+"/);
+  }, 120_000);
+
+  it('never bans the farm: a destination flooding through and to sipdispatch is served', async () => {
+    const { proxy } = await setup();
+    const answers = await flood('127.0.0.1', proxy.sipPort, FLOOD);
+    expect(answers).toBeGreaterThan(FLOOD / 2);
+    const m = await proxy.metrics();
+    expect(metricValue(m, 'sipdispatch_dropped_total', { reason: 'pike' })).toBe(0);
+    expect(metricValue(m, 'sipdispatch_dropped_total', { reason: 'banned' })).toBe(0);
+  }, 60_000);
+
+  it('answers a scanner nothing: sipvicious User-Agent and an OPTIONS to no user from an unknown host', async () => {
+    const { proxy } = await setup();
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.77', r));
+    const got: string[] = [];
+    socket.on('message', (m) => got.push(m.toString()));
+    const from = { address: '127.0.0.77', port: socket.address().port };
+    const scan = options(proxy.sipPort, from, 1).toString().replace('Content-Length: 0', 'User-Agent: friendly-scanner\r\nContent-Length: 0');
+    socket.send(Buffer.from(scan), proxy.sipPort, '127.0.0.1');
+    socket.send(options(proxy.sipPort, from, 2).toString().replace('sip:1000@', 'sip:').replace('To: <sip:1000@', 'To: <sip:'), proxy.sipPort, '127.0.0.1');
+    // a normal request from the same host is served: proof the silence is the filter, not the network
+    socket.send(options(proxy.sipPort, from, 3), proxy.sipPort, '127.0.0.1');
+    await waitFor(() => got.length > 0, undefined, 10_000, () => 'no answer to the normal OPTIONS');
+    await new Promise((r) => setTimeout(r, 300));
+    socket.close();
+    expect(got).toHaveLength(1);
+    expect(got[0]).toContain('flood-3-127.0.0.77');
+    expect(metricValue(await proxy.metrics(), 'sipdispatch_dropped_total', { reason: 'scanner' })).toBe(2);
+  }, 60_000);
+
+  it('slowloris: half-sent TCP requests from many sources are cut off, a real TCP client still gets through', async () => {
+    const { proxy } = await setup('tcp_max_connections: 200\ntcp_msg_read_timeout: 1000\ntcp_accept_iplimit: 4\n');
+    const holders: net.Socket[] = [];
+    const connect = (localAddress: string) =>
+      new Promise<void>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port: proxy.sipPort, localAddress });
+        holders.push(s);
+        s.on('error', () => resolve());
+        s.on('close', () => resolve());
+        s.on('connect', () => {
+          s.write('OPTIONS sip:1000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP ');
+          resolve();
+        });
+      });
+    // one source, six connections one after another: the 5th and 6th are over tcp_accept_iplimit
+    for (let i = 0; i < 6; i++) await connect('127.0.4.1');
+    await waitFor(async () => metricValue(await proxy.metrics(), 'sipdispatch_dropped_total', { reason: 'limit' }) === 2, undefined, 10_000, () => 'tcp_accept_iplimit');
+    // then 100 sources × 4: the crowd fills the table twice over
+    for (let ip = 0; ip < 100; ip++) await Promise.all(Array.from({ length: 4 }, () => connect(`127.0.3.${ip + 1}`)));
+    try {
+      const legit = async (): Promise<string> =>
+        new Promise((resolve) => {
+          const s = net.connect({ host: '127.0.0.1', port: proxy.sipPort, localAddress: '127.0.0.10' });
+          let got = '';
+          s.on('data', (d) => {
+            got += d.toString();
+            if (got.includes('\r\n\r\n')) {
+              s.destroy();
+              resolve(got);
+            }
+          });
+          s.on('error', () => resolve(''));
+          s.on('close', () => resolve(got));
+          s.on('connect', () => s.write(options(proxy.sipPort, { address: '127.0.0.10', port: s.localPort! }, 1).toString().replace('SIP/2.0/UDP', 'SIP/2.0/TCP')));
+        });
+      let answer = '';
+      await waitFor(async () => (answer = await legit()).startsWith('SIP/2.0 200'), undefined, 30_000, () => `last answer: ${JSON.stringify(answer)}`);
+      // the table was full while the crowd held it: read timeouts, not the idle timeout, freed it
+      expect(metricValue(await proxy.metrics(), 'sipdispatch_dropped_total', { reason: 'overload' })).toBeGreaterThan(0);
+    } finally {
+      for (const s of holders) s.destroy();
+    }
+  }, 90_000);
+});
