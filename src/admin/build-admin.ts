@@ -15,6 +15,7 @@ import { rpcMethods } from './rpc-methods.js';
 import type { PingSwitch, ReloadOutcome } from './rpc-methods.js';
 import { rpcRoute } from './rpc-route.js';
 import { siptraceStatusMethod } from './rpc-siptrace.js';
+import { banRoutes, htableMethods, type BanControl } from './ban-control.js';
 
 export interface AdminDeps {
   dispatcher: Dispatcher;
@@ -40,6 +41,8 @@ export interface AdminDeps {
   now?: () => number;
   /** HEP capture switch for RPC siptrace.status; absent = capture not configured. */
   siptrace?: PingSwitch;
+  /** The edge's ipban table (htable.* RPC, /edge/bans). */
+  bans?: BanControl;
 }
 
 function addAuth(app: FastifyInstance, token: string): void {
@@ -90,6 +93,10 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
   registerHttpRoutes(app, { ...deps, dispatcher, gate, pingActive });
   const methods = new Map(rpcMethods({ dispatcher, gate, pingActive, reload: deps.reload, listBlocks: deps.listBlocks }));
   if (deps.siptrace) methods.set('siptrace.status', siptraceStatusMethod(deps.siptrace));
+  if (deps.bans) {
+    for (const [name, method] of htableMethods(deps.bans)) methods.set(name, method);
+    banRoutes(app, deps.bans);
+  }
   void app.register(rpcRoute(methods, deps.logger));
   return app;
 }

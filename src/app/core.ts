@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger as PinoLogger } from 'pino';
 import type { HepExport } from '../hep/hep-export.js';
+import type { EdgeGuard } from '../edge/edge-guard.js';
 import type { Config } from '../config/config-types.js';
 import type { ReloadOutcome } from '../admin/rpc-methods.js';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
@@ -31,6 +32,8 @@ export interface AppCore {
   readonly dns: DnsCache;
   /** The main thread's HEP capture (worker threads capture their own messages with their own). */
   readonly hep: HepExport | undefined;
+  /** The main thread's edge guard (bans, pike); worker threads keep their own. */
+  readonly edge: EdgeGuard;
   /** The main thread's pressure monitor (load shedding; worker threads run their own). */
   readonly pressure: PressureMonitor;
   /** Server transactions alive on every thread. */
@@ -82,6 +85,7 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
     relay: stack.relay,
     dns: stack.dns,
     hep: stack.hep,
+    edge: stack.edge,
     pressure: stack.pressure,
     activeTransactions: () => stack.transactions.activeCount + (pool?.transactions() ?? 0),
     handoffs: () => pool?.handoffs() ?? [],

@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
+import type { BanControl } from '../admin/ban-control.js';
 import { buildAdmin } from '../admin/build-admin.js';
+import type { EdgeGuard } from '../edge/edge-guard.js';
 import { ReloadGate } from '../admin/reload-gate.js';
 import type { ReloadOutcome } from '../admin/rpc-methods.js';
 import type { Config } from '../config/config-types.js';
@@ -28,6 +30,15 @@ export interface RunningApp {
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/** The edge guard's ban table as the admin API sees it (times from the system scheduler's clock). */
+function banControl(edge: EdgeGuard): BanControl {
+  return {
+    dump: () => edge.bans.active(systemScheduler.now()).map((b) => ({ name: b.key, reason: b.reason, expires: Math.ceil((b.until - systemScheduler.now()) / 1000) })),
+    delete: (name) => edge.bans.delete(name),
+    flush: () => edge.bans.flush(),
+  };
+}
+
 export async function runApp(config: Config, logger: PinoLogger): Promise<RunningApp> {
   const detachLogging = attachEventLogging(logger);
   const options = resolveConfig(config);
@@ -39,6 +50,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     transactionsActive: () => core?.activeTransactions() ?? 0,
     udpHandoffs: () => core?.handoffs() ?? [],
     hep: () => core?.hep?.counts(),
+    edge: () => core && { bans: core.edge.bans.active(systemScheduler.now()).length, trackedSources: core.edge.trackedSources, evictions: core.edge.evictions, tcpConnections: core.transport.stats().tcp.connections },
     pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
   });
@@ -77,6 +89,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     listBlocks: options.admin.listBlocks,
     reloadDeltaMs: options.admin.reloadDeltaMs,
     reloadGate: gate,
+    bans: banControl(started.edge),
     siptrace: started.hep && { get: () => started.hep!.capture.enabled, set: (on) => started.hep!.capture.setEnabled(on) },
   });
   try {

@@ -52,11 +52,11 @@ export class BanTable {
     return n;
   }
 
-  /** Bans in force at `now` (htable.dump ipban). */
+  /** Bans in force at `now` (htable.dump ipban), oldest first. */
   active(now: number): Ban[] {
     const out: Ban[] = [];
     for (const ban of this.bans.values()) if (now < ban.until) out.push(ban);
-    return out;
+    return out.sort((a, b) => a.since - b.since || (a.key < b.key ? -1 : 1));
   }
 
   get size(): number {

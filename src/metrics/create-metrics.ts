@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { subscribe } from '../shared/events.js';
 import { DestinationTracker } from './destination-tracker.js';
 import { defineHepMetrics, type HepCountsView } from './hep-metrics.js';
+import { defineEdgeMetrics, type EdgeView } from './edge-metrics.js';
 import { defineOverloadMetrics, type PressureView } from './overload-metrics.js';
 import type { DestinationView, TrackerDiff } from './destination-tracker.js';
 import {
@@ -25,6 +26,8 @@ export interface MetricsSources {
   version: string;
   /** Wall clock in ms for the reload timestamp (default Date.now). */
   wallClock?: () => number;
+  /** Edge security gauges; undefined before the SIP side started. */
+  edge?(): EdgeView | undefined;
   /** HEP export counts; undefined while capture is not configured. */
   hep?(): HepCountsView | undefined;
   /** The pressure monitor's last readings (overload gauges; 0 without). */
@@ -259,6 +262,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
 
   defineGauges(registers, sources, current, tracker);
   defineHepMetrics(registers, () => sources.hep?.());
+  defineEdgeMetrics(registers, () => sources.edge?.());
   initialiseFixed(counters);
   current();
   const unsubscribers = subscribeEvents(counters, tracker, known, (success) => {

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   RPC_UNAUTHORIZED: 'the admin API token is missing or wrong',
   RPC_CONNECT: 'the rpc command could not reach the admin API',
   ADMIN_NOT_FOUND: 'no admin API endpoint answers this method and path',
+  EDGE_NOT_BANNED: 'DELETE /edge/bans/NAME named a source that is not banned',
   ADMIN_BAD_BODY: 'the admin API request body is not valid JSON, too large, or of an unsupported content type',
   ADMIN_INTERNAL: 'the admin API failed unexpectedly while serving a valid request (a bug: see the log)',
   // SIP parser

@@ -4,7 +4,9 @@
  * nothing; the farm itself is never banned; a slowloris crowd of half-sent TCP requests does not
  * keep a real TCP client out. Counts are bounded; nothing here asserts timing.
  */
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
+import { existsSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,15 @@ if (!sipp && process.env.CI === 'true') throw new Error('SIPp (Debian sip-tester
 if (!sipp) console.warn('SKIPPED: edge security end-to-end tests need SIPp (apt-get install sip-tester)');
 
 const FLOOD = 3000;
+const SVMAP = ['/usr/bin/svmap', '/usr/local/bin/svmap'].find((p) => existsSync(p));
+if (!SVMAP && process.env.CI === 'true') throw new Error('sipvicious is required under CI=true: apt-get install sipvicious');
+
+/** Runs a sipvicious tool (bounded by timeout) and returns what it printed. */
+function sipvicious(tool: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(tool, args, { timeout: 60_000 }, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`));
+  });
+}
 
 function options(port: number, from: { address: string; port: number }, n: number, user = '1000'): Buffer {
   return Buffer.from(
@@ -105,6 +116,17 @@ describe.skipIf(!sipp)('edge security through sipdispatch', () => {
     expect(got[0]).toContain('flood-3-127.0.0.77');
     expect(metricValue(await proxy.metrics(), 'sipdispatch_dropped_total', { reason: 'scanner' })).toBe(2);
   }, 60_000);
+
+  it.skipIf(!SVMAP)('sipvicious svmap and svwar find no device and no extension', async () => {
+    const { proxy } = await setup();
+    const map = await sipvicious(SVMAP!, ['127.0.0.1', '-p', String(proxy.sipPort)]);
+    expect(map).toContain('found nothing');
+    expect(map).not.toMatch(/SIP Device/);
+    const war = await sipvicious(SVMAP!.replace('svmap', 'svwar'), ['-e100-105', '127.0.0.1', '-p', String(proxy.sipPort)]);
+    expect(war).toContain('found nothing');
+    expect(war).not.toMatch(/Extension\s*\|/);
+    expect(metricValue(await proxy.metrics(), 'sipdispatch_dropped_total', { reason: 'scanner' })).toBeGreaterThan(0);
+  }, 150_000);
 
   it('slowloris: half-sent TCP requests from many sources are cut off, a real TCP client still gets through', async () => {
     const { proxy } = await setup('tcp_max_connections: 200\ntcp_msg_read_timeout: 1000\ntcp_accept_iplimit: 4\n');

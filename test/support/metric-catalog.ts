@@ -33,6 +33,11 @@ export const CONTRACT_METRICS: readonly MetricFamily[] = [
   { name: 'sipdispatch_build_info', type: 'gauge', labels: ['version'] },
   { name: 'sipdispatch_hep_packets_sent_total', type: 'counter', labels: [] },
   { name: 'sipdispatch_hep_packets_dropped_total', type: 'counter', labels: ['reason'] },
+  // edge security (docs/public-internet.md)
+  { name: 'sipdispatch_edge_bans_active', type: 'gauge', labels: [] },
+  { name: 'sipdispatch_edge_tracked_sources', type: 'gauge', labels: [] },
+  { name: 'sipdispatch_edge_evictions_total', type: 'counter', labels: [] },
+  { name: 'sipdispatch_connections', type: 'gauge', labels: ['transport'] },
   // overload (issue 11, docs/overload.md)
   { name: 'sipdispatch_shed_requests_total', type: 'counter', labels: ['method'] },
   { name: 'sipdispatch_traffic_marks_total', type: 'counter', labels: ['set', 'cause', 'result'] },
