@@ -122,6 +122,7 @@ export const configSchema = {
     secfilter_enabled: { type: 'boolean', default: true, description: 'drop requests from scanner User-Agents without a reply' },
     secfilter_user_agents: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['friendly-scanner', 'sipvicious', 'sipcli', 'VaxSIPUserAgent', 'iWar', 'sip-scan', 'SIPVicious', 'sundayddr', 'pplsip', 'smap'] },
     scanner_silence: { type: 'boolean', default: true, description: 'no answer to OPTIONS to no user from untrusted sources' },
+    max_transactions: { type: 'integer', minimum: 0, default: 20000, description: 'transactions alive (server and client) before new initial requests get 503 + Retry-After; 0 = no cap' },
     tcp_accept_iplimit: { type: 'integer', minimum: 0, default: 64, description: 'accepted TCP connections per source IP; 0 = no limit' },
     tcp_msg_read_timeout: { type: 'integer', minimum: 0, default: 10000, description: 'ms an accepted TCP connection has to complete each message; 0 = no limit' },
 

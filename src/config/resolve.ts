@@ -115,7 +115,7 @@ function build(c: Config): ResolvedConfig {
       maxForwardsLimit: c.max_forwards_limit,
       fixNatedContact: c.fix_nated_contact,
       noDestination: { status: c.no_destination.status, reason: c.no_destination.reason, retryAfter: c.no_destination.retry_after },
-      shedding: { methods: new Set(c.overload_shed_methods.map((m) => m.toUpperCase())), retryAfter: c.overload_retry_after },
+      shedding: { methods: new Set(c.overload_shed_methods.map((m) => m.toUpperCase())), retryAfter: c.overload_retry_after, maxTransactions: c.max_transactions },
     },
     pressure: {
       thresholds: { maxEventLoopDelayMs: c.overload_max_event_loop_delay, maxUdpBacklogPercent: c.overload_max_udp_backlog, shedding: c.overload_shedding },

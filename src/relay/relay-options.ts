@@ -28,5 +28,10 @@ export interface RelayOptions {
   fixNatedContact: boolean;
   noDestination: { status: number; reason: string; retryAfter: number };
   /** Load shedding: which initial requests are refused while under pressure, and their Retry-After (0 = none). */
-  shedding: { methods: ReadonlySet<string>; retryAfter: number };
+  shedding: {
+    methods: ReadonlySet<string>;
+    retryAfter: number;
+    /** max_transactions: with this many transactions alive (server and client), new initial requests are shed too (0 = no cap). */
+    maxTransactions: number;
+  };
 }

@@ -51,7 +51,7 @@ export interface RelayDispatcher {
 }
 
 /** The part of the transaction layer the relay drives (the prober takes `createClient` alone). */
-export type RelayTransactions = Pick<TransactionLayer, 'receiveRequest' | 'receiveResponse' | 'createClient' | 'hasServerFor'>;
+export type RelayTransactions = Pick<TransactionLayer, 'receiveRequest' | 'receiveResponse' | 'createClient' | 'hasServerFor' | 'activeCount'>;
 
 export interface RelayIo {
   /** Stateless send (ACK for 2xx, stray 2xx retransmissions). */

@@ -102,8 +102,11 @@ export class Relay implements RelayCore {
     publish('request.received', { method: req.method, transport: source.transport });
     const top = req.via[0]!;
     const responseTarget = this.deps.io.responseTarget(top, source);
-    // Under pressure a new initial request costs one stateless 503; everything else goes on.
-    if (this.pressure.shedding && this.shed(req, source, responseTarget)) return;
+    // Under pressure, or with the transaction table full, a new initial request costs one
+    // stateless 503; everything else goes on.
+    const cap = this.options.shedding.maxTransactions;
+    const full = cap > 0 && this.transactions.activeCount >= cap;
+    if ((full || this.pressure.shedding) && this.shed(req, source, responseTarget, full)) return;
     const d = this.transactions.receiveRequest(req, responseTarget, this.serverHandlers);
     switch (d.kind) {
       case 'retransmission':
@@ -135,7 +138,7 @@ export class Relay implements RelayCore {
    * Never shed: ACK, CANCEL, in-dialog requests (BYE), retransmissions (they reach their
    * transaction), requests from the farm, and OPTIONS keepalives addressed to us.
    */
-  private shed(req: SipRequest, source: Source, target: Target): boolean {
+  private shed(req: SipRequest, source: Source, target: Target, full: boolean): boolean {
     const rules = this.options.shedding;
     if (req.to.tag !== undefined || !rules.methods.has(req.method) || req.method === 'ACK' || req.method === 'CANCEL') return false;
     if (this.transactions.hasServerFor(req)) return false;
@@ -145,7 +148,7 @@ export class Relay implements RelayCore {
       if (ruri && !ruri.user && this.identity.isUs(ruri)) return false;
     }
     // A share below 1 sheds evenly: 0.25 refuses every fourth request.
-    const share = this.pressure.shedShare;
+    const share = full ? 1 : this.pressure.shedShare;
     if (share < 1) {
       this.shedCredit += share;
       if (this.shedCredit < 1) return false;

@@ -153,7 +153,7 @@ export class RelayHarness {
         maxForwardsLimit: 70,
         fixNatedContact: false,
         noDestination: { status: 503, reason: 'Service Unavailable', retryAfter: 0 },
-        shedding: { methods: new Set(['INVITE']), retryAfter: 5 },
+        shedding: { methods: new Set(['INVITE']), retryAfter: 5, maxTransactions: 0 },
       },
       logger,
     );

@@ -108,4 +108,18 @@ describe('load shedding', () => {
     h.receive(request('INVITE', 'c1'));
     expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
   });
+
+  it('max_transactions: with the table full a new INVITE gets 503 + Retry-After at once, an in-dialog BYE still passes', async () => {
+    const h = await relayHarness([5071], { max_transactions: 4 });
+    h.receive(request('INVITE', 'c1'));
+    h.receive(request('INVITE', 'c2'));
+    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071', 'INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+    expect(h.transactions.activeCount).toBe(4);
+    h.receive(request('INVITE', 'c3'));
+    const out = h.take();
+    expect(lines(out)).toEqual(['SIP/2.0 503 Service Unavailable -> 5090']);
+    expect(header(out[0]!, 'retry-after')).toBe('5');
+    h.receive(request('BYE', 'c0', { toTag: 'callee', cseq: 2 }));
+    expect(lines(h.take()).some((l) => l.startsWith('SIP/2.0 503'))).toBe(false);
+  });
 });

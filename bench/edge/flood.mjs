@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// Edge security under flood, on loopback: (1) one source (127.0.0.66) sends OPTIONS as fast as it
+// can; it is banned after 16 and every later request is dropped before parsing: proxy CPU per
+// dropped request, drops per second, RSS. (2) 200,000 requests from distinct sources (one per
+// loopback address 127.x.y.z, bound in turn): RSS growth with the bounded per-source tables.
+// Bounded in count; stops by itself.   node bench/edge/flood.mjs [--requests 300000]
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values: flags } = parseArgs({ options: { requests: { type: 'string', default: '300000' }, sources: { type: 'string', default: '200000' } } });
+const cli = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-bench-edge-'));
+const port = await freePort();
+const http = await freePort();
+writeFileSync(join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${await freePort()} 0 0\n`);
+writeFileSync(join(dir, 'config.yaml'), 'ds_ping_interval: 0\nlog_level: error\n');
+const proxy = spawn(process.execPath, ['--max-semi-space-size=4', cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: 'ignore' });
+await waitReady();
+
+const cpuS = () => {
+  const f = readFileSync(`/proc/${proxy.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proxy.pid}/status`, 'utf8'))[1]) / 1024;
+const metric = async (name, label) => {
+  const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(label));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+};
+
+try {
+  const rss0 = rssMb();
+  const cpu0 = cpuS();
+  const t0 = Date.now();
+  const sent = await floodOne('127.0.0.66', Number(flags.requests));
+  await new Promise((r) => setTimeout(r, 500));
+  const seconds = (Date.now() - t0) / 1000;
+  const cpu = cpuS() - cpu0;
+  const banned = await metric('sipdispatch_dropped_total', 'reason="banned"');
+  console.log(`one source: ${sent} OPTIONS in ${seconds.toFixed(1)} s; dropped as banned ${banned} (${(banned / seconds).toFixed(0)}/s); proxy CPU ${cpu.toFixed(2)} s = ${((cpu / banned) * 1e6).toFixed(2)} µs per dropped request, ${((cpu / seconds) * 100).toFixed(0)} % of a core; RSS ${rss0.toFixed(0)} → ${rssMb().toFixed(0)} MB`);
+
+  const rss1 = rssMb();
+  const t1 = Date.now();
+  const n = await floodDistinct(Number(flags.sources));
+  await new Promise((r) => setTimeout(r, 500));
+  const tracked = await metric('sipdispatch_edge_tracked_sources', '');
+  const evicted = await metric('sipdispatch_edge_evictions_total', '');
+  console.log(`distinct sources: ${n} requests from ${n} addresses in ${((Date.now() - t1) / 1000).toFixed(1)} s; tracked ${tracked}, evicted ${evicted}; RSS ${rss1.toFixed(0)} → ${rssMb().toFixed(0)} MB (+${(rssMb() - rss1).toFixed(0)} MB)`);
+} finally {
+  proxy.kill('SIGTERM');
+}
+
+async function floodOne(address, count) {
+  const socket = dgram.createSocket('udp4');
+  await new Promise((r) => socket.bind(0, address, r));
+  const bytes = (i) => Buffer.from(`OPTIONS sip:1000@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP ${address}:${socket.address().port};branch=z9hG4bK-${i}\r\nMax-Forwards: 70\r\nFrom: <sip:f@${address}>;tag=${i}\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: f-${i}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+  for (let i = 0; i < count; i += 200) {
+    await Promise.all(Array.from({ length: Math.min(200, count - i) }, (_, k) => new Promise((r) => socket.send(bytes(i + k), port, '127.0.0.1', r))));
+  }
+  socket.close();
+  return count;
+}
+
+async function floodDistinct(count) {
+  let sent = 0;
+  for (let i = 0; i < count; i += 500) {
+    await Promise.all(Array.from({ length: Math.min(500, count - i) }, async (_, k) => {
+      const n = i + k + 1000;
+      const address = `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255 || 1}`;
+      const socket = dgram.createSocket('udp4');
+      await new Promise((r, j) => { socket.once('error', j); socket.bind(0, address, r); }).catch(() => undefined);
+      await new Promise((r) => socket.send(Buffer.from(`OPTIONS sip:1000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP ${address}:5060;branch=z9hG4bK-d${n}\r\nFrom: <sip:a@${address}>;tag=1\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: d${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`), port, '127.0.0.1', r));
+      socket.close();
+      sent++;
+    }));
+  }
+  return sent;
+}
+
+async function waitReady() {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${http}/health`)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('sipdispatch did not start');
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
