@@ -122,6 +122,8 @@ export const configSchema = {
     secfilter_enabled: { type: 'boolean', default: true, description: 'drop requests from scanner User-Agents without a reply' },
     secfilter_user_agents: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['friendly-scanner', 'sipvicious', 'sipcli', 'VaxSIPUserAgent', 'iWar', 'sip-scan', 'SIPVicious', 'sundayddr', 'pplsip', 'smap'] },
     scanner_silence: { type: 'boolean', default: true, description: 'no answer to OPTIONS to no user from untrusted sources' },
+    dns_cache_size: { type: 'integer', minimum: 16, default: 4096, description: 'host names the DNS cache keeps (LRU); names come from Route and Request-URI' },
+    dns_neg_cache_ttl: { type: 'integer', minimum: 0, default: 60, description: 'seconds a name that did not resolve fails at once' },
     max_transactions: { type: 'integer', minimum: 0, default: 20000, description: 'transactions alive (server and client) before new initial requests get 503 + Retry-After; 0 = no cap' },
     tcp_accept_iplimit: { type: 'integer', minimum: 0, default: 64, description: 'accepted TCP connections per source IP; 0 = no limit' },
     tcp_msg_read_timeout: { type: 'integer', minimum: 0, default: 10000, description: 'ms an accepted TCP connection has to complete each message; 0 = no limit' },

@@ -17,6 +17,7 @@ import { parseHashTemplate, type HashPart } from '../shared/hash-template.js';
 import { parseReplyCodes } from '../shared/reply-codes.js';
 import type { TimerConfig } from '../transaction/timers.js';
 import type { PressureThresholds } from '../transport/pressure-monitor.js';
+import type { DnsCacheOptions } from '../transport/dns-cache.js';
 import type { TransportManagerOptions } from '../transport/transport-manager.js';
 import type { Config, RouteConfig } from './config-types.js';
 import { deepFreeze } from './load-config.js';
@@ -42,6 +43,8 @@ export interface ResolvedConfig {
   readonly webhook: Pick<WebhookNotifierOptions, 'url' | 'retries' | 'queueSize'> | undefined;
   /** Overload: what counts as our own pressure, sampled every `sampleIntervalMs`. */
   readonly pressure: { readonly thresholds: PressureThresholds; readonly sampleIntervalMs: number };
+  /** The DNS cache's bounds (names come from the network). */
+  readonly dns: Omit<DnsCacheOptions, 'now' | 'lookup'>;
   /** Edge security: pike, bans, secfilter; `trusted` as written (the stack parses it). */
   readonly edge: EdgeGuardOptions & { readonly trusted: readonly string[] };
   /** HEP capture; undefined without `hep.collector`. */
@@ -128,6 +131,7 @@ function build(c: Config): ResolvedConfig {
       listBlocks: { latencyStats: c.ds_ping_latency_stats, callLoad: c.routes.some((r) => r.algorithm === 10) },
     },
     webhook: c.webhook_url === undefined ? undefined : { url: c.webhook_url, retries: c.webhook_retries, queueSize: c.webhook_queue_size },
+    dns: { fallbackTtlMs: 60 * SECOND, maxTtlMs: 3600 * SECOND, negativeTtlMs: c.dns_neg_cache_ttl * SECOND, maxEntries: c.dns_cache_size, maxPending: 256 },
     edge: {
       pike: { enabled: c.pike_enabled, density: c.reqs_density_per_unit, windowMs: c.sampling_time_unit * SECOND, maxSources: c.edge_max_sources },
       banMs: c.ban_expire * SECOND,

@@ -112,7 +112,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     timers: timerValues(resolveConfig(config).timers),
     logger: logger.child({ component: 'transaction' }),
   });
-  const dns = new DnsCache({ now: systemClock.now, fallbackTtlMs: 60_000, maxTtlMs: 3_600_000 });
+  const dns = new DnsCache({ now: systemClock.now, ...resolveConfig(config).dns });
   // The relay needs the bound addresses, so it is built after the sockets open; a datagram in
   // between is dropped and counted (the sender retransmits).
   try {
