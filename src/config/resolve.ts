@@ -138,6 +138,7 @@ function build(c: Config): ResolvedConfig {
       maxBans: c.edge_max_sources,
       scanner: { enabled: c.secfilter_enabled, agents: c.secfilter_user_agents },
       scannerSilence: c.scanner_silence,
+      authban: { enabled: c.authban_enabled, maxRetry: c.authban_maxretry, windowMs: c.authban_window * SECOND, banMs: c.authban_bantime * SECOND },
       trusted: c.trusted,
     },
     hep: c.hepCollector === undefined ? undefined : {

@@ -21,6 +21,11 @@ export interface EdgeGuardOptions {
   scanner: { enabled: boolean; agents: readonly string[] };
   /** Drop OPTIONS to no user from untrusted sources (svmap's probe). */
   scannerSilence: boolean;
+  /**
+   * fail2ban at the edge: a source whose requests drew `maxRetry` auth failures (403, or 401/407
+   * to a request that carried credentials) within `windowMs` is banned for `banMs`.
+   */
+  authban: { enabled: boolean; maxRetry: number; windowMs: number; banMs: number };
 }
 
 export interface EdgeGuardDeps {
@@ -30,6 +35,8 @@ export interface EdgeGuardDeps {
   isExempt(address: string): boolean;
   /** A source was just banned by pike (for the fail2ban log line). */
   onBan(ban: Ban, method: string, address: string, port: number): void;
+  /** A source was just banned for its auth failures. */
+  onAuthBan(ban: Ban, address: string, failures: number): void;
 }
 
 export type BytesVerdict = 'pass' | 'banned' | 'pike';
@@ -48,11 +55,29 @@ export class EdgeGuard {
   readonly bans: BanTable;
   private readonly pike: Pike | undefined;
   private readonly scanner: ScannerFilter | undefined;
+  /** Auth failures per source: the same exact sliding window as pike, maxRetry - 1 allowed. */
+  private readonly authFailures: Pike | undefined;
 
   constructor(private readonly options: EdgeGuardOptions, private readonly deps: EdgeGuardDeps) {
     this.bans = new BanTable(options.maxBans);
     this.pike = options.pike.enabled ? new Pike(options.pike) : undefined;
     this.scanner = options.scanner.enabled ? new ScannerFilter(options.scanner.agents) : undefined;
+    const a = options.authban;
+    this.authFailures = a.enabled ? new Pike({ density: a.maxRetry - 1, windowMs: a.windowMs, maxSources: options.pike.maxSources }) : undefined;
+  }
+
+  /**
+   * The final answer to a request from `address`: 403, or 401/407 to a request that carried
+   * credentials, counts as an auth failure (a first 401 challenge is how digest starts).
+   */
+  authAnswered(address: string, status: number, hadCredentials: boolean): void {
+    if (!this.authFailures || !(status === 403 || ((status === 401 || status === 407) && hadCredentials))) return;
+    const key = sourceKey(address);
+    const now = this.deps.now();
+    if (!this.authFailures.hit(key, now) || this.deps.isExempt(address)) return;
+    const ban = this.bans.ban(key, 'authban', now, this.options.authban.banMs);
+    this.authFailures.forget(key);
+    this.deps.onAuthBan(ban, address, this.options.authban.maxRetry);
   }
 
   /** Before parsing: may this datagram or framed message be parsed at all. */

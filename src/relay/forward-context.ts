@@ -229,10 +229,16 @@ export class ForwardContext implements ClientTransactionHandlers {
   private answer(res: SipResponse, local: boolean): void {
     this.done = true;
     const callId = this.template.callId;
+    const status = res.status;
+    if (!local && (status === 401 || status === 403 || status === 407)) this.core.authAnswers?.answered(this.source, status, hasCredentials(this.template));
     this.best = undefined;
     this.core.respond(this.server, res, local);
     this.core.finished(this.server, res.status, callId);
   }
+}
+
+function hasCredentials(req: SipRequest): boolean {
+  return req.headers.some((h) => h.key === 'authorization' || h.key === 'proxy-authorization');
 }
 
 function hasRetryAfter(res: SipResponse): boolean {

@@ -9,13 +9,15 @@ import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } 
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
 import type { Target } from '../shared/addresses.js';
 import type { LocalIdentity } from './local-identity.js';
-import type { RelayDispatcher, RelayIo } from './relay-ports.js';
+import type { AuthAnswers, RelayDispatcher, RelayIo } from './relay-ports.js';
 
 export interface RelayDeps {
   dispatcher: RelayDispatcher;
   io: RelayIo;
   /** sipdispatch's own pressure (load shedding, excused timeouts); never pressured when absent. */
   pressure?: PressureGauge;
+  /** Auth answers relayed from the farm (auth-failure bans). */
+  authAnswers?: AuthAnswers;
 }
 
 export interface RelayCore {
@@ -26,6 +28,7 @@ export interface RelayCore {
   readonly identity: LocalIdentity;
   readonly log: Logger;
   readonly pressure: PressureGauge;
+  readonly authAnswers: AuthAnswers | undefined;
   /** Start a client transaction whose events go to `handlers`. */
   createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers): ClientTransaction;
   /** Pop our Via and send a 2xx on towards the caller without a transaction (§16.7). */

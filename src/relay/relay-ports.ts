@@ -51,6 +51,12 @@ export interface RelayDispatcher {
 }
 
 /** The part of the transaction layer the relay drives (the prober takes `createClient` alone). */
+/** Told of the farm's final answers that speak of authentication (edge security's auth-failure bans). */
+export interface AuthAnswers {
+  /** A 401, 403 or 407 from the farm relayed to `source`; `hadCredentials`: the request carried Authorization or Proxy-Authorization. */
+  answered(source: Source, status: number, hadCredentials: boolean): void;
+}
+
 export type RelayTransactions = Pick<TransactionLayer, 'receiveRequest' | 'receiveResponse' | 'createClient' | 'hasServerFor' | 'activeCount'>;
 
 export interface RelayIo {

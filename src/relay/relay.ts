@@ -24,7 +24,7 @@ import { nextMaxForwards } from './max-forwards.js';
 import { isPrivateIPv4 } from './private-address.js';
 import type { RelayCore, RelayDeps } from './relay-core.js';
 import type { RelayOptions } from './relay-options.js';
-import type { Candidate, RelayDispatcher, RelayTransactions, Source } from './relay-ports.js';
+import type { AuthAnswers, Candidate, RelayDispatcher, RelayTransactions, Source } from './relay-ports.js';
 import { matchRoute } from './route-table.js';
 
 const ALL_CODES: ReadonlySet<number> = new Set();
@@ -34,6 +34,7 @@ const IGNORE: ClientTransactionHandlers = { onResponse() {}, onTimeout() {}, onT
 export class Relay implements RelayCore {
   readonly identity: LocalIdentity;
   readonly pressure: PressureGauge;
+  readonly authAnswers: AuthAnswers | undefined;
   private readonly byServer = new Map<ServerTransaction, ForwardContext>();
   /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
   private draining = false;
@@ -53,6 +54,7 @@ export class Relay implements RelayCore {
   ) {
     this.identity = new LocalIdentity(options.advertised, options.aliases);
     this.pressure = deps.pressure ?? NO_PRESSURE;
+    this.authAnswers = deps.authAnswers;
   }
 
   /** Refuse new initial requests with 503 from now on (graceful shutdown). */

@@ -24,6 +24,8 @@ export function createEdgeFilter(options: EdgeGuardOptions & { readonly trusted:
     isExempt: (address) => deps.isDestination(address) || trusted.has(address),
     onBan: (ban, method, address, port) =>
       deps.logger.warn({ ip: address, port, method, key: ban.key, banSeconds: Math.round((ban.until - ban.since) / 1000) }, `pike blocking ${method} from ${address}:${port}`),
+    onAuthBan: (ban, address, failures) =>
+      deps.logger.warn({ ip: address, key: ban.key, failures, banSeconds: Math.round((ban.until - ban.since) / 1000) }, `authban blocking ${address} after ${failures} auth failures`),
   });
   const filter: InboundFilter = {
     checkBytes(bytes, source) {

@@ -133,6 +133,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
         resolve: dns.resolve,
       },
       pressure: pressure.monitor,
+      authAnswers: { answered: (source, status, hadCredentials) => edge.guard.authAnswered(source.address, status, hadCredentials) },
     },
     transactions,
     relayOptions(config, identity),

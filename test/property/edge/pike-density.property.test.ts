@@ -10,8 +10,8 @@ const REQ = Buffer.from('INVITE sip:1@x SIP/2.0\r\n\r\n');
 function run(gaps: number[]) {
   const clock = { now: 0 };
   const g = new EdgeGuard(
-    { pike: { enabled: true, density: DENSITY, windowMs: WINDOW, maxSources: 10 }, banMs: 10_000_000, maxBans: 10, scanner: { enabled: false, agents: [] }, scannerSilence: false },
-    { now: () => clock.now, isExempt: () => false, onBan: () => undefined },
+    { pike: { enabled: true, density: DENSITY, windowMs: WINDOW, maxSources: 10 }, banMs: 10_000_000, maxBans: 10, scanner: { enabled: false, agents: [] }, scannerSilence: false, authban: { enabled: false, maxRetry: 5, windowMs: 60_000, banMs: 600_000 } },
+    { now: () => clock.now, isExempt: () => false, onBan: () => undefined, onAuthBan: () => undefined },
   );
   const times: number[] = [];
   const verdicts: string[] = [];

@@ -7,8 +7,8 @@ const REQ = Buffer.from('INVITE sip:1@x SIP/2.0\r\n\r\n');
 
 function bannedGuard(clock: { now: number }, sources: string[]): { guard: EdgeGuard; bans: BanControl } {
   const guard = new EdgeGuard(
-    { pike: { enabled: true, density: 2, windowMs: 1000, maxSources: 100 }, banMs: 60_000, maxBans: 100, scanner: { enabled: false, agents: [] }, scannerSilence: false },
-    { now: () => clock.now, isExempt: () => false, onBan: () => undefined },
+    { pike: { enabled: true, density: 2, windowMs: 1000, maxSources: 100 }, banMs: 60_000, maxBans: 100, scanner: { enabled: false, agents: [] }, scannerSilence: false, authban: { enabled: false, maxRetry: 5, windowMs: 60_000, banMs: 600_000 } },
+    { now: () => clock.now, isExempt: () => false, onBan: () => undefined, onAuthBan: () => undefined },
   );
   for (const s of sources) for (let i = 0; i < 3; i++) guard.checkBytes(REQ, s, 5060);
   const bans: BanControl = {

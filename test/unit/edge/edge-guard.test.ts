@@ -18,9 +18,15 @@ function guard(options: Partial<EdgeGuardOptions> = {}, exempt: (a: string) => b
       maxBans: 1000,
       scanner: { enabled: true, agents: DEFAULT_SCANNER_AGENTS },
       scannerSilence: true,
+      authban: { enabled: true, maxRetry: 5, windowMs: 60_000, banMs: 600_000 },
       ...options,
     },
-    { now: () => clock.now, isExempt: exempt, onBan: (ban, method, address, port) => bans.push({ ban, method, address, port }) },
+    {
+      now: () => clock.now,
+      isExempt: exempt,
+      onBan: (ban, method, address, port) => bans.push({ ban, method, address, port }),
+      onAuthBan: (ban, address) => bans.push({ ban, method: 'auth', address, port: 0 }),
+    },
   );
   return { g, clock, bans };
 }
@@ -130,5 +136,39 @@ describe('NetworkSet', () => {
     expect(['10.1.2.3', '192.0.2.7', '2001:db8:5::1', '::ffff:10.9.9.9'].map((a) => s.value.has(a))).toEqual([true, true, true, true]);
     expect(['11.0.0.1', '192.0.2.8', '2001:db9::1', 'garbage'].map((a) => s.value.has(a))).toEqual([false, false, false, false]);
     expect(NetworkSet.parse(['10.0.0.0/8', '10.0.0.0/99'])).toEqual({ ok: false, error: '"10.0.0.0/99" is not an IP address or CIDR network' });
+  });
+});
+
+describe('EdgeGuard: auth-failure bans', () => {
+  const INVITE = Buffer.from('INVITE sip:1@x SIP/2.0\r\n\r\n');
+
+  it('bans after the 5th failure within the window: 403s and 401/407 to requests with credentials', () => {
+    const { g, clock, bans } = guard();
+    g.authAnswered('127.0.0.66', 403, false);
+    g.authAnswered('127.0.0.66', 401, true);
+    g.authAnswered('127.0.0.66', 407, true);
+    g.authAnswered('127.0.0.66', 403, true);
+    expect(g.checkBytes(INVITE, '127.0.0.66', 5060)).toBe('pass');
+    clock.now += 1000;
+    g.authAnswered('127.0.0.66', 401, true);
+    expect(bans).toEqual([{ ban: expect.objectContaining({ key: '127.0.0.66', reason: 'authban', until: clock.now + 600_000 }), method: 'auth', address: '127.0.0.66', port: 0 }]);
+    expect(g.checkBytes(INVITE, '127.0.0.66', 5060)).toBe('banned');
+  });
+
+  it('does not count a first challenge (401 without credentials), successes, or failures spread wider than the window', () => {
+    const { g, clock, bans } = guard();
+    for (let i = 0; i < 50; i++) g.authAnswered('127.0.0.67', 401, false);
+    for (let i = 0; i < 50; i++) g.authAnswered('127.0.0.67', 200, true);
+    for (let i = 0; i < 50; i++) {
+      g.authAnswered('127.0.0.68', 403, true);
+      clock.now += 15_001;
+    }
+    expect(bans).toEqual([]);
+  });
+
+  it('never bans a trusted source for auth failures', () => {
+    const { g, bans } = guard({}, (a) => a === '127.0.0.10');
+    for (let i = 0; i < 20; i++) g.authAnswered('127.0.0.10', 403, true);
+    expect(bans).toEqual([]);
   });
 });
