@@ -1,5 +1,5 @@
 /**
- * The ipban table through the admin API, with Kamailio's htable RPC names: `htable.dump ipban`,
+ * Edge tables through the admin API. The ipban table, with Kamailio's htable RPC names: `htable.dump ipban`,
  * `htable.delete ipban <ip>`, `htable.flush ipban`; and GET / DELETE /edge/bans over HTTP.
  */
 import type { FastifyInstance } from 'fastify';
@@ -50,4 +50,24 @@ export function banRoutes(app: FastifyInstance, bans: BanControl): void {
     return { lifted: request.params.name };
   });
   app.delete('/edge/bans', async () => ({ lifted: bans.flush() }));
+}
+
+/** The permissions address table through the admin API (Kamailio's permissions RPC names). */
+export interface AclControl {
+  reload(): Promise<{ ok: true; groups: number } | { ok: false; errors: string[] }>;
+  dump(): Array<{ group: string; networks: readonly string[] }>;
+}
+
+export function permissionsMethods(acl: AclControl): Array<[string, RpcMethod]> {
+  return [
+    [
+      'permissions.addressReload',
+      async () => {
+        const r = await acl.reload();
+        if (!r.ok) throw new RpcFault(500, `Reload failed: ${r.errors.join('; ')}`);
+        return 'Ok.';
+      },
+    ],
+    ['permissions.addressDump', () => acl.dump()],
+  ];
 }

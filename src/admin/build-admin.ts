@@ -15,7 +15,7 @@ import { rpcMethods } from './rpc-methods.js';
 import type { PingSwitch, ReloadOutcome } from './rpc-methods.js';
 import { rpcRoute } from './rpc-route.js';
 import { siptraceStatusMethod } from './rpc-siptrace.js';
-import { banRoutes, htableMethods, type BanControl } from './ban-control.js';
+import { banRoutes, htableMethods, permissionsMethods, type AclControl, type BanControl } from './ban-control.js';
 
 export interface AdminDeps {
   dispatcher: Dispatcher;
@@ -43,6 +43,8 @@ export interface AdminDeps {
   siptrace?: PingSwitch;
   /** The edge's ipban table (htable.* RPC, /edge/bans). */
   bans?: BanControl;
+  /** The permissions address table (permissions.addressReload, permissions.addressDump). */
+  acl?: AclControl;
 }
 
 function addAuth(app: FastifyInstance, token: string): void {
@@ -97,6 +99,7 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
     for (const [name, method] of htableMethods(deps.bans)) methods.set(name, method);
     banRoutes(app, deps.bans);
   }
+  if (deps.acl) for (const [name, method] of permissionsMethods(deps.acl)) methods.set(name, method);
   void app.register(rpcRoute(methods, deps.logger));
   return app;
 }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger as PinoLogger } from 'pino';
 import type { HepExport } from '../hep/hep-export.js';
 import type { EdgeGuard } from '../edge/edge-guard.js';
+import type { AclTable } from '../stack/acl-table.js';
 import type { Config } from '../config/config-types.js';
 import type { ReloadOutcome } from '../admin/rpc-methods.js';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
@@ -32,6 +33,8 @@ export interface AppCore {
   readonly dns: DnsCache;
   /** The main thread's HEP capture (worker threads capture their own messages with their own). */
   readonly hep: HepExport | undefined;
+  /** The main thread's permissions address table (worker threads load their own). */
+  readonly acl: AclTable;
   /** The main thread's edge guard (bans, pike); worker threads keep their own. */
   readonly edge: EdgeGuard;
   /** The main thread's pressure monitor (load shedding; worker threads run their own). */
@@ -58,7 +61,7 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
   if (decision.warning) logger.warn({ workers: options.lifecycle.workers }, decision.warning);
   const adapter = new DispatcherAdapter(dispatcher, options.selection);
   if (decision.threads === 1) {
-    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: false }), undefined);
+    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: false }), undefined, logger);
   }
   // worker_threads is loaded only here: one thread stays today's code path
   const { WorkerPool } = await import('../threads/worker-pool.js');
@@ -71,10 +74,10 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
     throw e;
   }
   logger.info({ threads: decision.threads }, 'relay worker threads started');
-  return assembleCore(config, dispatcher, stack, pool);
+  return assembleCore(config, dispatcher, stack, pool, logger);
 }
 
-function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, pool: WorkerPool | undefined): AppCore {
+function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, pool: WorkerPool | undefined, logger: PinoLogger): AppCore {
   const expiry = setInterval(() => dispatcher.expireCalls(systemClock.now()), 30_000);
   expiry.unref();
   return {
@@ -86,10 +89,15 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
     dns: stack.dns,
     hep: stack.hep,
     edge: stack.edge,
+    acl: stack.acl,
     pressure: stack.pressure,
     activeTransactions: () => stack.transactions.activeCount + (pool?.transactions() ?? 0),
     handoffs: () => pool?.handoffs() ?? [],
     async reload(reset = false) {
+      // the permissions table reloads with the list (Kamailio: permissions.addressReload); a bad
+      // address file keeps the table in force and is logged
+      const acl = await stack.acl.reload();
+      if (!acl.ok) logger.error({ errors: acl.errors, code: 'ACL_FILE' }, 'address file not reloaded: the old table stays in force');
       let text: string;
       try {
         text = await readFile(config.list, 'utf8');

@@ -90,6 +90,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     reloadDeltaMs: options.admin.reloadDeltaMs,
     reloadGate: gate,
     bans: banControl(started.edge),
+    acl: started.acl,
     siptrace: started.hep && { get: () => started.hep!.capture.enabled, set: (on) => started.hep!.capture.setEnabled(on) },
   });
   try {

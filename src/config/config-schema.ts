@@ -20,6 +20,8 @@ export const routeSchema = {
     set: { type: 'integer', minimum: 0 },
     algorithm: { type: 'integer', minimum: 0, maximum: 14, default: 4 },
     limit: { type: 'integer', minimum: 0, default: 0, description: '0 = every candidate' },
+    source_group: { type: 'string', minLength: 1, description: 'only sources in this address group may take this route (permissions allow_source_address)' },
+    on_deny: { enum: ['drop', '403'], default: 'drop', description: 'a source outside source_group: silence, or 403 Forbidden' },
     hash_value: { type: 'string', minLength: 1, description: "algorithm 7's key, like Kamailio's hash_pvar: $fU@$fd, $hdr(X-Tenant)" },
     failover: {
       type: 'object',
@@ -118,6 +120,8 @@ export const configSchema = {
     sampling_time_unit: { type: 'integer', minimum: 1, default: 2, description: 'pike: seconds of the sliding window' },
     ban_expire: { type: 'integer', minimum: 1, default: 300, description: 'seconds a source stays banned (htable ipban autoexpire)' },
     edge_max_sources: { type: 'integer', minimum: 16, default: 65536, description: 'sources pike follows and bans kept, each an LRU' },
+    address_groups: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, default: {}, description: 'named networks for routes with source_group (permissions address table)' },
+    address_file: { type: 'string', description: 'permissions-style file: GROUP NETWORK [NETWORK...] per line; reloaded by /reload and permissions.addressReload' },
     trusted: { type: 'array', items: { type: 'string' }, default: [], description: 'CIDR networks never banned nor silenced (carriers); destinations are always exempt' },
     secfilter_enabled: { type: 'boolean', default: true, description: 'drop requests from scanner User-Agents without a reply' },
     secfilter_user_agents: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['friendly-scanner', 'sipvicious', 'sipcli', 'VaxSIPUserAgent', 'iWar', 'sip-scan', 'SIPVicious', 'sundayddr', 'pplsip', 'smap'] },

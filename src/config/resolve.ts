@@ -166,6 +166,8 @@ function route(r: RouteConfig): RouteBlock {
     failoverOn: new Set(r.failover.on),
     maxTries: r.failover.max_tries,
     hashValue: r.hash_value === undefined ? undefined : template(r.hash_value),
+    sourceGroup: r.source_group,
+    onDeny: r.on_deny === '403' ? 403 : 'drop',
   };
 }
 

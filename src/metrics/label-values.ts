@@ -48,6 +48,7 @@ const dropReasons: Record<DropReason, true> = {
   pike: true,
   scanner: true,
   limit: true,
+  acl: true,
 };
 const transports: Record<Transport, true> = { udp: true, tcp: true };
 

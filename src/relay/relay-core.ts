@@ -9,7 +9,7 @@ import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } 
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
 import type { Target } from '../shared/addresses.js';
 import type { LocalIdentity } from './local-identity.js';
-import type { AuthAnswers, RelayDispatcher, RelayIo } from './relay-ports.js';
+import type { AuthAnswers, RelayDispatcher, RelayIo, SourceGroups } from './relay-ports.js';
 
 export interface RelayDeps {
   dispatcher: RelayDispatcher;
@@ -18,6 +18,8 @@ export interface RelayDeps {
   pressure?: PressureGauge;
   /** Auth answers relayed from the farm (auth-failure bans). */
   authAnswers?: AuthAnswers;
+  /** Address groups for routes with a source_group; nobody is in a group when absent. */
+  groups?: SourceGroups;
 }
 
 export interface RelayCore {

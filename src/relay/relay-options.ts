@@ -15,6 +15,10 @@ export interface RouteRule {
   maxTries: number;
   /** Algorithm 7's key, printed from the route's hash_value template. */
   hashValue: HashValue | undefined;
+  /** Only sources in this address group may use the rule (Kamailio: allow_source_address). */
+  sourceGroup: string | undefined;
+  /** A source outside the group: silence, or 403 Forbidden. */
+  onDeny: 'drop' | 403;
 }
 
 export interface RelayOptions {

@@ -57,6 +57,11 @@ export interface AuthAnswers {
   answered(source: Source, status: number, hadCredentials: boolean): void;
 }
 
+/** Source address groups (edge security's permissions table), read per request. */
+export interface SourceGroups {
+  has(group: string, address: string): boolean;
+}
+
 export type RelayTransactions = Pick<TransactionLayer, 'receiveRequest' | 'receiveResponse' | 'createClient' | 'hasServerFor' | 'activeCount'>;
 
 export interface RelayIo {

@@ -35,6 +35,8 @@ export class Relay implements RelayCore {
   readonly identity: LocalIdentity;
   readonly pressure: PressureGauge;
   readonly authAnswers: AuthAnswers | undefined;
+  /** Some route names a source_group: initial requests are checked before a transaction exists. */
+  private readonly guardedRoutes: boolean;
   private readonly byServer = new Map<ServerTransaction, ForwardContext>();
   /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
   private draining = false;
@@ -55,6 +57,7 @@ export class Relay implements RelayCore {
     this.identity = new LocalIdentity(options.advertised, options.aliases);
     this.pressure = deps.pressure ?? NO_PRESSURE;
     this.authAnswers = deps.authAnswers;
+    this.guardedRoutes = options.routes.some((r) => r.sourceGroup !== undefined);
   }
 
   /** Refuse new initial requests with 503 from now on (graceful shutdown). */
@@ -109,6 +112,7 @@ export class Relay implements RelayCore {
     const cap = this.options.shedding.maxTransactions;
     const full = cap > 0 && this.transactions.activeCount >= cap;
     if ((full || this.pressure.shedding) && this.shed(req, source, responseTarget, full)) return;
+    if (this.guardedRoutes && this.denied(req, source, responseTarget)) return;
     const d = this.transactions.receiveRequest(req, responseTarget, this.serverHandlers);
     switch (d.kind) {
       case 'retransmission':
@@ -159,6 +163,25 @@ export class Relay implements RelayCore {
     const headers: Array<[string, string]> = rules.retryAfter > 0 ? [['Retry-After', String(rules.retryAfter)]] : [];
     this.sendStateless(buildResponse(req, 503, 'Service Unavailable', { headers }), target);
     publish('request.shed', { method: req.method, transport: source.transport });
+    return true;
+  }
+
+  /**
+   * A route with a source_group (Kamailio: `allow_source_address(group)` before `ds_select_dst`):
+   * a new out-of-dialog request that would take it from a source outside the group is dropped or
+   * answered 403, statelessly, before any transaction exists. Requests from the farm are routed
+   * back, never dispatched, so they are not asked.
+   */
+  private denied(req: SipRequest, source: Source, target: Target): boolean {
+    if (req.to.tag !== undefined || req.method === 'ACK' || req.method === 'CANCEL') return false;
+    const ruri = parseUri(req.uri);
+    if (!ruri) return false;
+    const rule = matchRoute(this.options.routes, req.method, ruri.user);
+    if (!rule?.sourceGroup || this.deps.groups?.has(rule.sourceGroup, source.address)) return false;
+    if (this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport)) return false;
+    if (rule.onDeny === 403) this.sendStateless(buildResponse(req, 403, 'Forbidden'), target);
+    else publish('dropped', { reason: 'acl', transport: source.transport });
+    this.log.debug({ callId: req.callId, method: req.method, source: source.address, group: rule.sourceGroup }, 'source not in the route\'s group');
     return true;
   }
 

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   // dispatcher.list
   LIST_READ: 'the dispatcher list file could not be read',
   LIST_SYNTAX: 'a dispatcher.list line is malformed (the whole file is rejected)',
+  ACL_FILE: 'the address_file could not be read or a line of it is malformed (the old table stays in force)',
   LIST_ENTRY: 'a dispatcher.list entry is invalid (bad URI, attribute or number)',
   // runtime and sockets
   LISTEN_FAILED: 'a SIP or HTTP listener could not be opened (address in use, no permission, bad address)',

@@ -48,7 +48,7 @@ export type StateTrigger = 'load' | 'probe' | 'traffic' | 'admin';
 export type FailoverReason = 'timeout' | 'transport-error' | 'response-5xx' | 'response-other';
 export type DropReason = 'malformed' | 'too-large' | 'no-transaction' | 'loop' | 'unroutable' | 'shutting-down' | 'overload'
   // edge security: a banned source, a source over its pike density, a scanner, a connection limit
-  | 'banned' | 'pike' | 'scanner' | 'limit';
+  | 'banned' | 'pike' | 'scanner' | 'limit' | 'acl';
 
 export interface DestinationStateEvent {
   set: string;

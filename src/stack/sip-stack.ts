@@ -23,6 +23,7 @@ import { startHepExport, type HepExport } from '../hep/hep-export.js';
 import type { EdgeGuard } from '../edge/edge-guard.js';
 import type { InboundFilter } from '../transport/inbound-filter.js';
 import { createEdgeFilter } from './edge-filter.js';
+import { AclTable } from './acl-table.js';
 import { createPressureSampler, PressureMonitor } from '../transport/pressure-monitor.js';
 
 /** Who "we" are in Via, Record-Route and the myself check: the same on every thread. */
@@ -49,6 +50,8 @@ export interface SipStack {
   readonly identity: StackIdentity;
   /** HEP capture of this thread's messages, when `hep.collector` is set. */
   readonly hep: HepExport | undefined;
+  /** The permissions address table of this thread's relay. */
+  readonly acl: AclTable;
   /** Edge security of this thread: pike, bans, secfilter (worker threads keep their own). */
   readonly edge: EdgeGuard;
   /** This thread's own pressure (event-loop delay, UDP backlog): load shedding and excused timeouts. */
@@ -99,6 +102,7 @@ function createTransport(config: Config, logger: PinoLogger, options: SipStackOp
 
 /** Opens the sockets and builds the relay on them; rejects with LISTEN_FAILED naming the address. */
 export async function startSipStack(config: Config, logger: PinoLogger, dispatcher: RelayDispatcher, options: SipStackOptions): Promise<SipStack> {
+  const acl = await AclTable.load(config.address_groups, config.address_file);
   const hep = createHep(config, logger);
   const edge = createEdgeFilter(resolveConfig(config).edge, {
     isDestination: (address) => dispatcher.isDestinationHost(address),
@@ -133,6 +137,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
         resolve: dns.resolve,
       },
       pressure: pressure.monitor,
+      groups: acl,
       authAnswers: { answered: (source, status, hadCredentials) => edge.guard.authAnswered(source.address, status, hadCredentials) },
     },
     transactions,
@@ -148,6 +153,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     identity,
     hep,
     edge: edge.guard,
+    acl,
     pressure: pressure.monitor,
     async stop() {
       relay.drain();

@@ -34,12 +34,15 @@ export interface StartOptions {
   node?: string;
   /** More command-line flags, e.g. ['--workers', '2']. */
   args?: string[];
+  /** More files written into its working directory (name → contents), e.g. an address file. */
+  files?: Record<string, string>;
 }
 
 export async function startSipdispatch(options: StartOptions): Promise<SipdispatchProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
   const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-e2e-'));
   writeFileSync(join(dir, 'dispatcher.list'), options.list);
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), text);
   const sipPort = await freeLoopbackPort();
   const httpPort = await freeLoopbackPort();
   const args = [CLI, '--list', join(dir, 'dispatcher.list'), '--http', `127.0.0.1:${httpPort}`, '--log-level', 'info'];

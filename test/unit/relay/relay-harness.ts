@@ -127,6 +127,8 @@ export class RelayHarness {
     const rule: RouteRule = {
       methods: [],
       ruriUser: undefined,
+      sourceGroup: undefined,
+      onDeny: 'drop',
       set: 1,
       algorithm: route.algorithm ?? 4,
       limit: route.limit ?? 0,

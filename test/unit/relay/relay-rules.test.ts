@@ -35,6 +35,8 @@ describe('matchRoute', () => {
   const rule = (over: Partial<RouteRule>): RouteRule => ({
     methods: [],
     ruriUser: undefined,
+    sourceGroup: undefined,
+    onDeny: 'drop',
     set: 1,
     algorithm: 4,
     limit: 0,
