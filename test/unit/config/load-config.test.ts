@@ -18,8 +18,8 @@ describe('loadConfig', () => {
     expect(c.listenSpecs.map((s) => `${s.transport}:${s.host}:${s.port}`)).toEqual(['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060']);
     expect(c.httpAddress).toEqual({ host: '127.0.0.1', port: 9060 });
     expect(c.routes).toEqual([
-      { match: { method: 'REGISTER' }, set: 1, algorithm: 2, limit: 0, failover: { on: [408, 500, 502, 503, 504], max_tries: 3 } },
-      { match: {}, set: 1, algorithm: 4, limit: 0, failover: { on: [408, 500, 502, 503, 504], max_tries: 3 } },
+      { match: { method: 'REGISTER' }, set: 1, algorithm: 2, limit: 0, on_deny: 'drop', failover: { on: [408, 500, 502, 503, 504], max_tries: 3 } },
+      { match: {}, set: 1, algorithm: 4, limit: 0, on_deny: 'drop', failover: { on: [408, 500, 502, 503, 504], max_tries: 3 } },
     ]);
     expect(c.ds_ping_from).toBe('sip:dispatcher@localhost');
     expect(Object.isFrozen(c)).toBe(true);
