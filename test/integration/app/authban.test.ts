@@ -5,19 +5,29 @@
  */
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseMessage } from '../../../src/sip/parse-message.js';
+import type { SipRequest } from '../../../src/sip/message.js';
+import { header, responseTo } from '../../support/sip-peer.js';
 import { freeLoopbackPort } from '../../support/sipp.js';
 import { metricValue, startSipdispatch, type SipdispatchProcess } from '../../support/sipdispatch-process.js';
+
+function parse(bytes: Buffer): SipRequest {
+  const r = parseMessage(bytes, { maxSize: 65536 });
+  if (!r.ok || r.message.kind !== 'request') throw new Error('the proxy sent something unparseable');
+  return r.message;
+}
 
 /** A registrar: 401 without Authorization, 403 for response="bad", else 200. */
 async function registrar(port: number): Promise<dgram.Socket> {
   const s = dgram.createSocket('udp4');
   s.on('message', (m, rinfo) => {
-    const text = m.toString();
-    const lines = text.split('\r\n');
-    const keep = lines.filter((l) => /^(via|from|call-id|cseq):/i.test(l));
-    const to = lines.find((l) => /^to:/i.test(l))!;
-    const status = !/^authorization:/im.test(text) ? '401 Unauthorized\r\nWWW-Authenticate: Digest realm="test", nonce="n1"' : text.includes('response="bad"') ? '403 Forbidden' : '200 OK';
-    s.send(`SIP/2.0 ${status}\r\n${keep.join('\r\n')}\r\n${to};tag=reg\r\nContent-Length: 0\r\n\r\n`, rinfo.port, rinfo.address);
+    const req = parse(m);
+    const auth = header(req, 'authorization');
+    const answer =
+      auth === undefined ? responseTo(req, 401, 'Unauthorized', { toTag: 'reg', extra: ['WWW-Authenticate: Digest realm="test", nonce="n1"'] })
+      : auth.includes('response="bad"') ? responseTo(req, 403, 'Forbidden', { toTag: 'reg' })
+      : responseTo(req, 200, 'OK', { toTag: 'reg' });
+    s.send(answer, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => s.bind(port, '127.0.0.1', r));
   return s;

@@ -7,6 +7,8 @@ import dgram from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseMessage } from '../../../src/sip/parse-message.js';
+import { header, responseTo } from '../../support/sip-peer.js';
 import { freeLoopbackPort } from '../../support/sipp.js';
 import { metricValue, startSipdispatch, waitFor, type SipdispatchProcess } from '../../support/sipdispatch-process.js';
 
@@ -15,14 +17,11 @@ async function backend(port: number) {
   const s = dgram.createSocket('udp4');
   const seen: string[] = [];
   s.on('message', (m, rinfo) => {
-    const text = m.toString();
-    const method = text.split(' ')[0]!;
-    if (method === 'ACK') return;
-    seen.push(`${method} ${/^X-Who: (.*)$/m.exec(text)?.[1]?.trim()}`);
-    const lines = text.split('\r\n');
-    const keep = lines.filter((l) => /^(via|from|call-id|cseq):/i.test(l));
-    const to = lines.find((l) => /^to:/i.test(l))!;
-    s.send(`SIP/2.0 ${method === 'INVITE' ? '486 Busy Here' : '200 OK'}\r\n${keep.join('\r\n')}\r\n${to};tag=b\r\nContent-Length: 0\r\n\r\n`, rinfo.port, rinfo.address);
+    const r = parseMessage(m, { maxSize: 65536 });
+    if (!r.ok || r.message.kind !== 'request' || r.message.method === 'ACK') return;
+    const req = r.message;
+    seen.push(`${req.method} ${header(req, 'x-who')}`);
+    s.send(req.method === 'INVITE' ? responseTo(req, 486, 'Busy Here', { toTag: 'b' }) : responseTo(req, 200, 'OK', { toTag: 'b' }), rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => s.bind(port, '127.0.0.1', r));
   return { seen, close: () => s.close() };
