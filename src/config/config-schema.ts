@@ -133,6 +133,7 @@ export const configSchema = {
     authban_maxretry: { type: 'integer', minimum: 2, default: 5, description: 'auth failures (403; 401/407 to a request with credentials) within authban_window that ban' },
     authban_window: { type: 'integer', minimum: 1, default: 60, description: 'seconds' },
     authban_bantime: { type: 'integer', minimum: 1, default: 600, description: 'seconds an auth-failure ban lasts' },
+    tcp_wq_max: { type: 'integer', minimum: 0, default: 67108864, description: 'bytes queued for writing over all TCP connections; 0 = no limit' },
     tcp_accept_iplimit: { type: 'integer', minimum: 0, default: 64, description: 'accepted TCP connections per source IP; 0 = no limit' },
     tcp_msg_read_timeout: { type: 'integer', minimum: 0, default: 10000, description: 'ms an accepted TCP connection has to complete each message; 0 = no limit' },
 

@@ -109,6 +109,7 @@ function build(c: Config): ResolvedConfig {
         connectTimeoutMs: c.tcp_connect_timeout,
         msgReadTimeoutMs: c.tcp_msg_read_timeout,
         acceptIpLimit: c.tcp_accept_iplimit,
+        maxQueuedTotal: c.tcp_wq_max,
       },
     },
     relay: {

@@ -33,6 +33,11 @@ export interface TcpConnectionContext {
   msgReadTimeoutMs: number;
   /** Told of every message written (once the local address is known). */
   tap?: WireTap;
+  /**
+   * Bytes waiting in our write buffers changed by `delta` (tcp_wq_max, the cap over all
+   * connections); false when the total is over it, and the connection that pushed it over goes.
+   */
+  queued(delta: number): boolean;
   onClose(connection: TcpConnection, reason: CloseReason): void;
 }
 
@@ -83,7 +88,23 @@ export class TcpConnection {
   /** Queues bytes (also while connecting); `done` gets the error if they never leave. */
   write(bytes: Buffer, done?: (error: Error | null | undefined) => void): void {
     this.lastActivity = this.context.scheduler.now();
-    this.socket.write(bytes, done);
+    // Most writes go straight to the kernel; one behind a backlog (or before the connect) waits
+    // in our buffer and counts towards the total over all connections until it is flushed.
+    const backlogged = this.socket.connecting || this.socket.writableLength > 0;
+    if (!backlogged) {
+      this.socket.write(bytes, done);
+    } else {
+      const within = this.context.queued(bytes.length);
+      this.socket.write(bytes, (e) => {
+        this.context.queued(-bytes.length);
+        done?.(e);
+      });
+      if (!within) {
+        this.failure ??= new Error('TCP write queues over tcp_wq_max in total');
+        this.close('overflow');
+        return;
+      }
+    }
     if (this.context.tap) this.capture(bytes);
     if (this.socket.writableLength > this.context.maxBufferedBytes) {
       this.failure ??= new Error(`write buffer over ${this.context.maxBufferedBytes} bytes: the peer is not reading`);

@@ -30,6 +30,8 @@ export interface TcpTransportOptions {
   tap?: WireTap;
   /** tcp_msg_read_timeout in ms (0 = none): see TcpConnectionContext. */
   msgReadTimeoutMs: number;
+  /** tcp_wq_max: bytes queued for writing over all connections (0 = no limit). */
+  maxQueuedTotal: number;
   /** tcp_accept_iplimit: accepted connections per source IP (0 = no limit). */
   acceptIpLimit: number;
   /** Edge security: banned sources are not accepted. */
@@ -44,6 +46,8 @@ export interface TcpStats {
   rejected: number;
   /** Closed for buffering more than allowed (a message too large, or a peer not reading). */
   overflowed: number;
+  /** Bytes queued for writing over all connections. */
+  queuedBytes: number;
   /** Refused by tcp_accept_iplimit or because the source is banned. */
   refusedSources: number;
   /** Closed by tcp_msg_read_timeout (a message not completed in time). */
@@ -67,7 +71,7 @@ export class TcpTransport {
 
   constructor(private readonly options: TcpTransportOptions, scheduler: Scheduler, receiver: MessageReceiver, private readonly logger: Logger) {
     this.table = new ConnectionTable(options.maxConnections);
-    this.context = { ...options, scheduler, receiver, onClose: (c, reason) => this.forget(c, reason) };
+    this.context = { ...options, scheduler, receiver, onClose: (c, reason) => this.forget(c, reason), queued: (delta) => this.queue(delta) };
   }
 
   /** Rejects with LISTEN_FAILED naming the address. */
@@ -100,8 +104,16 @@ export class TcpTransport {
     }));
   }
 
+  /** Bytes queued for writing over all connections (tcp_wq_max). */
+  private queuedTotal = 0;
+
+  private queue(delta: number): boolean {
+    this.queuedTotal += delta;
+    return this.options.maxQueuedTotal <= 0 || this.queuedTotal <= this.options.maxQueuedTotal;
+  }
+
   stats(): TcpStats {
-    return { connections: this.table.size, ...this.counts };
+    return { connections: this.table.size, queuedBytes: this.queuedTotal, ...this.counts };
   }
 
   /** Drops every connection and stops listening. */

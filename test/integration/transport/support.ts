@@ -24,7 +24,7 @@ export const baseOptions: TransportManagerOptions = {
   reusePort: false,
   udpBufferSize: 1 << 20,
   maxMessageSize: 65536,
-  tcp: { idleTimeoutMs: 120_000, maxConnections: 64, maxBufferedBytes: 1 << 20, connectTimeoutMs: 10_000, msgReadTimeoutMs: 0, acceptIpLimit: 0 },
+  tcp: { idleTimeoutMs: 120_000, maxConnections: 64, maxBufferedBytes: 1 << 20, connectTimeoutMs: 10_000, msgReadTimeoutMs: 0, acceptIpLimit: 0, maxQueuedTotal: 0 },
 };
 
 export interface Received {

@@ -151,6 +151,23 @@ describe('TCP transport', () => {
     expect(dropped.events).toEqual([{ reason: 'overload', transport: 'tcp' }]);
   });
 
+  it('caps the bytes queued over all connections (tcp_wq_max): the connection that goes over it is closed, the others carry on', async () => {
+    const { manager } = await setup({ maxBufferedBytes: 1 << 20, maxQueuedTotal: 3000 });
+    const [b1, b2] = [await backend(), await backend()];
+    // queued while connecting, so each whole message counts towards the total
+    const msg = (callId: string) => request({ via: tcpVia(), callId, body: 'x'.repeat(2000) });
+    const errors: Error[] = [];
+    manager.send(msg('first@test'), { transport: 'tcp', host: '127.0.0.1', port: b1.port }, (e) => errors.push(e));
+    const second = new Promise<Error>((resolve) => manager.send(msg('second@test'), { transport: 'tcp', host: '127.0.0.1', port: b2.port }, resolve));
+    const error = await second;
+    expect(isSipDispatchError(error) && error.code).toBe('SEND_FAILED');
+    expect(manager.stats().tcp).toMatchObject({ connections: 1, overflowed: 1 });
+    // the first connects and flushes: its bytes leave the total
+    for (let i = 0; i < 200 && manager.stats().tcp.queuedBytes !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(manager.stats().tcp.queuedBytes).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it('closes an idle connection after the idle timeout, activity postponing it', async () => {
     const scheduler = new ManualScheduler();
     const { harness, manager, port } = await setup({ idleTimeoutMs: 10_000 }, scheduler);

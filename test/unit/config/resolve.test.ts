@@ -20,7 +20,7 @@ describe('resolveConfig', () => {
     expect(o.dispatcher.latency).toEqual({ enabled: true, alpha: 0.9 });
     expect(o.admin).toMatchObject({ reloadDeltaMs: 5000, http: { host: '127.0.0.1', port: 9060 }, listBlocks: { latencyStats: true, callLoad: false } });
     expect(o.timers).toEqual({ t1: 500, t2: 4000, t4: 5000, frTimer: 5000, frInvTimer: 120_000, waitTimer: 5000 });
-    expect(o.transport.tcp).toEqual({ idleTimeoutMs: 600_000, maxConnections: 4096, maxBufferedBytes: 262_144, connectTimeoutMs: 3000, msgReadTimeoutMs: 10_000, acceptIpLimit: 64 });
+    expect(o.transport.tcp).toEqual({ idleTimeoutMs: 600_000, maxConnections: 4096, maxBufferedBytes: 262_144, connectTimeoutMs: 3000, msgReadTimeoutMs: 10_000, acceptIpLimit: 64, maxQueuedTotal: 67_108_864 });
     expect(o.edge).toMatchObject({ pike: { enabled: true, density: 16, windowMs: 2000 }, banMs: 300_000, scannerSilence: true, trusted: [] });
     expect(o.lifecycle).toEqual({ drainTimeoutMs: 32_000, workers: 1 });
     expect(o.selection).toEqual({ useDefault: false, hashFailover: 'neighbour' });

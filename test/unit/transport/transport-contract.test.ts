@@ -13,7 +13,7 @@ describe('TransportManager as the transaction layer sees it', () => {
       reusePort: false,
     udpBufferSize: 1 << 20,
       maxMessageSize: 65536,
-      tcp: { idleTimeoutMs: 1000, maxConnections: 1, maxBufferedBytes: 1024, connectTimeoutMs: 1000, msgReadTimeoutMs: 0, acceptIpLimit: 0 },
+      tcp: { idleTimeoutMs: 1000, maxConnections: 1, maxBufferedBytes: 1024, connectTimeoutMs: 1000, msgReadTimeoutMs: 0, acceptIpLimit: 0, maxQueuedTotal: 0 },
     },
     { scheduler: new ManualScheduler(), logger: silentLogger },
   );
