@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../e2e/free-ports.mjs';
 
 const { values: flags } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const cli = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.url));
@@ -54,14 +55,4 @@ async function measure(address) {
   }
   s.close();
   return (performance.now() - bannedAt) / 1000;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../e2e/free-ports.mjs';
 
 const { values: flags } = parseArgs({ options: { requests: { type: 'string', default: '300000' }, sources: { type: 'string', default: '200000' } } });
 const cli = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.url));
@@ -92,14 +93,4 @@ async function waitReady() {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('sipdispatch did not start');
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
 }
