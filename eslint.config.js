@@ -2,7 +2,7 @@
 // the first upward or sideways import fails `npm run lint`.
 import tseslint from 'typescript-eslint';
 
-const folders = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'hep', 'edge', 'app', 'stack', 'threads', 'notify', 'cli', 'demo'];
+const folders = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'hep', 'edge', 'app', 'stack', 'threads', 'notify', 'cli', 'demo', 'cluster'];
 /** Everything the stack builders may wire: the folders below app/ that are not builders themselves. */
 const core = ['shared', 'config', 'sip', 'transport', 'transaction', 'dispatcher', 'probe', 'relay', 'metrics', 'admin', 'hep', 'edge'];
 
@@ -26,6 +26,7 @@ const allowed = {
   app: folders.filter((f) => f !== 'cli' && f !== 'demo'),
   cli: folders,
   demo: folders.filter((f) => f !== 'cli'),
+  cluster: ['shared', 'dispatcher'],
 };
 
 /**
@@ -33,7 +34,7 @@ const allowed = {
  * component's own option shape (the component owns it) without depending on its code.
  */
 const typesOnly = {
-  config: ['admin', 'dispatcher', 'edge', 'hep', 'notify', 'probe', 'relay', 'transaction', 'transport'],
+  config: ['admin', 'dispatcher', 'edge', 'hep', 'notify', 'probe', 'relay', 'transaction', 'transport', 'cluster'],
 };
 
 /** Packages and node modules that only the edges may touch. */
@@ -42,6 +43,7 @@ const edgeOnly = {
   'prom-client': ['metrics', 'app'],
   fastify: ['admin', 'app'],
   pino: ['app', 'stack', 'threads', 'demo'],
+  ioredis: ['cluster'],
 };
 const pureLayers = ['shared', 'sip', 'transaction', 'dispatcher', 'relay', 'metrics', 'admin', 'edge'];
 

@@ -16,6 +16,7 @@ import type { PingSwitch, ReloadOutcome } from './rpc-methods.js';
 import { rpcRoute } from './rpc-route.js';
 import { siptraceStatusMethod } from './rpc-siptrace.js';
 import { banRoutes, htableMethods, permissionsMethods, type AclControl, type BanControl } from './ban-control.js';
+import { clusterListNodesMethod, type ClusterControl } from './rpc-cluster.js';
 
 export interface AdminDeps {
   dispatcher: Dispatcher;
@@ -45,6 +46,8 @@ export interface AdminDeps {
   bans?: BanControl;
   /** The permissions address table (permissions.addressReload, permissions.addressDump). */
   acl?: AclControl;
+  /** The cluster (cluster.list_nodes, /health); absent in tests that build the admin alone. */
+  cluster?: ClusterControl;
 }
 
 function addAuth(app: FastifyInstance, token: string): void {
@@ -100,6 +103,7 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
     banRoutes(app, deps.bans);
   }
   if (deps.acl) for (const [name, method] of permissionsMethods(deps.acl)) methods.set(name, method);
+  if (deps.cluster) methods.set('cluster.list_nodes', clusterListNodesMethod(deps.cluster));
   void app.register(rpcRoute(methods, deps.logger));
   return app;
 }

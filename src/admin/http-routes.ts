@@ -8,6 +8,7 @@ import type { DestinationRef, Dispatcher, StateTarget } from '../dispatcher/disp
 import type { ErrorCode } from '../shared/errors.js';
 import type { ReloadGate } from './reload-gate.js';
 import type { PingSwitch, ReloadOutcome } from './rpc-methods.js';
+import { clusterHealth, type ClusterControl } from './rpc-cluster.js';
 
 export interface HttpContext {
   dispatcher: Dispatcher;
@@ -18,6 +19,7 @@ export interface HttpContext {
   metricsContentType: string;
   /** The app's part of readiness: listeners open. */
   ready(): boolean;
+  cluster?: ClusterControl;
 }
 
 export interface ErrorBody {
@@ -119,7 +121,7 @@ function dispatcherRoutes(app: FastifyInstance, ctx: HttpContext): void {
 function probeRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.get('/metrics', async (_request, reply) => reply.type(ctx.metricsContentType).send(await ctx.metrics()));
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', async () => (ctx.cluster ? { status: 'ok', cluster: clusterHealth(ctx.cluster) } : { status: 'ok' }));
 
   app.get('/ready', async (_request, reply) => {
     const sets = ctx.dispatcher.list();

@@ -19,6 +19,11 @@ import { attachEventLogging } from '../stack/logging.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createDispatcher, loadList } from '../stack/create-dispatcher.js';
 import { startCore, type AppCore } from './core.js';
+import { createClusterNode } from '../cluster/create-cluster.js';
+import { OwnedProbes } from '../cluster/owned-probes.js';
+import type { ClusterNode } from '../cluster/cluster-node.js';
+import type { ClusterMetricsView } from '../metrics/cluster-metrics.js';
+import { systemClock } from '../shared/clock.js';
 
 export interface RunningApp {
   readonly core: AppCore;
@@ -39,12 +44,26 @@ function banControl(edge: EdgeGuard): BanControl {
   };
 }
 
+/** What the cluster metrics read at scrape time. */
+function clusterView(node: ClusterNode): ClusterMetricsView {
+  const status = node.status();
+  return { connected: status.connected, members: status.members.length, listMismatch: status.listMismatch, owners: node.probeOwners() };
+}
+
 export async function runApp(config: Config, logger: PinoLogger): Promise<RunningApp> {
   const detachLogging = attachEventLogging(logger);
   const options = resolveConfig(config);
   for (const w of options.warnings) logger.warn({ file: config.configFile }, w);
   const dispatcher = createDispatcher(config);
   let core: AppCore | undefined;
+  let httpAddress = `${options.admin.http.host}:${options.admin.http.port}`;
+  const node = createClusterNode(options.cluster, {
+    dispatcher,
+    scheduler: systemScheduler,
+    wallClock: systemClock.now,
+    logger: logger.child({ component: 'cluster' }),
+    address: () => ({ sip: core?.transport.addresses().map((a) => `${a.transport}:${a.address}:${a.port}`) ?? [], http: httpAddress }),
+  });
   const metrics = createMetrics({
     version: VERSION,
     transactionsActive: () => core?.activeTransactions() ?? 0,
@@ -52,6 +71,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     hep: () => core?.hep?.counts(),
     edge: () => core && { bans: core.edge.bans.active(systemScheduler.now()).length, trackedSources: core.edge.trackedSources, evictions: core.edge.evictions, tcpConnections: core.transport.stats().tcp.connections },
     pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
+    cluster: () => clusterView(node),
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
   });
   try {
@@ -67,7 +87,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
   const prober = new Prober(
     options.probe,
     {
-      dispatcher,
+      dispatcher: new OwnedProbes(dispatcher, node.shouldProbe),
       transactions: started.transactions,
       scheduler: systemScheduler,
       localVia: (transport, branch) => started.relay.identity.via(transport, branch),
@@ -80,7 +100,13 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
   const admin = buildAdmin({
     dispatcher,
     reload: ({ reset }) => started.reload(reset),
-    pingActive: { get: () => prober.pingActive, set: (on) => (prober.pingActive = on) },
+    pingActive: {
+      get: () => prober.pingActive,
+      set: (on) => {
+        prober.pingActive = on;
+        node.pingActiveChanged(on);
+      },
+    },
     metrics: () => metrics.metrics(),
     metricsContentType: metrics.contentType,
     ready: () => true,
@@ -91,6 +117,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     reloadGate: gate,
     bans: banControl(started.edge),
     acl: started.acl,
+    cluster: node,
     siptrace: started.hep && { get: () => started.hep!.capture.enabled, set: (on) => started.hep!.capture.setEnabled(on) },
   });
   try {
@@ -102,11 +129,13 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     const where = `${options.admin.http.host}:${options.admin.http.port}`;
     throw new SipDispatchError('LISTEN_FAILED', `cannot listen on http ${where}: ${(e as Error).message}`, { address: where }, { cause: e });
   }
+  const address = admin.server.address();
+  const http = typeof address === 'object' && address ? { host: address.address, port: address.port } : options.admin.http;
+  httpAddress = `${http.host}:${http.port}`;
+  node.start();
   prober.start();
   const webhook = options.webhook && new WebhookNotifier({ ...options.webhook, scheduler: systemScheduler, logger: logger.child({ component: 'webhook' }) });
   webhook?.start();
-  const address = admin.server.address();
-  const http = typeof address === 'object' && address ? { host: address.address, port: address.port } : options.admin.http;
   logger.info(
     { sip: started.transport.addresses().map((a) => `${a.transport}:${a.address}:${a.port}`), http: `${http.host}:${http.port}`, list: options.list.file, version: VERSION },
     'sipdispatch started',
@@ -120,6 +149,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
       stopping ??= (async () => {
         logger.info({ drainTimeoutMs: options.lifecycle.drainTimeoutMs }, 'stopping: draining transactions');
         await prober.stop();
+        await node.stop();
         await started.stop();
         await webhook?.close();
         await admin.close();

@@ -162,6 +162,24 @@ export const configSchema = {
     overload_sample_interval: { type: 'integer', minimum: 10, default: 100, description: 'ms between pressure samples' },
     overload_retry_after: { type: 'integer', minimum: 0, default: 5, description: 'Retry-After seconds of a shed request\'s 503; 0 = none' },
     overload_shed_methods: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z]+$' }, default: ['INVITE', 'REGISTER', 'SUBSCRIBE', 'MESSAGE', 'OPTIONS'] },
+
+    // scale-out: several instances share dispatcher state through Redis (docs/cluster.md)
+    cluster: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        redis: { type: 'string', pattern: '^rediss?://', description: 'redis://HOST:PORT[/DB]; absent = single instance (in memory)' },
+        node_id: { type: 'string', pattern: '^\\S{1,128}$', description: 'unique per instance; default HOSTNAME:PID' },
+        key_prefix: { type: 'string', default: 'sipdispatch:' },
+        probing: { enum: ['distributed', 'leader', 'all'], default: 'distributed' },
+        heartbeat_interval: { type: 'integer', minimum: 100, default: 1000, description: 'ms' },
+        member_ttl: { type: 'integer', minimum: 300, default: 3000, description: 'ms after the last heartbeat a member is gone' },
+        resync_interval: { type: 'integer', minimum: 100, default: 5000, description: 'ms between anti-entropy reads' },
+        load_interval: { type: 'integer', minimum: 50, default: 250, description: 'ms between call-load publications (when changed)' },
+        command_timeout: { type: 'integer', minimum: 50, default: 500, description: 'ms a Redis command may take' },
+      },
+      default: {},
+    },
   },
 } as const;
 

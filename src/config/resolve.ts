@@ -8,6 +8,7 @@ import type { AdminDeps } from '../admin/build-admin.js';
 import type { DispatcherOptions } from '../dispatcher/dispatcher.js';
 import type { HealthConfig } from '../dispatcher/health.js';
 import type { SelectOptions } from '../dispatcher/select.js';
+import type { ClusterOptions } from '../cluster/create-cluster.js';
 import type { EdgeGuardOptions } from '../edge/edge-guard.js';
 import type { HepExportOptions } from '../hep/hep-export.js';
 import type { WebhookNotifierOptions } from '../notify/webhook-notifier.js';
@@ -50,6 +51,8 @@ export interface ResolvedConfig {
   /** HEP capture; undefined without `hep.collector`. */
   readonly hep: HepExportOptions | undefined;
   readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number };
+  /** Scale-out; `redis` undefined = single instance. */
+  readonly cluster: ClusterOptions;
   readonly warnings: readonly string[];
 }
 
@@ -152,7 +155,8 @@ function build(c: Config): ResolvedConfig {
       queueSize: c.hep.queue_size,
     },
     lifecycle: { drainTimeoutMs: c.drain_timeout, workers: c.workers },
-    warnings: replyCodes.warnings,
+    cluster: cluster(c),
+    warnings: [...replyCodes.warnings, ...clusterWarnings(c)],
   };
 }
 
@@ -177,4 +181,24 @@ function template(text: string): readonly HashPart[] {
   const parsed = parseHashTemplate(text);
   if (!parsed.ok) throw new Error(`hash_value ${parsed.error}`);
   return parsed.value;
+}
+
+function cluster(c: Config): ClusterOptions {
+  const k = c.cluster;
+  return {
+    id: k.node_id,
+    probing: k.probing,
+    heartbeatMs: k.heartbeat_interval,
+    memberTtlMs: k.member_ttl,
+    resyncMs: k.resync_interval,
+    loadIntervalMs: k.load_interval,
+    redis: k.redis === undefined ? undefined : { url: k.redis, keyPrefix: k.key_prefix, commandTimeoutMs: k.command_timeout, maxRetryDelayMs: 1000 },
+  };
+}
+
+function clusterWarnings(c: Config): string[] {
+  const k = c.cluster;
+  return k.member_ttl < 2 * k.heartbeat_interval
+    ? [`cluster.member_ttl ${k.member_ttl} ms is less than two heartbeat_interval (${k.heartbeat_interval} ms): one late heartbeat drops a live member`]
+    : [];
 }

@@ -80,6 +80,11 @@ export class CallLoadTable {
     return gone;
   }
 
+  /** Active calls by loadKey() (only keys with calls). */
+  byKey(): ReadonlyMap<string, number> {
+    return this.loads;
+  }
+
   clear(): void {
     this.cells.clear();
     this.loads.clear();

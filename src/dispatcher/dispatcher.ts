@@ -94,7 +94,11 @@ export class Dispatcher {
   private current: Snapshot = EMPTY_SNAPSHOT;
   private ping: boolean;
   private readonly calls: CallLoadTable;
-  private readonly loadOf = (d: Destination): number => (d.loadKey === undefined ? 0 : this.calls.load(d.loadKey));
+  private readonly loadOf = (d: Destination): number => (d.loadKey === undefined ? 0 : this.calls.load(d.loadKey) + this.otherLoad(d.loadKey));
+  /** Calls other instances of a cluster hold on a destination (algorithm 10); none alone. */
+  private otherLoad: (key: string) => number = () => 0;
+  /** Told of every state change this instance makes (the cluster publishes them). */
+  private stateListener: ((d: Destination, trigger: StateTrigger) => void) | undefined;
   private readonly trafficFailures = new ConsecutiveFailures();
   /** iuids of destinations relayed traffic took down and that have not been usable since. */
   private readonly downByTraffic = new Set<string>();
@@ -328,6 +332,32 @@ export class Dispatcher {
     return this.calls.expire(now).length;
   }
 
+  /** This instance's own call counts by loadKey (the cluster publishes them). */
+  ownCallLoads(): ReadonlyMap<string, number> {
+    return this.calls.byKey();
+  }
+
+  /** Where algorithm 10 and the list read the calls other cluster instances hold. */
+  setOtherLoad(fn: (key: string) => number): void {
+    this.otherLoad = fn;
+  }
+
+  /** Registers the one listener told of each state change made here (not of applyClusterState). */
+  setStateListener(fn: ((d: Destination, trigger: StateTrigger) => void) | undefined): void {
+    this.stateListener = fn;
+  }
+
+  /**
+   * A state another cluster instance decided (its probe, traffic mark or operator): applied as is,
+   * without thresholds, and published with trigger `cluster`. Undefined when the destination is
+   * not in this list or already in that state.
+   */
+  applyClusterState(setId: number, uri: string, state: DestinationState): StateChange | undefined {
+    const d = this.current.sets.get(setId)?.destinations.find((x) => x.uri === uri);
+    if (!d || stateLetters(d.runtime.health.state) === stateLetters(state)) return undefined;
+    return this.update(d, { state, count: 0 }, 0, 'cluster', 'cluster');
+  }
+
   /** Active calls counted for a destination. */
   callLoad(dst: Destination): number {
     return this.loadOf(dst);
@@ -354,7 +384,10 @@ export class Dispatcher {
     const changed = isUsable(before) !== isUsable(next.state);
     // Usable again, or set by the operator: no longer held down by traffic.
     if (trigger !== 'traffic' && (isUsable(next.state) || trigger === 'admin')) this.downByTraffic.delete(d.iuid);
-    if (stateLetters(before) !== stateLetters(next.state)) this.announce(d, before, false, code, reason, trigger);
+    if (stateLetters(before) !== stateLetters(next.state)) {
+      this.announce(d, before, false, code, reason, trigger);
+      if (trigger !== 'cluster') this.stateListener?.(d, trigger);
+    }
     return { state: stateLetters(next.state), up: isUsable(next.state), changed };
   }
 

@@ -9,6 +9,7 @@ import { DestinationTracker } from './destination-tracker.js';
 import { defineHepMetrics, type HepCountsView } from './hep-metrics.js';
 import { defineEdgeMetrics, type EdgeView } from './edge-metrics.js';
 import { defineOverloadMetrics, type PressureView } from './overload-metrics.js';
+import { defineClusterMetrics, type ClusterMetricsView } from './cluster-metrics.js';
 import type { DestinationView, TrackerDiff } from './destination-tracker.js';
 import {
   DROP_REASONS, FAILOVER_REASONS, METHOD_LABELS, RELOAD_RESULTS, RESPONSE_CLASSES, TRANSPORTS,
@@ -32,6 +33,8 @@ export interface MetricsSources {
   hep?(): HepCountsView | undefined;
   /** The pressure monitor's last readings (overload gauges; 0 without). */
   pressure?(): PressureView | undefined;
+  /** The cluster node's view (connected, members, probe owners). */
+  cluster?(): ClusterMetricsView | undefined;
 }
 
 export interface Metrics {
@@ -263,6 +266,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   defineGauges(registers, sources, current, tracker);
   defineHepMetrics(registers, () => sources.hep?.());
   defineEdgeMetrics(registers, () => sources.edge?.());
+  const closeCluster = defineClusterMetrics(registers, () => sources.cluster?.());
   initialiseFixed(counters);
   current();
   const unsubscribers = subscribeEvents(counters, tracker, known, (success) => {
@@ -278,6 +282,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     close() {
       for (const unsubscribe of unsubscribers) unsubscribe();
       overload.close();
+      closeCluster();
       registry.clear();
     },
   };

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   TXN_RELEASED: 'a transaction user read the request of a transaction that had already dropped it (a bug: see the log)',
   WEBHOOK_FAILED: 'a state-change webhook could not be delivered after its retries; the event is dropped',
   WEBHOOK_QUEUE_FULL: 'the webhook queue was full (or closing timed out); the oldest events were dropped',
+  CLUSTER_UNAVAILABLE: 'the cluster\'s Redis is unreachable or too slow: the instance runs in local mode (probes everything, keeps its changes) until it is back',
   // admin API and RPC
   RPC_INVALID_PARAMS: 'the JSON-RPC or HTTP request parameters are missing or wrong',
   RPC_UNKNOWN_STATE: 'set_state was given a state letter it does not know',

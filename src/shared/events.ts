@@ -35,6 +35,10 @@ export interface EventPayloads {
   /** An initial request was answered 503 at once because sipdispatch is under pressure (load shedding). */
   'request.shed': { method: string; transport: Transport };
   /** sipdispatch came under pressure or out of it (shedding: new initial requests are refused); the readings that decided it. */
+  /** A cluster message was sent or received (state change or call loads); delayMs since the sender's wall clock. */
+  'cluster.message': { direction: 'in' | 'out'; kind: 'state' | 'load'; delayMs?: number };
+  /** The live cluster members changed. */
+  'cluster.members': { members: number; joined: string[]; left: string[] };
   'pressure.changed': { pressured: boolean; shedding: boolean; eventLoopDelayMs: number; udpBacklogBytes: number | null; udpDrops: number | null };
 }
 
@@ -43,7 +47,7 @@ export type TrafficFailureCause = 'timeout' | 'transport-error' | 'response-503'
 /** What became of a destination that reached the threshold. */
 export type TrafficMarkResult = 'marked' | 'spared-max-share' | 'spared-last-usable' | 'not-usable';
 /** What changed a destination's state. */
-export type StateTrigger = 'load' | 'probe' | 'traffic' | 'admin';
+export type StateTrigger = 'load' | 'probe' | 'traffic' | 'admin' | 'cluster';
 
 export type FailoverReason = 'timeout' | 'transport-error' | 'response-5xx' | 'response-other';
 export type DropReason = 'malformed' | 'too-large' | 'no-transaction' | 'loop' | 'unroutable' | 'shutting-down' | 'overload'
@@ -65,7 +69,7 @@ export interface DestinationStateEvent {
   code: number;
   reason: string;
   at: number;
-  /** What changed the state: a (re)load, a probe, relayed traffic or the operator. */
+  /** What changed the state: a (re)load, a probe, relayed traffic, the operator, or another cluster instance. */
   trigger?: StateTrigger;
 }
 

@@ -45,6 +45,13 @@ export const CONTRACT_METRICS: readonly MetricFamily[] = [
   { name: 'sipdispatch_event_loop_delay_seconds', type: 'gauge', labels: [] },
   { name: 'sipdispatch_udp_receive_backlog_bytes', type: 'gauge', labels: [] },
   { name: 'sipdispatch_shedding', type: 'gauge', labels: [] },
+  // cluster (issue 16, docs/cluster.md)
+  { name: 'sipdispatch_cluster_connected', type: 'gauge', labels: [] },
+  { name: 'sipdispatch_cluster_members', type: 'gauge', labels: [] },
+  { name: 'sipdispatch_cluster_list_mismatch', type: 'gauge', labels: [] },
+  { name: 'sipdispatch_cluster_probe_owner', type: 'gauge', labels: ['set', 'uri', 'owner'] },
+  { name: 'sipdispatch_cluster_events_total', type: 'counter', labels: ['direction', 'kind'] },
+  { name: 'sipdispatch_cluster_propagation_seconds', type: 'histogram', labels: ['kind'] },
 ];
 
 /** Labels Prometheus attaches to every scraped series. */
