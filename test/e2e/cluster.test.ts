@@ -1,0 +1,200 @@
+/**
+ * Three real sipdispatch processes sharing state through a private redis-server on loopback, in
+ * front of a farm of three UDP responders that count what reaches them (OPTIONS by sender, INVITEs);
+ * SIPp places the calls. Behaviour only, no timing: one prober per destination, health and admin
+ * state seen by every instance, an instance killed with SIGKILL, and Redis hanging then dying
+ * under load without a failed call. Times are in bench/cluster/ and bench/RESULTS.md.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SipRequest } from '../../src/sip/message.js';
+import { findRedisServer, startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { responseTo, SipPeer } from '../support/sip-peer.js';
+import { startSipdispatch, waitFor, type SipdispatchProcess } from '../support/sipdispatch-process.js';
+import { findSipp, runSippUac, sippScenario } from '../support/sipp.js';
+
+const ready = findRedisServer() !== undefined && findSipp() !== undefined;
+const STEP_MS = 60_000;
+
+interface FarmNode {
+  peer: SipPeer;
+  uri: string;
+  /** Source ports of the OPTIONS received since the last clear (one per sipdispatch instance). */
+  options: number[];
+  invites: number;
+  silent: boolean;
+}
+
+async function farmNode(): Promise<FarmNode> {
+  const peer = await SipPeer.udp();
+  const node: FarmNode = { peer, uri: `sip:127.0.0.1:${peer.port}`, options: [], invites: 0, silent: false };
+  peer.onRequest((req: SipRequest, from) => {
+    const reply = (status: number, reason: string, extra: { toTag?: string; contact?: string } = {}) => void peer.send(responseTo(req, status, reason, extra), from.port);
+    switch (req.method) {
+      case 'OPTIONS':
+        node.options.push(from.port);
+        if (!node.silent) reply(200, 'OK');
+        return;
+      case 'INVITE':
+        node.invites++;
+        reply(200, 'OK', { toTag: `farm-${peer.port}`, contact: `<sip:farm@127.0.0.1:${peer.port}>` });
+        return;
+      case 'ACK':
+        return;
+      default:
+        reply(200, 'OK');
+    }
+  });
+  return node;
+}
+
+interface DestinationJson {
+  uri: string;
+  state: string;
+  up: boolean;
+}
+
+async function states(p: SipdispatchProcess): Promise<Map<string, string>> {
+  const body = (await (await fetch(`http://127.0.0.1:${p.httpPort}/dispatcher`)).json()) as { sets: Array<{ destinations: DestinationJson[] }> };
+  return new Map(body.sets.flatMap((s) => s.destinations.map((d) => [d.uri, d.state] as const)));
+}
+
+async function health(p: SipdispatchProcess): Promise<{ cluster: { connected: boolean; members: number; probing: string } }> {
+  return (await (await fetch(`http://127.0.0.1:${p.httpPort}/health`)).json()) as { cluster: { connected: boolean; members: number; probing: string } };
+}
+
+async function nodesSeen(p: SipdispatchProcess): Promise<number> {
+  const r = await p.rpc('cluster.list_nodes');
+  return (r.result as { NODES: unknown[] } | undefined)?.NODES.length ?? 0;
+}
+
+const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 20_000) => waitFor(cond, undefined, ms, () => what);
+/** Lets the probers start a round or two under the current membership (1 s interval). */
+const settle = () => new Promise((r) => setTimeout(r, 2_500));
+
+describe('cluster e2e: needs redis-server and sipp', () => {
+  it('has both installed (CI installs them)', () => {
+    expect(ready).toBe(true);
+  });
+});
+
+describe.runIf(ready)('cluster e2e: three sipdispatch instances, one Redis, a farm of three', () => {
+  let redis: RedisServer;
+  const farm: FarmNode[] = [];
+  const instances: SipdispatchProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-cluster-'));
+  let killed: SipdispatchProcess | undefined;
+
+  const calls = (p: SipdispatchProcess, n: number, rate: number) =>
+    runSippUac({ target: `127.0.0.1:${p.sipPort}`, scenario: sippScenario('uac'), calls: n, rate, timeoutSec: 40, cwd: dir, limit: 50 });
+
+  /** Waits until every farm node got `n` OPTIONS since the last clear, then tells who sent them. */
+  async function probersAfterClear(n = 3): Promise<Array<Set<number>>> {
+    for (const f of farm) f.options = [];
+    await until(() => farm.every((f) => f.options.length >= n), `every farm node gets ${n} OPTIONS`);
+    return farm.map((f) => new Set(f.options));
+  }
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    for (let i = 0; i < 3; i++) farm.push(await farmNode());
+    const list = farm.map((f, i) => `1 ${f.uri} 0 0 duid=f${i + 1}`).join('\n');
+    for (let i = 0; i < 3; i++) {
+      const config = [
+        'ds_ping_interval: 1',
+        'ds_ping_fr_timer: 300',
+        'ds_probing_mode: 1',
+        'drain_timeout: 1000',
+        'routes:',
+        '  - { set: 1, algorithm: 4 }',
+        'cluster:',
+        `  redis: ${redis.url}`,
+        `  node_id: sd${i + 1}`,
+        '  key_prefix: "e2e:"',
+      ].join('\n');
+      instances.push(await startSipdispatch({ list, config, transports: ['udp'] }));
+    }
+  }, STEP_MS);
+
+  afterAll(async () => {
+    await Promise.all(instances.filter((p) => p !== killed).map((p) => p.stop()));
+    await redis?.stop();
+    await Promise.all(farm.map((f) => f.peer.close()));
+  }, STEP_MS);
+
+  it('every instance sees the three members', async () => {
+    await until(async () => (await Promise.all(instances.map(nodesSeen))).every((n) => n === 3), 'three members everywhere');
+    const h = await health(instances[0]!);
+    expect(h.cluster).toMatchObject({ connected: true, members: 3, probing: 'distributed' });
+  }, STEP_MS);
+
+  it('probes each destination from exactly one instance', async () => {
+    await settle();
+    const probers = await probersAfterClear();
+    for (const senders of probers) expect(senders.size).toBe(1);
+  }, STEP_MS);
+
+  it('a destination that stops answering is inactive on every instance and gets no INVITE; it comes back the same way', async () => {
+    const down = farm[1]!;
+    down.silent = true;
+    await until(async () => (await Promise.all(instances.map(states))).every((s) => s.get(down.uri) === 'IP'), 'inactive everywhere');
+    down.invites = 0;
+    const results = await Promise.all(instances.map((p) => calls(p, 15, 15)));
+    expect(results.map((r) => r.failed)).toEqual([0, 0, 0]);
+    expect(down.invites).toBe(0);
+    down.silent = false;
+    await until(async () => (await Promise.all(instances.map(states))).every((s) => s.get(down.uri) === 'AP'), 'active again everywhere');
+  }, STEP_MS);
+
+  it('set_state on one instance drains the destination on all; ap on another brings it back', async () => {
+    const drained = farm[2]!;
+    const r = await instances[0]!.rpc('dispatcher.set_state', ['dx', 1, drained.uri]);
+    expect(r.error).toBeUndefined();
+    await until(async () => (await Promise.all(instances.map(states))).every((s) => s.get(drained.uri) === 'DX'), 'drained everywhere');
+    drained.invites = 0;
+    const results = await Promise.all(instances.slice(1).map((p) => calls(p, 15, 15)));
+    expect(results.map((x) => x.failed)).toEqual([0, 0]);
+    expect(drained.invites).toBe(0);
+    await instances[2]!.rpc('dispatcher.set_state', ['ap', 1, drained.uri]);
+    await until(async () => (await Promise.all(instances.map(states))).every((s) => s.get(drained.uri) === 'AP'), 'active everywhere');
+  }, STEP_MS);
+
+  it('an instance killed with SIGKILL under load leaves; the survivors take over its probes and fail no call', async () => {
+    const [a, b, victim] = instances;
+    const load = Promise.all([calls(a!, 60, 20), calls(b!, 60, 20)]);
+    await new Promise((r) => setTimeout(r, 500));
+    killed = victim;
+    process.kill(victim!.pid, 'SIGKILL');
+    await until(async () => (await Promise.all([a!, b!].map(nodesSeen))).every((n) => n === 2), 'two members on the survivors');
+    const results = await load;
+    expect(results.map((r) => r.failed)).toEqual([0, 0]);
+    await settle();
+    const probers = await probersAfterClear();
+    for (const senders of probers) {
+      expect(senders.size).toBe(1);
+      expect([a!.sipPort, b!.sipPort]).toContain([...senders][0]);
+    }
+  }, STEP_MS);
+
+  it('Redis hanging then dying under load: no failed call, local mode, then one prober and the same states again', async () => {
+    const survivors = instances.slice(0, 2);
+    const load = Promise.all(survivors.map((p) => calls(p, 150, 25)));
+    redis.pause();
+    await until(async () => (await Promise.all(survivors.map(health))).every((h) => !h.cluster.connected && h.cluster.probing === 'all'), 'local mode on both');
+    // local mode: every instance probes every destination
+    const local = await probersAfterClear(4);
+    for (const senders of local) expect(senders.size).toBe(2);
+    await redis.kill();
+    await redis.restart();
+    const results = await load;
+    expect(results.map((r) => r.failed)).toEqual([0, 0]);
+    await until(async () => (await Promise.all(survivors.map(health))).every((h) => h.cluster.connected && h.cluster.members === 2), 'back in the cluster');
+    await settle();
+    const probers = await probersAfterClear();
+    for (const senders of probers) expect(senders.size).toBe(1);
+    const [sa, sb] = await Promise.all(survivors.map(states));
+    expect([...sa!.entries()]).toEqual([...sb!.entries()]);
+  }, 90_000);
+});
