@@ -175,7 +175,7 @@ export const configSchema = {
         heartbeat_interval: { type: 'integer', minimum: 100, default: 1000, description: 'ms' },
         member_ttl: { type: 'integer', minimum: 300, default: 3000, description: 'ms after the last heartbeat a member is gone' },
         resync_interval: { type: 'integer', minimum: 100, default: 5000, description: 'ms between anti-entropy reads' },
-        load_interval: { type: 'integer', minimum: 50, default: 250, description: 'ms between call-load publications (when changed)' },
+        load_interval: { type: 'integer', minimum: 10, default: 50, description: 'ms between call-load publications (when changed)' },
         command_timeout: { type: 'integer', minimum: 50, default: 500, description: 'ms a Redis command may take' },
       },
       default: {},

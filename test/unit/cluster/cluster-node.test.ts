@@ -271,6 +271,26 @@ describe('ClusterNode: replicated state', () => {
   });
 });
 
+describe('ClusterNode: hash affinity', () => {
+  it('1,000 AoRs hash to the same destination through every instance, steady and after a failure', async () => {
+    setup();
+    const nodes = await cluster(3);
+    const picks = () => nodes.map((i) => Array.from({ length: 1000 }, (_, n) => i.dispatcher.select(1, 2, key({ toUri: `sip:user${n}@example.com`, isInvite: false }), opts())[0]!.uri));
+    const mismatches = (all: string[][]) => all[0]!.filter((uri, n) => all.some((p) => p[n] !== uri)).length;
+    const steady = picks();
+    expect(mismatches(steady)).toBe(0);
+    // the owner of one destination finds it dead; the others learn it, and all rehash alike
+    const d = allDestinations(nodes[0]!)[0]!;
+    const owner = nodes.find((i) => i.node.ownerOf(destinationKey(d.setId, d.uri)) === i.id)!;
+    owner.dispatcher.recordProbeResult(allDestinations(owner).find((x) => x.uri === d.uri)!, 408, 'Request Timeout', undefined);
+    await advance(100);
+    const after = picks();
+    expect(mismatches(after)).toBe(0);
+    expect(after[0]).not.toContain(d.uri);
+    expect(after[0]).not.toEqual(steady[0]);
+  });
+});
+
 describe('ClusterNode: local mode', () => {
   it('while the engine is unreachable every instance probes everything; back, one prober again', async () => {
     setup();
