@@ -21,6 +21,8 @@ const STEP_MS = 60_000;
 interface FarmNode {
   peer: SipPeer;
   uri: string;
+  /** REGISTERs received: AoR user → the sipdispatch port it came through. */
+  registers: Array<{ user: string; via: number }>;
   /** Source ports of the OPTIONS received since the last clear (one per sipdispatch instance). */
   options: number[];
   invites: number;
@@ -29,7 +31,7 @@ interface FarmNode {
 
 async function farmNode(): Promise<FarmNode> {
   const peer = await SipPeer.udp();
-  const node: FarmNode = { peer, uri: `sip:127.0.0.1:${peer.port}`, options: [], invites: 0, silent: false };
+  const node: FarmNode = { peer, uri: `sip:127.0.0.1:${peer.port}`, registers: [], options: [], invites: 0, silent: false };
   peer.onRequest((req: SipRequest, from) => {
     const reply = (status: number, reason: string, extra: { toTag?: string; contact?: string } = {}) => void peer.send(responseTo(req, status, reason, extra), from.port);
     switch (req.method) {
@@ -42,6 +44,10 @@ async function farmNode(): Promise<FarmNode> {
         reply(200, 'OK', { toTag: `farm-${peer.port}`, contact: `<sip:farm@127.0.0.1:${peer.port}>` });
         return;
       case 'ACK':
+        return;
+      case 'REGISTER':
+        node.registers.push({ user: /sip:([^@]+)@/.exec(req.headers.find((h) => h.key === 'to')?.value ?? '')?.[1] ?? '', via: from.port });
+        reply(200, 'OK');
         return;
       default:
         reply(200, 'OK');
@@ -70,6 +76,26 @@ async function nodesSeen(p: SipdispatchProcess): Promise<number> {
   return (r.result as { NODES: unknown[] } | undefined)?.NODES.length ?? 0;
 }
 
+const AORS = 1000;
+
+/** A REGISTER for user<n>@example.com from the client at `port`. */
+function register(n: number, port: number, tag: string): string {
+  return [
+    'REGISTER sip:example.com SIP/2.0',
+    `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-${tag}-${n};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:user${n}@example.com>;tag=${tag}-${n}`,
+    `To: <sip:user${n}@example.com>`,
+    `Call-ID: ${tag}-${n}@cluster-e2e`,
+    'CSeq: 1 REGISTER',
+    `Contact: <sip:user${n}@127.0.0.1:${port}>`,
+    'Expires: 60',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
 const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 20_000) => waitFor(cond, undefined, ms, () => what);
 /** Lets the probers start a round or two under the current membership (1 s interval). */
 const settle = () => new Promise((r) => setTimeout(r, 2_500));
@@ -90,6 +116,38 @@ describe.runIf(ready)('cluster e2e: three sipdispatch instances, one Redis, a fa
   const calls = (p: SipdispatchProcess, n: number, rate: number) =>
     runSippUac({ target: `127.0.0.1:${p.sipPort}`, scenario: sippScenario('uac'), calls: n, rate, timeoutSec: 40, cwd: dir, limit: 50 });
 
+  /**
+   * Registers AORS AoRs through every instance (algorithm 2, hash over the To URI); returns the
+   * AoRs that landed on different farm nodes depending on the instance, and the nodes used.
+   */
+  async function registerThroughAll(through: SipdispatchProcess[], tag: string): Promise<{ mismatches: string[]; used: Set<number> }> {
+    for (const f of farm) f.registers = [];
+    const client = await SipPeer.udp();
+    try {
+      // in batches, each delivered before the next: a bounded load, no burst for the overload guard
+      const arrived = () => farm.reduce((sum, f) => sum + f.registers.length, 0);
+      let sent = 0;
+      for (const [k, p] of through.entries()) {
+        for (let n = 0; n < AORS; n++) {
+          await client.send(register(n, client.port, `${tag}${k}`), p.sipPort);
+          if (++sent % 100 === 0) await until(() => arrived() >= sent, `${sent} REGISTERs reach the farm (${arrived()} did)`);
+        }
+      }
+      await until(() => arrived() >= sent, `${sent} REGISTERs reach the farm`);
+    } finally {
+      await client.close();
+    }
+    const landed = new Map<string, Set<number>>();
+    const used = new Set<number>();
+    farm.forEach((f, index) => {
+      for (const r of f.registers) {
+        landed.set(r.user, (landed.get(r.user) ?? new Set()).add(index));
+        used.add(index);
+      }
+    });
+    return { mismatches: [...landed].filter(([, nodes]) => nodes.size !== 1).map(([user]) => user), used };
+  }
+
   /** Waits until every farm node got `n` OPTIONS since the last clear, then tells who sent them. */
   async function probersAfterClear(n = 3): Promise<Array<Set<number>>> {
     for (const f of farm) f.options = [];
@@ -107,7 +165,9 @@ describe.runIf(ready)('cluster e2e: three sipdispatch instances, one Redis, a fa
         'ds_ping_fr_timer: 300',
         'ds_probing_mode: 1',
         'drain_timeout: 1000',
+        'pike_enabled: false',
         'routes:',
+        '  - { match: { method: REGISTER }, set: 1, algorithm: 2 }',
         '  - { set: 1, algorithm: 4 }',
         'cluster:',
         `  redis: ${redis.url}`,
@@ -136,10 +196,20 @@ describe.runIf(ready)('cluster e2e: three sipdispatch instances, one Redis, a fa
     for (const senders of probers) expect(senders.size).toBe(1);
   }, STEP_MS);
 
+  it('1,000 AoRs registered through each instance land on the same farm node whichever instance they pass', async () => {
+    const { mismatches, used } = await registerThroughAll(instances, 'steady');
+    expect(mismatches).toEqual([]);
+    expect(used.size).toBe(3);
+  }, STEP_MS);
+
   it('a destination that stops answering is inactive on every instance and gets no INVITE; it comes back the same way', async () => {
     const down = farm[1]!;
     down.silent = true;
     await until(async () => (await Promise.all(instances.map(states))).every((s) => s.get(down.uri) === 'IP'), 'inactive everywhere');
+    // hash affinity holds after the failure too: every instance moves the same AoRs the same way
+    const after = await registerThroughAll(instances, 'failed');
+    expect(after.mismatches).toEqual([]);
+    expect([...after.used].sort()).toEqual([0, 2]);
     down.invites = 0;
     const results = await Promise.all(instances.map((p) => calls(p, 15, 15)));
     expect(results.map((r) => r.failed)).toEqual([0, 0, 0]);
