@@ -16,6 +16,7 @@ import {
   type ClusterBackend, type ClusterMessage, type LoadRecord, type MemberInfo, type ProbingShare, type StateRecord, type VersionedState,
 } from './cluster-port.js';
 import { listDigest } from './list-digest.js';
+import { RemoteLoads } from './remote-loads.js';
 import { rendezvousOwner } from './rendezvous.js';
 
 export interface ClusterNodeOptions {
@@ -91,8 +92,7 @@ export class ClusterNode {
   private maxApplied = 0;
   private resyncBusy = false;
   /** Other members' loads, and their sum per loadKey. */
-  private readonly remoteLoads = new Map<string, { loads: Readonly<Record<string, number>>; receivedAt: number }>();
-  private readonly loadTotals = new Map<string, number>();
+  private readonly remoteLoads = new RemoteLoads();
   private lastLoadText = '';
   private lastLoadAt = -Infinity;
   private counts = { eventsIn: 0, eventsOut: 0 };
@@ -127,7 +127,7 @@ export class ClusterNode {
     this.state = 'running';
     const { dispatcher, backend } = this.deps;
     dispatcher.setStateListener((d, trigger) => this.localChange(d, trigger));
-    dispatcher.setOtherLoad((key) => this.loadTotals.get(key) ?? 0);
+    dispatcher.setOtherLoad(this.remoteLoads.total);
     backend.start({ message: (m) => this.receive(m), status: (up) => this.statusChanged(up) });
     this.every(this.options.heartbeatMs, () => void this.heartbeat());
     this.every(this.options.resyncMs, () => void this.resync());
@@ -302,7 +302,7 @@ export class ClusterNode {
     this.members = members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (joined.length === 0 && left.length === 0) return;
     this.memberIds = ids;
-    for (const id of left) this.dropLoads(id);
+    for (const id of left) this.remoteLoads.drop(id);
     if (this.live) this.deps.logger.info({ joined, left, members: ids }, 'cluster membership changed');
     publish('cluster.members', () => ({ members: ids.length, joined, left }));
   }
@@ -408,7 +408,7 @@ export class ClusterNode {
   /** Publishes own loads when they changed (at most every loadIntervalMs) and every heartbeat. */
   private publishLoads(): void {
     const now = this.deps.scheduler.now();
-    this.expireLoads(now);
+    this.remoteLoads.expire(now, this.options.memberTtlMs);
     if (!this.live) return;
     const loads: Record<string, number> = {};
     for (const [key, n] of this.deps.dispatcher.ownCallLoads()) loads[key] = n;
@@ -429,24 +429,6 @@ export class ClusterNode {
     if (r.origin === this.options.id) return;
     this.counts.eventsIn++;
     publish('cluster.message', { direction: 'in', kind: 'load', delayMs: Math.max(0, this.deps.wallClock() - r.at) });
-    this.dropLoads(r.origin);
-    this.remoteLoads.set(r.origin, { loads: r.loads, receivedAt: this.deps.scheduler.now() });
-    for (const [key, n] of Object.entries(r.loads)) this.loadTotals.set(key, (this.loadTotals.get(key) ?? 0) + n);
-  }
-
-  /** Loads of members silent for a TTL go (a dead instance never leaves a load behind). */
-  private expireLoads(now: number): void {
-    for (const [origin, entry] of this.remoteLoads) if (now - entry.receivedAt >= this.options.memberTtlMs) this.dropLoads(origin);
-  }
-
-  private dropLoads(origin: string): void {
-    const entry = this.remoteLoads.get(origin);
-    if (!entry) return;
-    this.remoteLoads.delete(origin);
-    for (const [key, n] of Object.entries(entry.loads)) {
-      const rest = (this.loadTotals.get(key) ?? 0) - n;
-      if (rest > 0) this.loadTotals.set(key, rest);
-      else this.loadTotals.delete(key);
-    }
+    this.remoteLoads.receive(r, this.deps.scheduler.now());
   }
 }
