@@ -91,7 +91,7 @@ async function stateOf(i, uri) {
   return body.sets.flatMap((s) => s.destinations).find((d) => d.uri === uri)?.state;
 }
 
-async function probingAndPropagation(url) {
+async function probingAndPropagation(url, redisPid) {
   const farm = [await responder(), await responder(), await responder()];
   const list = farm.map((f, i) => `1 sip:127.0.0.1:${f.port} 0 0 duid=f${i + 1}`).join('\n');
   const config = (n) => ['ds_ping_interval: 1', 'ds_probing_mode: 1', 'drain_timeout: 500', 'log_level: warn', 'cluster:', `  redis: ${url}`, `  node_id: bench${n}`, '  key_prefix: "bench:"'].join('\n');
@@ -129,9 +129,30 @@ async function probingAndPropagation(url) {
     await sleep(20);
   }
   delays.sort((a, b) => a - b);
-  for (const i of nodes) await stopTracked(i.proxy);
+
+  // Redis hangs (SIGSTOP) with no traffic: time until each instance reports local mode, and after
+  // SIGCONT until it is back; three times.
+  const health = (i) => fetch(`http://127.0.0.1:${i.httpPort}/health`).then((r) => r.json());
+  const timeUntil = async (cond) => {
+    const start = performance.now();
+    while (!(await cond())) await sleep(5);
+    return performance.now() - start;
+  };
+  const hang = [];
+  for (let k = 0; k < 3; k++) {
+    process.kill(redisPid, 'SIGSTOP');
+    const local = await timeUntil(async () => (await Promise.all(nodes.map(health))).every((h) => !h.cluster.connected));
+    process.kill(redisPid, 'SIGCONT');
+    const back = await timeUntil(async () => (await Promise.all(nodes.map(health))).every((h) => h.cluster.connected));
+    hang.push({ local, back });
+    await sleep(1500);
+  }
+  // an instance killed with SIGKILL: time until both survivors list two members
+  process.kill(nodes[2].proxy.pid, 'SIGKILL');
+  const death = await timeUntil(async () => (await Promise.all(nodes.slice(0, 2).map(health))).every((h) => h.cluster.members === 2));
+  for (const i of nodes.slice(0, 2)) await stopTracked(i.proxy);
   for (const f of farm) f.socket.close();
-  return { probing, delays: { n: delays.length, p50: percentile(delays, 50), p99: percentile(delays, 99), max: delays.at(-1) } };
+  return { probing, hang, death, delays: { n: delays.length, p50: percentile(delays, 50), p99: percentile(delays, 99), max: delays.at(-1) } };
 }
 
 async function cpuPerCall(url) {
@@ -169,10 +190,16 @@ async function cpuPerCall(url) {
 
 const { redis, url } = await startRedis();
 console.log(`# cluster bench ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`);
-const { probing, delays } = await probingAndPropagation(url);
+const { probing, delays, hang, death } = await probingAndPropagation(url, redis.pid);
 console.log(`\nOPTIONS per responder over ${WINDOW_S} s (1 s interval, 3 instances):`);
 for (const [k, p] of probing.entries()) console.log(`  responder ${k + 1}: ${p.options} OPTIONS from ${p.senders} instance(s)`);
 console.log(`\nset_state propagation to 2 other instances (${delays.n} observations, polled over HTTP): p50 ${delays.p50.toFixed(2)} ms, p99 ${delays.p99.toFixed(2)} ms, max ${delays.max.toFixed(2)} ms`);
+console.log(`\nRedis hung (SIGSTOP), no traffic: local mode on all three after ${hang.map((h) => h.local.toFixed(0)).join(', ')} ms; back after SIGCONT in ${hang.map((h) => h.back.toFixed(0)).join(', ')} ms`);
+console.log(`instance killed (SIGKILL): both survivors list two members after ${death.toFixed(0)} ms`);
+if (RUNS === 0) {
+  await stopTracked(redis);
+  process.exit(0);
+}
 const cpu = await cpuPerCall(url);
 console.log(`\nCPU per call at ${RATE} calls/s × ${SECONDS} s, algorithm 10, one instance:`);
 for (const mode of ['off', 'on']) {

@@ -368,6 +368,7 @@ export class ClusterNode {
       this.deps.backend.publishState(record).catch((e: unknown) => {
         if (!this.pending.has(record.key)) this.pending.set(record.key, record);
         this.deps.logger.debug({ err: e, key: record.key }, 'cluster publish failed; kept for later');
+        this.goLocal(`publish failed: ${(e as Error).message}`);
       });
     }
   }
@@ -422,6 +423,8 @@ export class ClusterNode {
     this.deps.backend.publishLoad(record, this.options.memberTtlMs).catch((e: unknown) => {
       this.lastLoadText = '';
       this.deps.logger.debug({ err: e }, 'cluster load publish failed');
+      // under load this notices a hung Redis before the next heartbeat does
+      this.goLocal(`load publish failed: ${(e as Error).message}`);
     });
   }
 

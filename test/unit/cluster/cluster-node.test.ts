@@ -308,6 +308,20 @@ describe('ClusterNode: local mode', () => {
     }
   });
 
+  it('a failed publication means local mode at once; the next heartbeat brings the node back', async () => {
+    setup();
+    const [a] = await cluster(2);
+    const real = a!.backend.publishLoad.bind(a!.backend);
+    let failures = 1;
+    a!.backend.publishLoad = (record, ttl) => (failures-- > 0 ? Promise.reject(new Error('Command timed out')) : real(record, ttl));
+    a!.dispatcher.select(1, 10, key({ callId: 'x1' }), opts());
+    // the next load publication (every 250 ms here) fails
+    await advance(260, 10);
+    expect(a!.node.effective).toBe('all');
+    await advance(1100);
+    expect(a!.node.effective).toBe('distributed');
+  });
+
   it('a drain made during the outage reaches the others when the engine is back', async () => {
     setup();
     const [a, b, c] = await cluster(3);
