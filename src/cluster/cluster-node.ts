@@ -90,6 +90,8 @@ export class ClusterNode {
   private heartbeatBusy = false;
   private joinedBefore = false;
   private maxApplied = 0;
+  /** A live member's list digest differs from ours (as of the last heartbeat). */
+  private mismatch = false;
   private resyncBusy = false;
   /** Other members' loads, and their sum per loadKey. */
   private readonly remoteLoads = new RemoteLoads();
@@ -109,9 +111,12 @@ export class ClusterNode {
     return this.options.id;
   }
 
-  /** The probing in force now. */
+  /**
+   * The probing in force now: `all` while the engine is unreachable, and while a live member
+   * loaded another list (the owner of a destination might not have it, and nobody would probe it).
+   */
   get effective(): ProbingShare {
-    return this.live ? this.options.probing : 'all';
+    return this.live && !this.mismatch ? this.options.probing : 'all';
   }
 
   get connected(): boolean {
@@ -192,7 +197,7 @@ export class ClusterNode {
       connected: this.live,
       leader: this.options.probing === 'leader' ? this.leaderId : undefined,
       digest,
-      listMismatch: this.live && this.members.some((m) => m.digest !== digest),
+      listMismatch: this.live && this.mismatch,
       members: this.members.map((m) => ({ ...m, self: m.id === this.options.id })),
     };
   }
@@ -252,6 +257,8 @@ export class ClusterNode {
       if (version < this.maxApplied) this.resetVersions();
       this.leaderId = leader;
       this.updateMembers(members);
+      const digest = this.digest();
+      this.mismatch = members.some((m) => m.digest !== digest);
       const listed = members.some((m) => m.id === this.options.id);
       if (listed && !this.live) await this.rejoin();
       else if (!listed) this.goLocal('not listed');

@@ -123,9 +123,13 @@ describe('ClusterNode: membership', () => {
     await advance(2100);
     expect(a.node.status().listMismatch).toBe(true);
     expect(a.node.status().digest).not.toBe(b.node.status().digest);
+    // while the lists differ each instance probes its whole list: nothing goes unprobed
+    expect(a.node.effective).toBe('all');
+    expect(allDestinations(b).every(b.node.shouldProbe)).toBe(true);
     setup();
     const [x] = await cluster(2);
     expect(x!.node.status().listMismatch).toBe(false);
+    expect(x!.node.effective).toBe('distributed');
   });
 });
 
