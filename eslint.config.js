@@ -26,7 +26,7 @@ const allowed = {
   app: folders.filter((f) => f !== 'cli' && f !== 'demo'),
   cli: folders,
   demo: folders.filter((f) => f !== 'cli'),
-  cluster: ['shared', 'dispatcher'],
+  cluster: ['shared'],
 };
 
 /**
@@ -35,6 +35,8 @@ const allowed = {
  */
 const typesOnly = {
   config: ['admin', 'dispatcher', 'edge', 'hep', 'notify', 'probe', 'relay', 'transaction', 'transport', 'cluster'],
+  // the cluster replicates dispatcher state through the facade it is given, never its code
+  cluster: ['dispatcher'],
 };
 
 /** Packages and node modules that only the edges may touch. */

@@ -6,7 +6,7 @@
  * runs alone ("local mode"): it probes everything and keeps what it would publish until it is back.
  */
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
-import { stateLetters } from '../dispatcher/flags.js';
+import type { DestinationState } from '../dispatcher/flags.js';
 import type { Destination } from '../dispatcher/snapshot.js';
 import { publish, type StateTrigger } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
@@ -63,6 +63,9 @@ export interface ClusterCounts {
   readonly eventsIn: number;
   readonly eventsOut: number;
 }
+
+const sameState = (a: DestinationState, b: DestinationState): boolean =>
+  a.availability === b.availability && a.probing === b.probing && a.noPing === b.noPing && a.noDns === b.noDns;
 
 /** The state triggers another instance must hear of; probes only when this instance is the prober. */
 const ALWAYS_SHARED: ReadonlySet<StateTrigger> = new Set(['admin', 'traffic']);
@@ -292,7 +295,7 @@ export class ClusterNode {
         for (const d of set.destinations) {
           const key = destinationKey(d.setId, d.uri);
           const held = stored.get(key)?.state;
-          if (this.shouldProbe(d) && !this.pending.has(key) && (!held || stateLetters(held) !== stateLetters(d.runtime.health.state))) this.recordChange(d, 'probe');
+          if (this.shouldProbe(d) && !this.pending.has(key) && (!held || !sameState(held, d.runtime.health.state))) this.recordChange(d, 'probe');
         }
       }
     }
