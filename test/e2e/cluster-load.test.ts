@@ -2,6 +2,7 @@
  * Shared call load for algorithm 10 across two real sipdispatch processes and a private
  * redis-server: while SIPp holds calls placed through both, each instance's DLGLOAD of every
  * destination is the true number of calls up on that farm node (counted by the node itself).
+ * The two run `probing: leader`: one of them probes the whole farm.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,13 +21,16 @@ interface FarmNode {
   uri: string;
   /** Call-IDs answered and not yet ended by BYE. */
   up: Set<string>;
+  /** Source ports of the OPTIONS received (one per sipdispatch instance). */
+  options: number[];
 }
 
 async function farmNode(): Promise<FarmNode> {
   const peer = await SipPeer.udp();
-  const node: FarmNode = { peer, uri: `sip:127.0.0.1:${peer.port}`, up: new Set() };
+  const node: FarmNode = { peer, uri: `sip:127.0.0.1:${peer.port}`, up: new Set(), options: [] };
   peer.onRequest((req: SipRequest, from) => {
     if (req.method === 'ACK') return;
+    if (req.method === 'OPTIONS') node.options.push(from.port);
     if (req.method === 'INVITE') node.up.add(req.callId);
     if (req.method === 'BYE') node.up.delete(req.callId);
     const extra = req.method === 'INVITE' ? { toTag: `farm-${peer.port}`, contact: `<sip:farm@127.0.0.1:${peer.port}>` } : {};
@@ -51,7 +55,7 @@ describe.runIf(ready)('cluster e2e: algorithm 10 counts the calls of every insta
     for (let i = 0; i < 2; i++) farm.push(await farmNode());
     const list = farm.map((f, i) => `1 ${f.uri} 0 0 duid=f${i + 1}`).join('\n');
     for (let i = 0; i < 2; i++) {
-      const config = ['ds_ping_interval: 1', 'drain_timeout: 1000', 'routes:', '  - { set: 1, algorithm: 10 }', 'cluster:', `  redis: ${redis.url}`, `  node_id: load${i + 1}`, '  key_prefix: "load:"'].join('\n');
+      const config = ['ds_ping_interval: 1', 'drain_timeout: 1000', 'routes:', '  - { set: 1, algorithm: 10 }', 'cluster:', `  redis: ${redis.url}`, `  node_id: load${i + 1}`, '  key_prefix: "load:"', '  probing: leader'].join('\n');
       instances.push(await startSipdispatch({ list, config, transports: ['udp'] }));
     }
   }, 60_000);
@@ -62,8 +66,21 @@ describe.runIf(ready)('cluster e2e: algorithm 10 counts the calls of every insta
     await Promise.all(farm.map((f) => f.peer.close()));
   }, 60_000);
 
-  it('each instance sees the true number of calls up on each destination while they are held', async () => {
+  it('leader probing: one instance probes every destination', async () => {
     await waitFor(async () => (await Promise.all(instances.map((p) => p.rpc('cluster.list_nodes')))).every((r) => (r.result as { NODES: unknown[] }).NODES.length === 2), undefined, 20_000, () => 'two members');
+    // a round or two under the lease (1 s interval), then count afresh
+    await new Promise((r) => setTimeout(r, 2_500));
+    for (const f of farm) f.options = [];
+    await waitFor(() => farm.every((f) => f.options.length >= 3), undefined, 20_000, () => 'OPTIONS to every farm node');
+    const senders = new Set(farm.flatMap((f) => f.options));
+    expect(senders.size).toBe(1);
+    expect(instances.map((p) => p.sipPort)).toContain([...senders][0]);
+    const leaders = await Promise.all(instances.map(async (p) => ((await p.rpc('cluster.list_nodes')).result as { LEADER?: string }).LEADER));
+    expect(new Set(leaders).size).toBe(1);
+    expect(leaders[0]).toMatch(/^load[12]$/);
+  }, 60_000);
+
+  it('each instance sees the true number of calls up on each destination while they are held', async () => {
     const perInstance = 40;
     const held = Promise.all(instances.map((p) => runSippUac({ target: `127.0.0.1:${p.sipPort}`, scenario: sippScenario('uac'), calls: perInstance, rate: 40, holdMs: 8_000, limit: 100, timeoutSec: 40, cwd: dir })));
     let seen: Array<Map<string, number>> = [];
