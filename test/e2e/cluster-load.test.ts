@@ -15,6 +15,7 @@ import { startSipdispatch, waitFor, type SipdispatchProcess } from '../support/s
 import { findSipp, runSippUac, sippScenario } from '../support/sipp.js';
 
 const ready = findRedisServer() !== undefined && findSipp() !== undefined;
+if (!ready && process.env.CI === 'true') throw new Error('redis-server and SIPp are required under CI=true: apt-get install redis-server sip-tester');
 
 interface FarmNode {
   peer: SipPeer;
