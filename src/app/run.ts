@@ -19,6 +19,8 @@ import { attachEventLogging } from '../stack/logging.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createDispatcher, loadList } from '../stack/create-dispatcher.js';
 import { startCore, type AppCore } from './core.js';
+import type { Transport } from '../shared/events.js';
+import type { TransportManager } from '../transport/transport-manager.js';
 
 export interface RunningApp {
   readonly core: AppCore;
@@ -39,6 +41,18 @@ function banControl(edge: EdgeGuard): BanControl {
   };
 }
 
+/** Open connections per stream transport, for the `sipdispatch_connections` gauge. */
+function connectionCounts(transport: TransportManager): Partial<Record<Transport, number>> {
+  const stats = transport.stats();
+  const ws = transport.wsConnections();
+  return {
+    tcp: stats.tcp.connections,
+    tls: stats.tls?.connections ?? 0,
+    ws: ws.filter((c) => c.transport === 'ws').length,
+    wss: ws.filter((c) => c.transport === 'wss').length,
+  };
+}
+
 export async function runApp(config: Config, logger: PinoLogger): Promise<RunningApp> {
   const detachLogging = attachEventLogging(logger);
   const options = resolveConfig(config);
@@ -50,7 +64,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     transactionsActive: () => core?.activeTransactions() ?? 0,
     udpHandoffs: () => core?.handoffs() ?? [],
     hep: () => core?.hep?.counts(),
-    edge: () => core && { bans: core.edge.bans.active(systemScheduler.now()).length, trackedSources: core.edge.trackedSources, evictions: core.edge.evictions, tcpConnections: core.transport.stats().tcp.connections },
+    edge: () => core && { bans: core.edge.bans.active(systemScheduler.now()).length, trackedSources: core.edge.trackedSources, evictions: core.edge.evictions, connections: connectionCounts(core.transport) },
     pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
   });
@@ -91,6 +105,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     reloadGate: gate,
     bans: banControl(started.edge),
     acl: started.acl,
+    transport: started.transport,
     siptrace: started.hep && { get: () => started.hep!.capture.enabled, set: (on) => started.hep!.capture.setEnabled(on) },
   });
   try {

@@ -111,6 +111,23 @@ function build(c: Config): ResolvedConfig {
         acceptIpLimit: c.tcp_accept_iplimit,
         maxQueuedTotal: c.tcp_wq_max,
       },
+      tls: {
+        certificate: c.tls.certificate,
+        privateKey: c.tls.private_key,
+        caList: c.tls.ca_list,
+        serverNames: c.tls.server_names.map((n) => ({ serverName: n.server_name, certificate: n.certificate, privateKey: n.private_key })),
+        verifyClient: c.tls.verify_client,
+        verifyServer: c.tls.verify_server,
+        minVersion: c.tls.min_version,
+        handshakeTimeoutMs: c.tls.handshake_timeout * SECOND,
+      },
+      websocket: {
+        origins: c.websocket.origins,
+        keepaliveIntervalMs: c.websocket.keepalive_interval * SECOND,
+        keepaliveTimeoutMs: c.websocket.keepalive_timeout * SECOND,
+        headerTimeoutMs: c.websocket.header_timeout * SECOND,
+        maxPerIp: c.websocket.max_connections_per_ip,
+      },
     },
     relay: {
       aliases: c.alias,
@@ -120,6 +137,9 @@ function build(c: Config): ResolvedConfig {
       fixNatedContact: c.fix_nated_contact,
       noDestination: { status: c.no_destination.status, reason: c.no_destination.reason, retryAfter: c.no_destination.retry_after },
       shedding: { methods: new Set(c.overload_shed_methods.map((m) => m.toUpperCase())), retryAfter: c.overload_retry_after, maxTransactions: c.max_transactions },
+      flows: { transports: new Set(c.flow_transports) },
+      tlsClientGroups: new Map(Object.entries(c.tls.client_groups)),
+      udpMtu: c.udp_mtu,
     },
     pressure: {
       thresholds: { maxEventLoopDelayMs: c.overload_max_event_loop_delay, maxUdpBacklogPercent: c.overload_max_udp_backlog, shedding: c.overload_shedding },

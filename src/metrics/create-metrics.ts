@@ -8,6 +8,7 @@ import { subscribe } from '../shared/events.js';
 import { DestinationTracker } from './destination-tracker.js';
 import { defineHepMetrics, type HepCountsView } from './hep-metrics.js';
 import { defineEdgeMetrics, type EdgeView } from './edge-metrics.js';
+import { defineTransportMetrics } from './transport-metrics.js';
 import { defineOverloadMetrics, type PressureView } from './overload-metrics.js';
 import type { DestinationView, TrackerDiff } from './destination-tracker.js';
 import {
@@ -263,6 +264,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   defineGauges(registers, sources, current, tracker);
   defineHepMetrics(registers, () => sources.hep?.());
   defineEdgeMetrics(registers, () => sources.edge?.());
+  const closeTransport = defineTransportMetrics(registers);
   initialiseFixed(counters);
   current();
   const unsubscribers = subscribeEvents(counters, tracker, known, (success) => {
@@ -278,6 +280,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     close() {
       for (const unsubscribe of unsubscribers) unsubscribe();
       overload.close();
+      closeTransport();
       registry.clear();
     },
   };

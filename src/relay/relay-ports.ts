@@ -15,6 +15,8 @@ export interface Source {
   address: string;
   port: number;
   connectionId?: string;
+  /** TLS: the subject CN of the client's verified certificate (tls.client_groups). */
+  certSubject?: string;
 }
 
 /** One destination the dispatcher offered, in failover order. */
@@ -26,6 +28,8 @@ export interface Candidate {
   port: number;
   transport: Transport;
   duid: string | undefined;
+  /** Send on this connection only (a flow token picked it). */
+  connectionId?: string;
 }
 
 export interface RelayDispatcher {
@@ -71,4 +75,6 @@ export interface RelayIo {
   responseTarget(via: Via, source: Source | undefined): Target;
   /** A host name to an address; IP literals come back as they are, synchronously. */
   resolve(host: string): string | Promise<string>;
+  /** Is this connection (a flow) still open? */
+  connectionOpen(transport: Transport, connectionId: string): boolean;
 }

@@ -25,6 +25,8 @@ export const baseOptions: TransportManagerOptions = {
   udpBufferSize: 1 << 20,
   maxMessageSize: 65536,
   tcp: { idleTimeoutMs: 120_000, maxConnections: 64, maxBufferedBytes: 1 << 20, connectTimeoutMs: 10_000, msgReadTimeoutMs: 0, acceptIpLimit: 0, maxQueuedTotal: 0 },
+  tls: { certificate: undefined, privateKey: undefined, caList: undefined, serverNames: [], verifyClient: 'off', verifyServer: true, minVersion: 'TLSv1.2', handshakeTimeoutMs: 10_000 },
+  websocket: { origins: [], keepaliveIntervalMs: 30_000, keepaliveTimeoutMs: 10_000, headerTimeoutMs: 5_000, maxPerIp: 0 },
 };
 
 export interface Received {
