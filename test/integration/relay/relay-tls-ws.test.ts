@@ -163,4 +163,34 @@ describe('TLS and WebSocket clients through sipdispatch to a UDP farm', () => {
     await trunk.send(request('OPTIONS', { transport: 'TLS', port: 1, callId: 'trunk', uri: 'sip:ping@example.com' }), tlsPort);
     await trunk.response(200, 'OPTIONS');
   });
+
+  it('a flow of a client that did not use outbound gets 480 once it is gone', async () => {
+    const registrar = await SipPeer.udp();
+    peers.push(registrar);
+    let path = '';
+    registrar.onRequest((req, from) => {
+      path = req.headers.find((h) => h.key === 'path')?.value ?? '';
+      void registrar.reply(from, responseTo(req, 200, 'OK'));
+    });
+    proxy = await startTestProxy(`1 sip:127.0.0.1:${registrar.port} 0 0\n`, { listen: ['udp:127.0.0.1:0', 'ws:127.0.0.1:0'] });
+    const browser = await SipPeer.ws(`ws://127.0.0.1:${portOf(proxy, 'ws')}`);
+    peers.push(browser);
+    await browser.send(request('REGISTER', { transport: 'WS', port: 0, callId: 'plain-reg', uri: 'sip:example.com', contact: '<sip:k9@x1.invalid;transport=ws>' }), 0);
+    await browser.response(200, 'REGISTER');
+    browser.disconnect();
+    await expect.poll(() => proxy!.core.transport.wsConnections().length, { timeout: 5000 }).toBe(0);
+    await registrar.send(request('INVITE', { transport: 'UDP', port: registrar.port, callId: 'gone-480', uri: 'sip:k9@x1.invalid;transport=ws', route: [path] }), portOf(proxy, 'udp'));
+    await registrar.waitFor((r) => r.msg.kind === 'response' && r.msg.status === 480 && r.msg.callId === 'gone-480');
+  });
+
+  it('udp_mtu: a request too big for the MTU goes to a UDP destination over TCP instead', async () => {
+    const uac = await SipPeer.udp();
+    const backend = await SipPeer.tcp();
+    peers.push(uac, backend);
+    proxy = await startTestProxy(`1 sip:127.0.0.1:${backend.port} 0 0\n`, { udp_mtu: 1300 });
+    const sdp = `X-Padding: ${'a'.repeat(1400)}`;
+    await uac.send(request('INVITE', { transport: 'UDP', port: uac.port, callId: 'big', contact: `<sip:alice@127.0.0.1:${uac.port}>`, extra: [sdp] }), proxy.udpPort);
+    const got = await backend.request('INVITE');
+    expect(got.msg.via[0]!.transport).toBe('TCP');
+  });
 });

@@ -2,7 +2,7 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import net from 'node:net';
-import { subscribe, type EventName, type EventPayloads } from '../../../src/shared/events.js';
+import { subscribe, type EventName, type EventPayloads, type Transport } from '../../../src/shared/events.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { systemScheduler, type Scheduler } from '../../../src/shared/scheduler.js';
 import type { SipMessage } from '../../../src/sip/message.js';
@@ -58,7 +58,7 @@ export class Harness {
     return this.received;
   }
 
-  port(transport: 'udp' | 'tcp'): number {
+  port(transport: Transport): number {
     const bound = this.manager.addresses().find((a) => a.transport === transport);
     if (!bound) throw new Error(`no ${transport} listener`);
     return bound.port;
