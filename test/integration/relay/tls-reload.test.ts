@@ -32,7 +32,7 @@ async function servedCn(port: number, ca: Buffer): Promise<string> {
   await new Promise<void>((resolve, reject) => socket.once('secureConnect', () => resolve()).once('error', reject));
   const cn = socket.getPeerCertificate().subject.CN;
   socket.destroy();
-  return Array.isArray(cn) ? cn[0]! : cn;
+  return String(Array.isArray(cn) ? cn[0] : cn);
 }
 
 describe('TLS certificate reload under traffic', () => {
