@@ -185,11 +185,12 @@ export class ForwardContext implements ClientTransactionHandlers {
     const us = this.core.identity;
     const transport = this.transportFor(c, req);
     if (this.plan.recordRoute) {
-      // Double Record-Route when the transport changes, so each side routes back on its own; the
-      // client-facing entry of a flow carries its token.
-      const token = this.core.flowToken(req, this.source);
-      prependRecordRoute(req, us.recordRoute(this.source.transport, token));
-      if (token !== undefined || transport !== this.source.transport) prependRecordRoute(req, us.recordRoute(transport));
+      // Double Record-Route when the transport changes, so each side routes back on its own; an
+      // entry that faces a flow (a WebSocket or TLS client) carries its token, whichever side it is on.
+      const sourceToken = this.core.flowToken(req, this.source);
+      const targetToken = c.flow && this.core.encodeFlow(c.flow);
+      prependRecordRoute(req, us.recordRoute(this.source.transport, sourceToken));
+      if (sourceToken !== undefined || targetToken !== undefined || transport !== this.source.transport) prependRecordRoute(req, us.recordRoute(transport, targetToken));
     }
     pushVia(req, us.via(transport, newBranch()));
     this.sentEpoch = this.core.pressure.epoch;

@@ -10,7 +10,7 @@ import type { InviteClientTransaction } from '../transaction/invite-client-trans
 import type { Target } from '../shared/addresses.js';
 import type { LocalIdentity } from './local-identity.js';
 import type { AuthAnswers, RelayDispatcher, RelayIo, Source, SourceGroups } from './relay-ports.js';
-import type { FlowTokens } from './flow-token.js';
+import type { Flow, FlowTokens } from './flow-token.js';
 
 export interface RelayDeps {
   dispatcher: RelayDispatcher;
@@ -36,6 +36,8 @@ export interface RelayCore {
   readonly authAnswers: AuthAnswers | undefined;
   /** The flow token for the client-facing Record-Route of a request from `source`; undefined when it is not a flow. */
   flowToken(req: SipRequest, source: Source): string | undefined;
+  /** The token of a flow a request is sent on (the destination side of a double Record-Route). */
+  encodeFlow(flow: Flow): string | undefined;
   /** Kamailio's udp_mtu (0 = off): bigger requests to UDP destinations go over TCP. */
   readonly udpMtu: number;
   /** Start a client transaction whose events go to `handlers`. */

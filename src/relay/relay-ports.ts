@@ -8,6 +8,7 @@ import type { Via } from '../sip/message.js';
 import type { SelectionKey } from '../dispatcher/select.js';
 import type { Target } from '../shared/addresses.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { Flow } from './flow-token.js';
 
 /** Where a message came from (the transport's MessageSource satisfies it). */
 export interface Source {
@@ -30,6 +31,8 @@ export interface Candidate {
   duid: string | undefined;
   /** Send on this connection only (a flow token picked it). */
   connectionId?: string;
+  /** The flow that connection is (its Record-Route entry carries the token again). */
+  flow?: Flow;
 }
 
 export interface RelayDispatcher {

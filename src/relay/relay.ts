@@ -25,7 +25,7 @@ import { isPrivateIPv4 } from './private-address.js';
 import type { RelayCore, RelayDeps } from './relay-core.js';
 import type { RelayOptions } from './relay-options.js';
 import type { AuthAnswers, Candidate, RelayDispatcher, RelayTransactions, Source } from './relay-ports.js';
-import { usesOutbound, type FlowTokens } from './flow-token.js';
+import { usesOutbound, type Flow, type FlowTokens } from './flow-token.js';
 import type { NextHop } from './next-hop.js';
 import { matchRoute } from './route-table.js';
 
@@ -91,6 +91,10 @@ export class Relay implements RelayCore {
     if (!this.flows || source.connectionId === undefined || !this.options.flows.transports.has(source.transport)) return undefined;
     const outbound = usesOutbound(req.contact.map((c) => c.raw), headerValues(req, 'supported'));
     return this.flows.encode({ transport: source.transport, connectionId: source.connectionId, address: source.address, port: source.port, outbound });
+  }
+
+  encodeFlow(flow: Flow): string | undefined {
+    return this.flows?.encode(flow);
   }
 
   createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers): ClientTransaction {
@@ -263,7 +267,7 @@ export class Relay implements RelayCore {
       publish('flow.failed', { transport: flow.transport, status });
       return this.reply(tx, status, flow.outbound ? 'Flow Failed' : 'Temporarily Unavailable');
     }
-    const c: Candidate = { setId: -1, uri: '', host: hop.host, port: hop.port, transport: hop.transport, duid: undefined, connectionId: flow?.connectionId };
+    const c: Candidate = { setId: -1, uri: '', host: hop.host, port: hop.port, transport: hop.transport, duid: undefined, connectionId: flow?.connectionId, flow };
     this.startForward(tx, source, {
       candidates: [c],
       failoverOn: ALL_CODES,

@@ -97,14 +97,21 @@ describe('TLS and WebSocket clients through sipdispatch to a UDP farm', () => {
 
     // the farm calls the browser: R-URI = its *.invalid Contact, Route = the Path
     browser.onRequest((req) => {
-      if (req.method === 'INVITE') void browser.reply({ address: '', port: 0 }, responseTo(req, 486, 'Busy Here', { toTag: 'b' }));
+      if (req.method === 'INVITE') void browser.reply({ address: '', port: 0 }, responseTo(req, 200, 'OK', { toTag: 'b', contact: '<sip:k3l2@df7jal23ls0d.invalid;transport=ws;ob>' }));
+      if (req.method === 'BYE') void browser.reply({ address: '', port: 0 }, responseTo(req, 200, 'OK'));
     });
     const udpPort = portOf(proxy, 'udp');
     const pathUri = path!.slice(1, -1);
     await registrar.send(request('INVITE', { transport: 'UDP', port: registrar.port, callId: 'to-browser', uri: 'sip:k3l2@df7jal23ls0d.invalid;transport=ws', route: [`<${pathUri}>`], contact: `<sip:fs@127.0.0.1:${registrar.port}>` }), udpPort);
     const inv = await browser.request('INVITE');
     expect(inv.msg.via[0]!.transport).toBe('WS');
-    await registrar.waitFor((r) => r.msg.kind === 'response' && r.msg.status === 486 && r.msg.callId === 'to-browser');
+    const answered = (await registrar.waitFor((r) => r.msg.kind === 'response' && r.msg.status === 200 && r.msg.callId === 'to-browser')).msg;
+    // the farm is the caller: its route set is the Record-Route reversed; the browser-facing entry carries the flow token
+    const routeSet = answered.recordRoute.map((r) => `<${r.uri}>`).reverse();
+    expect(answered.recordRoute[0]!.uri).toMatch(/^sip:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+@127\.0\.0\.1:\d+;transport=ws;lr;ob$/);
+    await registrar.send(request('BYE', { transport: 'UDP', port: registrar.port, callId: 'to-browser', uri: 'sip:k3l2@df7jal23ls0d.invalid;transport=ws;ob', route: routeSet, cseq: 2, toTag: 'b' }), udpPort);
+    await browser.request('BYE');
+    await registrar.waitFor((r) => r.msg.kind === 'response' && r.msg.status === 200 && r.msg.callId === 'to-browser' && r.msg.cseq.method === 'BYE');
 
     // the browser goes away: the next call for its flow is answered 430 at once
     browser.disconnect();
