@@ -140,6 +140,7 @@ function build(c: Config): ResolvedConfig {
       flows: { transports: new Set(c.flow_transports) },
       tlsClientGroups: new Map(Object.entries(c.tls.client_groups)),
       udpMtu: c.udp_mtu,
+      contactAlias: c.contact_alias,
     },
     pressure: {
       thresholds: { maxEventLoopDelayMs: c.overload_max_event_loop_delay, maxUdpBacklogPercent: c.overload_max_udp_backlog, shedding: c.overload_shedding },

@@ -51,4 +51,6 @@ export interface RelayOptions {
    * bytes toward a UDP destination goes over TCP to the same address instead; 0 = never.
    */
   udpMtu: number;
+  /** Kamailio's add_contact_alias/handle_ruri_alias for clients on connections (off: Contacts pass untouched). */
+  contactAlias: boolean;
 }

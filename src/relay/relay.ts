@@ -27,6 +27,7 @@ import type { RelayOptions } from './relay-options.js';
 import type { AuthAnswers, Candidate, RelayDispatcher, RelayTransactions, Source } from './relay-ports.js';
 import { usesOutbound, type Flow, type FlowTokens } from './flow-token.js';
 import type { NextHop } from './next-hop.js';
+import { addContactAlias, takeRuriAlias } from './contact-alias.js';
 import { matchRoute } from './route-table.js';
 
 const ALL_CODES: ReadonlySet<number> = new Set();
@@ -214,13 +215,14 @@ export class Relay implements RelayCore {
     setMaxForwards(req, mf.value);
     const fromFarm = this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport);
     if (this.options.fixNatedContact && !fromFarm && req.method !== 'REGISTER') fixNatedContact(req, source);
+    if (this.options.contactAlias && !fromFarm && source.transport !== 'udp') addContactAlias(req, source);
     if (req.to.tag !== undefined) return this.routeInDialog(tx, req, source, ruri);
     if (this.draining) return this.reply(tx, 503, 'Shutting Down', [['Retry-After', String(this.options.noDestination.retryAfter)]]);
     if (fromFarm || req.route.length > 0) {
       // Calls from the farm (and pre-routed requests) follow their Route or R-URI, never the
       // dispatcher: Kamailio's ds_is_from_list() guard.
       const r = looseRoute(req, this.identity, ruri, this.flows);
-      if (r.kind === 'forward' && (r.viaRoute || fromFarm)) return this.forwardTo(tx, req, source, r.hop, true);
+      if (r.kind === 'forward' && (r.viaRoute || fromFarm)) return this.forwardTo(tx, req, source, this.aliasOr(req, r.hop), true);
       if (fromFarm) return this.reply(tx, r.kind === 'bad-uri' ? 400 : 404, r.kind === 'bad-uri' ? 'Bad Request-URI' : 'Not Here');
     }
     // A strict router's rewrite (loose routing above) may have replaced the Request-URI.
@@ -232,7 +234,7 @@ export class Relay implements RelayCore {
     if (r.kind === 'bad-uri') return this.reply(tx, 400, 'Bad Request-URI');
     if (r.kind === 'local') return this.reply(tx, 404, 'Not Here');
     if (req.method === 'BYE') this.deps.dispatcher.callEnded(req.callId);
-    this.forwardTo(tx, req, source, r.hop, false);
+    this.forwardTo(tx, req, source, this.aliasOr(req, r.hop), false);
   }
 
   private dispatch(tx: ServerTransaction, req: SipRequest, source: Source, ruri: SipUri): void {
@@ -277,6 +279,12 @@ export class Relay implements RelayCore {
     });
   }
 
+  /** contact_alias: a Request-URI alias wins over the hop, unless a flow token chose it. */
+  private aliasOr(req: SipRequest, hop: NextHop): NextHop {
+    if (!this.options.contactAlias || hop.flow) return hop;
+    return takeRuriAlias(req) ?? hop;
+  }
+
   private startForward(tx: ServerTransaction, source: Source, plan: ForwardPlan): void {
     const ctx = new ForwardContext(this, tx, source, plan);
     if (tx.kind === 'invite-server') this.byServer.set(tx, ctx);
@@ -306,8 +314,9 @@ export class Relay implements RelayCore {
 
   private receiveResponse(res: SipResponse, source: Source): void {
     // The farm's own Contacts are left alone: asking first spares parsing Contact on most responses.
-    if (this.options.fixNatedContact && !this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport) && res.contact.length > 0) {
-      fixNatedContact(res, source);
+    if ((this.options.fixNatedContact || this.options.contactAlias) && !this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport) && res.contact.length > 0) {
+      if (this.options.fixNatedContact) fixNatedContact(res, source);
+      if (this.options.contactAlias && source.transport !== 'udp') addContactAlias(res, source);
     }
     if (this.transactions.receiveResponse(res)) return;
     // §16.7: a 2xx retransmission after the transaction ended is still forwarded, statelessly.

@@ -200,4 +200,25 @@ describe('TLS and WebSocket clients through sipdispatch to a UDP farm', () => {
     const got = await backend.request('INVITE');
     expect(got.msg.via[0]!.transport).toBe('TCP');
   });
+
+  it('contact_alias: a WebSocket client\'s Contact gets ;alias, and the farm\'s request to it follows the alias', async () => {
+    const registrar = await SipPeer.udp();
+    peers.push(registrar);
+    let contact = '';
+    registrar.onRequest((req, from) => {
+      contact = req.contact[0]!.uri;
+      void registrar.reply(from, responseTo(req, 200, 'OK'));
+    });
+    proxy = await startTestProxy(`1 sip:127.0.0.1:${registrar.port} 0 0\n`, { listen: ['udp:127.0.0.1:0', 'ws:127.0.0.1:0'], contact_alias: true, flow_transports: [] });
+    const browser = await SipPeer.ws(`ws://127.0.0.1:${portOf(proxy, 'ws')}`);
+    peers.push(browser);
+    await browser.send(request('REGISTER', { transport: 'WS', port: 0, callId: 'alias-reg', uri: 'sip:example.com', contact: '<sip:k7@a1.invalid;transport=ws>' }), 0);
+    await browser.response(200, 'REGISTER');
+    expect(contact).toMatch(/^sip:k7@a1\.invalid;transport=ws;alias=127\.0\.0\.1~\d+~5$/);
+    // no Path token (flow_transports: []): the farm sends to the aliased Contact, via sipdispatch
+    const udpPort = portOf(proxy, 'udp');
+    await registrar.send(request('MESSAGE', { transport: 'UDP', port: registrar.port, callId: 'alias-msg', uri: contact, route: [`<sip:127.0.0.1:${udpPort};lr>`] }), udpPort);
+    const got = await browser.request('MESSAGE');
+    expect(got.msg.uri).toBe('sip:k7@a1.invalid;transport=ws');
+  });
 });

@@ -160,6 +160,7 @@ export class RelayHarness {
         flows: { transports: new Set() },
         tlsClientGroups: new Map(),
         udpMtu: 0,
+        contactAlias: false,
       },
       logger,
     );
