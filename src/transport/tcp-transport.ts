@@ -127,7 +127,11 @@ export class TcpTransport {
       }
       this.accept(socket);
     });
-    server.on('tlsClientError', (e) => this.handshakeFailed('inbound', e));
+    server.on('tlsClientError', (e, socket) => {
+      // Node reports a handshake timeout but leaves the socket open: the holder must not keep it
+      socket.destroy();
+      this.handshakeFailed('inbound', e);
+    });
     return server;
   }
 

@@ -22,6 +22,7 @@ import type { MessageReceiver, Reply } from './message-receiver.js';
 import { addressKey, normalizeAddress } from './socket-address.js';
 import type { MessageSource } from './target.js';
 import type { TlsContexts } from './tls-context.js';
+import { tlsFailureReason } from './tls-failure.js';
 import { listenFailed, sendFailed } from './transport-errors.js';
 import type { WireTap } from './wire-tap.js';
 
@@ -130,6 +131,11 @@ export class WsTransport {
       ? https.createServer({ ...this.tls!.serverOptions(), ...timeouts })
       : http.createServer(timeouts);
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.upgrade(transport, req, socket, head));
+    // Node reports a failed or timed-out handshake but leaves the socket open: close it, count it
+    server.on('tlsClientError', (e: Error, socket: net.Socket) => {
+      socket.destroy();
+      publish('tls.failed', { direction: 'inbound', reason: tlsFailureReason(e) });
+    });
     // a plain HTTP request: this port speaks SIP over WebSocket only
     server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
       res.writeHead(426, { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Protocol': 'sip' });
