@@ -77,13 +77,15 @@ export async function runStreamCalls({ transport, host, port, ca, calls, concurr
   const onMessage = (m) => pending.get(m.callId)?.(m);
   const conns = [];
   for (let i = 0; i < connections; i++) conns.push(await connect(transport, host, port, ca, onMessage));
+  // unique across runs of one process: a UAS that outlives a run must never see a Call-ID twice
+  const runId = Math.random().toString(36).slice(2, 8);
   let started = 0;
   let ok = 0;
   let failed = 0;
   const setup = [];
   const one = async (n) => {
     const conn = conns[n % conns.length];
-    const callId = `${transport}-${process.pid}-${n}@uac`;
+    const callId = `${transport}-${process.pid}-${runId}-${n}@uac`;
     const tag = `t${n}`;
     let branch = 0;
     const base = (method, cseq, ruri, route, toTag) => [

@@ -19,6 +19,7 @@ import { attachEventLogging } from '../stack/logging.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createDispatcher, loadList } from '../stack/create-dispatcher.js';
 import { startCore, type AppCore } from './core.js';
+import { warmUp } from '../stack/warm-up.js';
 import type { Transport } from '../shared/events.js';
 import type { TransportManager } from '../transport/transport-manager.js';
 
@@ -54,7 +55,10 @@ function connectionCounts(transport: TransportManager): Partial<Record<Transport
 }
 
 export async function runApp(config: Config, logger: PinoLogger): Promise<RunningApp> {
+  // before anything subscribes to the events: no metric or log line sees the synthetic calls
+  const warm = warmUp(config, config.warm_up_calls);
   const detachLogging = attachEventLogging(logger);
+  if (config.warm_up_calls > 0) logger.info({ calls: warm.calls, ms: warm.ms }, 'hot path warmed up');
   const options = resolveConfig(config);
   for (const w of options.warnings) logger.warn({ file: config.configFile }, w);
   const dispatcher = createDispatcher(config);

@@ -211,6 +211,7 @@ export const configSchema = {
     // flows (RFC 5626): WebSocket and TLS clients are reached back on their own connection
     flow_token_secret: { type: 'string', minLength: 16, description: 'HMAC key of flow tokens; set it so tokens survive restarts and agree across instances (default: random per start)' },
     flow_transports: { type: 'array', items: { enum: ['tcp', 'tls', 'ws', 'wss'] }, default: ['tls', 'ws', 'wss'], description: 'client transports whose requests get a flow token' },
+    warm_up_calls: { type: 'integer', minimum: 0, maximum: 100000, default: 3000, description: 'synthetic calls played through the hot path in memory before the sockets open (each thread), against the cold-start tail; 0 = none' },
     contact_alias: { type: 'boolean', default: false, description: 'add ;alias=ADDR~PORT~PROTO to Contacts of clients on connections and route requests by it (Kamailio add_contact_alias/handle_ruri_alias)' },
     udp_mtu: { type: 'integer', minimum: 0, default: 0, description: 'requests bigger than this many bytes to UDP destinations go over TCP (Kamailio udp_mtu_try_proto); 0 = off' },
   },
