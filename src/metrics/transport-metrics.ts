@@ -31,6 +31,7 @@ export function defineTransportMetrics(registers: Registry[]): () => void {
   });
   for (const direction of ['inbound', 'outbound']) for (const reason of TLS_REASONS) tlsFailures.inc({ direction, reason }, 0);
   for (const transport of ['ws', 'wss']) for (const reason of WS_REASONS) wsRefused.inc({ transport, reason }, 0);
+  for (const transport of ['tcp', 'tls', 'ws', 'wss']) for (const status of ['430', '480']) flowFailures.inc({ transport, status }, 0);
   const unsubscribers = [
     subscribe('tls.failed', (e) => tlsFailures.inc({ direction: e.direction, reason: e.reason })),
     subscribe('ws.refused', (e) => wsRefused.inc({ transport: e.transport, reason: e.reason })),
