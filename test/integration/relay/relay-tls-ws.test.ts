@@ -221,4 +221,29 @@ describe('TLS and WebSocket clients through sipdispatch to a UDP farm', () => {
     const got = await browser.request('MESSAGE');
     expect(got.msg.uri).toBe('sip:k7@a1.invalid;transport=ws');
   });
+
+  it('client_groups: a trunk is admitted to a source_group route by its verified certificate, a client without one is not', async () => {
+    const uas = await SipPeer.udp();
+    peers.push(uas);
+    uas.onRequest((req, from) => {
+      if (req.method === 'INVITE') void uas.reply(from, responseTo(req, 200, 'OK', { toTag: 'u', contact: `<sip:fs@127.0.0.1:${uas.port}>` }));
+    });
+    proxy = await startTestProxy(`1 sip:127.0.0.1:${uas.port} 0 0\n`, {
+      listen: ['udp:127.0.0.1:0', 'tls:127.0.0.1:0'],
+      tls: { ...tlsConfig(), verify_client: 'optional', client_groups: { 'trunk-b': 'carriers' } },
+      address_groups: { carriers: ['192.0.2.0/24'] },
+      routes: [{ match: { method: 'INVITE' }, set: 1, source_group: 'carriers', on_deny: '403' }],
+    });
+    const tlsPort = portOf(proxy, 'tls');
+    const client = issue(ca, 'trunk-b', [], 'client');
+    const serverSide = { key: readFileSync(server.key), cert: readFileSync(server.cert) };
+    const trunk = await SipPeer.tls(serverSide, { ca: readFileSync(ca.caCert), key: readFileSync(client.key), cert: readFileSync(client.cert) });
+    const phone = await SipPeer.tls(serverSide, { ca: readFileSync(ca.caCert) });
+    peers.push(trunk, phone);
+    await trunk.send(request('INVITE', { transport: 'TLS', port: trunk.port, callId: 'by-cert', contact: `<sip:t@127.0.0.1:${trunk.port};transport=tls>` }), tlsPort);
+    await trunk.response(200, 'INVITE');
+    // 127.0.0.1 is not in carriers and the phone shows no certificate (optional lets it connect)
+    await phone.send(request('INVITE', { transport: 'TLS', port: phone.port, callId: 'no-cert', contact: `<sip:p@127.0.0.1:${phone.port};transport=tls>` }), tlsPort);
+    await phone.response(403, 'INVITE');
+  });
 });
