@@ -12,7 +12,8 @@ import type { BoundAddress } from './advertised-address.js';
 import { ConnectionTable } from './connection-table.js';
 import type { ListenSpec } from '../shared/addresses.js';
 import { formatListenSpec } from './listen-spec.js';
-import { listenFailed, sendFailed } from './transport-errors.js';
+import { sendFailed } from './transport-errors.js';
+import { listenServer } from './server-listen.js';
 import type { MessageReceiver } from './message-receiver.js';
 import { addressKey, normalizeAddress, unbracket } from './socket-address.js';
 import type { Target } from '../shared/addresses.js';
@@ -90,14 +91,7 @@ export class TcpTransport {
   /** Rejects with LISTEN_FAILED naming the address. */
   async listen(spec: ListenSpec): Promise<BoundAddress> {
     const server = this.createServer();
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(listenFailed(spec, e));
-      server.once('error', onError);
-      server.listen({ host: spec.host, port: spec.port, exclusive: true }, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    await listenServer(server, spec);
     server.on('error', (e) => this.logger.warn({ err: e, listener: formatListenSpec(spec) }, 'TCP listener error'));
     this.servers.push(server);
     const { address, port } = server.address() as net.AddressInfo;

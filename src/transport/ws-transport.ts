@@ -23,7 +23,8 @@ import { addressKey, normalizeAddress } from './socket-address.js';
 import type { MessageSource } from './target.js';
 import type { TlsContexts } from './tls-context.js';
 import { tlsFailureReason } from './tls-failure.js';
-import { listenFailed, sendFailed } from './transport-errors.js';
+import { sendFailed } from './transport-errors.js';
+import { listenServer } from './server-listen.js';
 import type { WireTap } from './wire-tap.js';
 
 export interface WsTransportOptions {
@@ -141,14 +142,7 @@ export class WsTransport {
       res.writeHead(426, { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Protocol': 'sip' });
       res.end();
     });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(listenFailed(spec, e));
-      server.once('error', onError);
-      server.listen({ host: spec.host, port: spec.port, exclusive: true }, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    await listenServer(server, spec);
     server.on('error', (e) => this.logger.warn({ err: e, listener: formatListenSpec(spec) }, 'WebSocket listener error'));
     this.servers.push({ server, transport });
     this.startKeepalive();
