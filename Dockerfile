@@ -21,8 +21,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # dispatcher.list (and an optional sipdispatch.yaml, via SIPDISPATCH_CONFIG) live here, readable by uid 1000
 VOLUME /etc/sipdispatch
-# SIP on 5060 (UDP and TCP); admin API (health, metrics, reload, RPC) on 9060.
-EXPOSE 5060/udp 5060/tcp 9060/tcp
+# SIP on 5060 (UDP and TCP), TLS 5061, WebSocket 5066, WSS 7443 (when listened on: SIPDISPATCH_LISTEN
+# and a certificate in sipdispatch.yaml, docs/webrtc-tls.md); admin API (health, metrics, reload, RPC) on 9060.
+EXPOSE 5060/udp 5060/tcp 5061/tcp 5066/tcp 7443/tcp 9060/tcp
 USER node
 # The admin API stays on loopback unless told otherwise: inside a bridge-networked container set
 # --http 0.0.0.0:9060 (or SIPDISPATCH_HTTP) together with SIPDISPATCH_ADMIN_TOKEN.

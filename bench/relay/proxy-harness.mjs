@@ -87,7 +87,7 @@ export async function createProxyHarness({ observed }) {
     timers: timerValues(resolveConfig(config).timers),
     logger: logger.child({ component: 'transaction' }),
   });
-  const dns = new DnsCache({ now: () => Date.now(), fallbackTtlMs: 60_000, maxTtlMs: 3_600_000 });
+  const dns = new DnsCache({ now: () => Date.now(), ...resolveConfig(config).dns });
   const relay = new Relay(
     {
       dispatcher: new DispatcherAdapter(dispatcher, resolveConfig(config).selection),
@@ -95,10 +95,11 @@ export async function createProxyHarness({ observed }) {
         send: (bytes, target) => wire.send(bytes, target),
         responseTarget: (via, source) => responseTarget(via, source ?? statelessSource(via)),
         resolve: dns.resolve,
+        connectionOpen: () => false,
       },
     },
     transactions,
-    relayOptions(config, { advertised: { udp: { host: PROXY.host, port: PROXY.port }, tcp: undefined }, bound: [`${PROXY.host}:${PROXY.port}`] }),
+    relayOptions(config, { advertised: { udp: { host: PROXY.host, port: PROXY.port } }, bound: [`${PROXY.host}:${PROXY.port}`] }),
     logger.child({ component: 'relay' }),
   );
   const receiver = new MessageReceiver({ maxMessageSize: config.max_message_size, forceRport: config.force_rport, logger: logger.child({ component: 'transport' }) });

@@ -15,6 +15,7 @@ import { rpcMethods } from './rpc-methods.js';
 import type { PingSwitch, ReloadOutcome } from './rpc-methods.js';
 import { rpcRoute } from './rpc-route.js';
 import { siptraceStatusMethod } from './rpc-siptrace.js';
+import { transportMethods, type TransportControl } from './rpc-transport.js';
 import { banRoutes, htableMethods, permissionsMethods, type AclControl, type BanControl } from './ban-control.js';
 import { clusterListNodesMethod, type ClusterControl } from './rpc-cluster.js';
 
@@ -46,6 +47,8 @@ export interface AdminDeps {
   bans?: BanControl;
   /** The permissions address table (permissions.addressReload, permissions.addressDump). */
   acl?: AclControl;
+  /** TLS certificates and WebSocket connections (tls.reload, ws.dump). */
+  transport?: TransportControl;
   /** The cluster (cluster.list_nodes, /health); absent in tests that build the admin alone. */
   cluster?: ClusterControl;
 }
@@ -103,6 +106,7 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
     banRoutes(app, deps.bans);
   }
   if (deps.acl) for (const [name, method] of permissionsMethods(deps.acl)) methods.set(name, method);
+  if (deps.transport) for (const [name, method] of transportMethods(deps.transport)) methods.set(name, method);
   if (deps.cluster) methods.set('cluster.list_nodes', clusterListNodesMethod(deps.cluster));
   void app.register(rpcRoute(methods, deps.logger));
   return app;

@@ -98,6 +98,14 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
       // address file keeps the table in force and is logged
       const acl = await stack.acl.reload();
       if (!acl.ok) logger.error({ errors: acl.errors, code: 'ACL_FILE' }, 'address file not reloaded: the old table stays in force');
+      // certificates renew with the list (Kamailio: tls.reload); a bad file keeps those in force
+      if (stack.transport.certificates().length > 0) {
+        try {
+          await stack.transport.reloadTls();
+        } catch (e) {
+          logger.error({ err: (e as Error).message, code: 'TLS_CONFIG' }, 'TLS certificates not reloaded: the old ones stay in force');
+        }
+      }
       let text: string;
       try {
         text = await readFile(config.list, 'utf8');

@@ -19,6 +19,9 @@ import { attachEventLogging } from '../stack/logging.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createDispatcher, loadList } from '../stack/create-dispatcher.js';
 import { startCore, type AppCore } from './core.js';
+import { warmUp } from '../stack/warm-up.js';
+import type { Transport } from '../shared/events.js';
+import type { TransportManager } from '../transport/transport-manager.js';
 import { createClusterNode } from '../cluster/create-cluster.js';
 import { OwnedProbes } from '../cluster/owned-probes.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
@@ -44,6 +47,18 @@ function banControl(edge: EdgeGuard): BanControl {
   };
 }
 
+/** Open connections per stream transport, for the `sipdispatch_connections` gauge. */
+function connectionCounts(transport: TransportManager): Partial<Record<Transport, number>> {
+  const stats = transport.stats();
+  const ws = transport.wsConnections();
+  return {
+    tcp: stats.tcp.connections,
+    tls: stats.tls?.connections ?? 0,
+    ws: ws.filter((c) => c.transport === 'ws').length,
+    wss: ws.filter((c) => c.transport === 'wss').length,
+  };
+}
+
 /** What the cluster metrics read at scrape time. */
 function clusterView(node: ClusterNode): ClusterMetricsView {
   const status = node.status();
@@ -51,7 +66,10 @@ function clusterView(node: ClusterNode): ClusterMetricsView {
 }
 
 export async function runApp(config: Config, logger: PinoLogger): Promise<RunningApp> {
+  // before anything subscribes to the events: no metric or log line sees the synthetic calls
+  const warm = warmUp(config, config.warm_up_calls);
   const detachLogging = attachEventLogging(logger);
+  if (config.warm_up_calls > 0) logger.info({ calls: warm.calls, ms: warm.ms }, 'hot path warmed up');
   const options = resolveConfig(config);
   for (const w of options.warnings) logger.warn({ file: config.configFile }, w);
   const dispatcher = createDispatcher(config);
@@ -69,7 +87,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     transactionsActive: () => core?.activeTransactions() ?? 0,
     udpHandoffs: () => core?.handoffs() ?? [],
     hep: () => core?.hep?.counts(),
-    edge: () => core && { bans: core.edge.bans.active(systemScheduler.now()).length, trackedSources: core.edge.trackedSources, evictions: core.edge.evictions, tcpConnections: core.transport.stats().tcp.connections },
+    edge: () => core && { bans: core.edge.bans.active(systemScheduler.now()).length, trackedSources: core.edge.trackedSources, evictions: core.edge.evictions, connections: connectionCounts(core.transport) },
     pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
     cluster: () => clusterView(node),
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
@@ -117,6 +135,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     reloadGate: gate,
     bans: banControl(started.edge),
     acl: started.acl,
+    transport: started.transport,
     cluster: node,
     siptrace: started.hep && { get: () => started.hep!.capture.enabled, set: (on) => started.hep!.capture.setEnabled(on) },
   });

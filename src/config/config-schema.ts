@@ -163,6 +163,57 @@ export const configSchema = {
     overload_retry_after: { type: 'integer', minimum: 0, default: 5, description: 'Retry-After seconds of a shed request\'s 503; 0 = none' },
     overload_shed_methods: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z]+$' }, default: ['INVITE', 'REGISTER', 'SUBSCRIBE', 'MESSAGE', 'OPTIONS'] },
 
+    // TLS listeners and TLS toward backends (Kamailio's tls module: tls.cfg's names), docs/webrtc-tls.md
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        certificate: { type: 'string', description: 'PEM certificate (chain) file of tls: and wss: listeners' },
+        private_key: { type: 'string', description: 'PEM private key file' },
+        ca_list: { type: 'string', description: 'PEM CA file: verifies client certificates and backends (default: the system CAs for backends)' },
+        server_names: {
+          type: 'array',
+          description: 'more certificates, chosen by SNI',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['server_name', 'certificate', 'private_key'],
+            properties: { server_name: { type: 'string', minLength: 1 }, certificate: { type: 'string' }, private_key: { type: 'string' } },
+          },
+          default: [],
+        },
+        verify_client: { enum: ['off', 'on', 'optional'], default: 'off', description: 'ask clients for a certificate: off; on = required and verified; optional = verified when given' },
+        client_groups: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          default: {},
+          description: 'verified client certificate subject CN -> address group (routes with source_group accept it)',
+        },
+        verify_server: { type: 'boolean', default: true, description: 'verify backends\' certificates (sips: and transport=tls destinations)' },
+        min_version: { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' },
+        handshake_timeout: { type: 'integer', minimum: 1, default: 10, description: 'seconds a new TLS connection may take to finish its handshake' },
+      },
+      default: {},
+    },
+    // SIP over WebSocket (RFC 7118): ws: and wss: listeners
+    websocket: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        origins: { type: 'array', items: { type: 'string' }, default: [], description: 'allowed Origin headers of an upgrade; empty = any' },
+        keepalive_interval: { type: 'integer', minimum: 0, default: 30, description: 'seconds between our pings; 0 = none' },
+        keepalive_timeout: { type: 'integer', minimum: 1, default: 10, description: 'seconds a ping waits for its pong before the connection is closed' },
+        header_timeout: { type: 'integer', minimum: 1, default: 5, description: 'seconds to send the upgrade request' },
+        max_connections_per_ip: { type: 'integer', minimum: 0, default: 32, description: 'WebSocket connections per source IP; 0 = no limit' },
+      },
+      default: {},
+    },
+    // flows (RFC 5626): WebSocket and TLS clients are reached back on their own connection
+    flow_token_secret: { type: 'string', minLength: 16, description: 'HMAC key of flow tokens; set it so tokens survive restarts and agree across instances (default: random per start)' },
+    flow_transports: { type: 'array', items: { enum: ['tcp', 'tls', 'ws', 'wss'] }, default: ['tls', 'ws', 'wss'], description: 'client transports whose requests get a flow token' },
+    warm_up_calls: { type: 'integer', minimum: 0, maximum: 100000, default: 3000, description: 'synthetic calls played through the hot path in memory before the sockets open (each thread), against the cold-start tail; 0 = none' },
+    contact_alias: { type: 'boolean', default: false, description: 'add ;alias=ADDR~PORT~PROTO to Contacts of clients on connections and route requests by it (Kamailio add_contact_alias/handle_ruri_alias)' },
+    udp_mtu: { type: 'integer', minimum: 0, default: 0, description: 'requests bigger than this many bytes to UDP destinations go over TCP (Kamailio udp_mtu_try_proto); 0 = off' },
     // scale-out: several instances share dispatcher state through Redis (docs/cluster.md)
     cluster: {
       type: 'object',

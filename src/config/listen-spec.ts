@@ -6,27 +6,29 @@
 import { isIP } from 'node:net';
 import type { HepCollectorSpec, HostPort, ListenSpec } from '../shared/addresses.js';
 import { err, ok, type Result } from '../shared/result.js';
+import { TRANSPORTS, type Transport } from '../shared/events.js';
 
-const DEFAULT_SIP_PORT = 5060;
+/** Kamailio's defaults for udp/tcp/tls; the deployment guide's for WebSocket (5066) and WSS (7443). */
+const DEFAULT_LISTEN_PORT: Record<Transport, number> = { udp: 5060, tcp: 5060, tls: 5061, ws: 5066, wss: 7443 };
 const DEFAULT_HEP_PORT = 9060;
 
 const HOSTNAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 const DIGITS = /^\d{1,5}$/;
 
-/** `udp:HOST[:PORT]` or `tcp:HOST[:PORT]`; IPv6 in brackets; the port defaults to 5060 like Kamailio. */
+/** `PROTO:HOST[:PORT]` with PROTO udp, tcp, tls, ws or wss; IPv6 in brackets; default ports as Kamailio's. */
 export function parseListenSpec(text: string): Result<ListenSpec, string> {
   const trimmed = text.trim();
   const colon = trimmed.indexOf(':');
-  const proto = trimmed.slice(0, colon).toLowerCase();
-  if (colon < 0 || (proto !== 'udp' && proto !== 'tcp')) {
-    return err(`listen "${text}": expected udp:HOST:PORT or tcp:HOST:PORT`);
+  const proto = trimmed.slice(0, colon).toLowerCase() as Transport;
+  if (colon < 0 || !TRANSPORTS.includes(proto)) {
+    return err(`listen "${text}": expected PROTO:HOST:PORT with PROTO one of ${TRANSPORTS.join(', ')}`);
   }
   const hostPort = parseHostPort(trimmed.slice(colon + 1));
   if (!hostPort.ok) return err(`listen "${text}": ${hostPort.error}`);
   const { host, port } = hostPort.value;
   const family = isIP(host) as 0 | 4 | 6;
   if (family === 0) return err(`listen "${text}": the host must be an IPv4 or IPv6 address, not a name`);
-  return ok({ transport: proto, host, port: port ?? DEFAULT_SIP_PORT, family });
+  return ok({ transport: proto, host, port: port ?? DEFAULT_LISTEN_PORT[proto], family });
 }
 
 /** `udp:HOST[:PORT]` or `tcp:HOST[:PORT]` for a HEP collector; a host name is allowed, the port defaults to 9060 (Homer's). */

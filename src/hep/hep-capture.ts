@@ -3,6 +3,7 @@
  * handed to a sink (the collector client). Switchable at run time (`siptrace.status`) and
  * limitable to some methods. Never throws into the transport that reports a message.
  */
+import type { Transport } from '../shared/events.js';
 import { encodeHep3, HEP_PROTO_TCP, HEP_PROTO_UDP } from './hep-encoder.js';
 import { sipMethodOf } from './sip-method.js';
 
@@ -59,7 +60,7 @@ export class HepCapture {
     this.on = on;
   }
 
-  captured(bytes: Buffer, transport: 'udp' | 'tcp', from: HepEndpointView, to: HepEndpointView): void {
+  captured(bytes: Buffer, transport: Transport, from: HepEndpointView, to: HepEndpointView): void {
     if (!this.on) return;
     if (this.methods && !this.methods.has(sipMethodOf(bytes))) return;
     const now = this.clock();

@@ -8,6 +8,7 @@ import { subscribe } from '../shared/events.js';
 import { DestinationTracker } from './destination-tracker.js';
 import { defineHepMetrics, type HepCountsView } from './hep-metrics.js';
 import { defineEdgeMetrics, type EdgeView } from './edge-metrics.js';
+import { defineTransportMetrics } from './transport-metrics.js';
 import { defineOverloadMetrics, type PressureView } from './overload-metrics.js';
 import { defineClusterMetrics, type ClusterMetricsView } from './cluster-metrics.js';
 import type { DestinationView, TrackerDiff } from './destination-tracker.js';
@@ -266,6 +267,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   defineGauges(registers, sources, current, tracker);
   defineHepMetrics(registers, () => sources.hep?.());
   defineEdgeMetrics(registers, () => sources.edge?.());
+  const closeTransport = defineTransportMetrics(registers);
   const closeCluster = defineClusterMetrics(registers, () => sources.cluster?.());
   initialiseFixed(counters);
   current();
@@ -282,6 +284,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     close() {
       for (const unsubscribe of unsubscribers) unsubscribe();
       overload.close();
+      closeTransport();
       closeCluster();
       registry.clear();
     },

@@ -1,5 +1,8 @@
 /** Edge security gauges, read at scrape time from the edge guard and the TCP transport. */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Transport } from '../shared/events.js';
+
+const STREAM_TRANSPORTS: readonly Transport[] = ['tcp', 'tls', 'ws', 'wss'];
 
 export interface EdgeView {
   /** Bans in force. */
@@ -8,8 +11,8 @@ export interface EdgeView {
   trackedSources: number;
   /** Sources the bounded tables forgot. */
   evictions: number;
-  /** Open TCP connections (accepted and outbound). */
-  tcpConnections: number;
+  /** Open connections by transport (TCP and TLS: accepted and outbound; WebSocket: accepted). */
+  connections: Partial<Record<Transport, number>>;
 }
 
 export function defineEdgeMetrics(registers: Registry[], view: () => EdgeView | undefined): void {
@@ -40,11 +43,12 @@ export function defineEdgeMetrics(registers: Registry[], view: () => EdgeView | 
   });
   new Gauge({
     name: 'sipdispatch_connections',
-    help: 'Open connections by transport (TCP: accepted and outbound).',
+    help: 'Open connections by transport (TCP and TLS: accepted and outbound; WebSocket: accepted).',
     labelNames: ['transport'] as const,
     registers,
     collect() {
-      this.set({ transport: 'tcp' }, view()?.tcpConnections ?? 0);
+      const connections = view()?.connections ?? {};
+      for (const transport of STREAM_TRANSPORTS) this.set({ transport }, connections[transport] ?? 0);
     },
   });
 }

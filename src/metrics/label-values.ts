@@ -50,7 +50,7 @@ const dropReasons: Record<DropReason, true> = {
   limit: true,
   acl: true,
 };
-const transports: Record<Transport, true> = { udp: true, tcp: true };
+const transports: Record<Transport, true> = { udp: true, tcp: true, tls: true, ws: true, wss: true };
 
 export const FAILOVER_REASONS = Object.keys(failoverReasons) as readonly FailoverReason[];
 export const DROP_REASONS = Object.keys(dropReasons) as readonly DropReason[];

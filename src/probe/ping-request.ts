@@ -4,7 +4,7 @@
  * names its exact entry even when a URI repeats), Max-Forwards 70, a fresh Call-ID, CSeq 1, no
  * body. Also where it goes: the URI's host (or maddr), port and transport.
  */
-import { defaultPort } from '../sip/default-port.js';
+import { uriPort, uriTransport } from '../sip/uri-transport.js';
 import type { Transport } from '../shared/events.js';
 import type { SipRequest, SipUri } from '../sip/message.js';
 import { buildRequest, newBranch, newCallId } from '../sip/build.js';
@@ -20,14 +20,13 @@ export interface PingHop {
 /** RFC 3263 without DNS SRV: `;transport=`, maddr, default ports; undefined when unreachable. */
 export function pingHop(uri: SipUri): PingHop | undefined {
   if (uri.scheme === 'tel') return undefined;
-  const param = uri.params.get('transport')?.toLowerCase();
-  // sips and TLS ride on TCP, as the relay sends them; other transports cannot be reached
-  const tcp = uri.scheme === 'sips' || param === 'tcp' || param === 'tls';
-  if (!tcp && param !== undefined && param !== 'udp') return undefined;
+  // probing runs over the destination's own transport, as the relay sends to it
+  const transport = uriTransport(uri);
+  if (transport === undefined) return undefined;
   const host = uri.params.get('maddr') ?? uri.host;
   if (!host) return undefined;
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  return { transport: tcp ? 'tcp' : 'udp', host: bare, port: uri.port ?? defaultPort(uri.scheme) };
+  return { transport, host: bare, port: uriPort(uri, transport) };
 }
 
 const TAG_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';

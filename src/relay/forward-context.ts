@@ -8,6 +8,7 @@ import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildResponse, newBranch } from '../sip/build.js';
 import { popVia, prependRecordRoute, pushVia } from '../sip/edit.js';
 import { cloneRequest } from '../sip/message-record.js';
+import { serialize } from '../sip/serialize.js';
 import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transactions.js';
 import type { RelayCore } from './relay-core.js';
 import type { Candidate, Source } from './relay-ports.js';
@@ -182,17 +183,31 @@ export class ForwardContext implements ClientTransactionHandlers {
     }
     const req = cloneRequest(this.template);
     const us = this.core.identity;
+    const transport = this.transportFor(c, req);
     if (this.plan.recordRoute) {
-      // Double Record-Route when the transport changes, so each side routes back on its own.
-      prependRecordRoute(req, us.recordRoute(this.source.transport));
-      if (c.transport !== this.source.transport) prependRecordRoute(req, us.recordRoute(c.transport));
+      // Double Record-Route when the transport changes, so each side routes back on its own; an
+      // entry that faces a flow (a WebSocket or TLS client) carries its token, whichever side it is on.
+      const sourceToken = this.core.flowToken(req, this.source);
+      const targetToken = c.flow && this.core.encodeFlow(c.flow);
+      prependRecordRoute(req, us.recordRoute(this.source.transport, sourceToken));
+      if (sourceToken !== undefined || targetToken !== undefined || transport !== this.source.transport) prependRecordRoute(req, us.recordRoute(transport, targetToken));
     }
-    pushVia(req, us.via(c.transport, newBranch()));
+    pushVia(req, us.via(transport, newBranch()));
     this.sentEpoch = this.core.pressure.epoch;
     this.starting = true;
-    this.current = this.core.createClient(req, { transport: c.transport, host: address, port: c.port }, this);
+    this.current = this.core.createClient(req, { transport, host: address, port: c.port, connectionId: c.connectionId }, this);
     this.starting = false;
     publish('request.relayed', () => ({ set: this.plan.dispatched ? String(c.setId) : '', uri: this.plan.dispatched ? c.uri : '', method: req.method, callId: req.callId }));
+  }
+
+  /**
+   * udp_mtu_try_proto (RFC 3261 §18.1.1): a request that would not fit the MTU goes over TCP to
+   * the same address. Measured with a Via of our own added, as it will be sent.
+   */
+  private transportFor(c: Candidate, req: SipRequest): Candidate['transport'] {
+    const mtu = this.core.udpMtu;
+    if (mtu <= 0 || c.transport !== 'udp' || c.connectionId !== undefined) return c.transport;
+    return serialize(req).length + VIA_ALLOWANCE > mtu ? 'tcp' : 'udp';
   }
 
   private resolveFailed(c: Candidate, e: Error): void {
@@ -236,6 +251,9 @@ export class ForwardContext implements ClientTransactionHandlers {
     this.core.finished(this.server, res.status, callId);
   }
 }
+
+/** Bytes our Via and Record-Route add (an upper bound, so the check errs towards TCP). */
+const VIA_ALLOWANCE = 200;
 
 function hasCredentials(req: SipRequest): boolean {
   return req.headers.some((h) => h.key === 'authorization' || h.key === 'proxy-authorization');

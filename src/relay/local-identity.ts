@@ -4,7 +4,7 @@
  * cached per transport because they go on every forwarded request.
  */
 import { defaultPort } from '../sip/default-port.js';
-import type { Transport } from '../shared/events.js';
+import { TRANSPORTS, type Transport } from '../shared/events.js';
 import type { SipUri } from '../sip/message.js';
 import { formatVia } from '../sip/via.js';
 import type { LocalAddress } from '../shared/addresses.js';
@@ -12,18 +12,21 @@ import type { LocalAddress } from '../shared/addresses.js';
 export class LocalIdentity {
   /** Lower-case host (IPv6 in brackets) → its ports; ANY_PORT for an alias written without one. */
   private readonly names = new Map<string, Set<number> | typeof ANY_PORT>();
-  private readonly rr: Record<Transport, string>;
+  private readonly rr = new Map<Transport, string>();
 
   constructor(
-    private readonly advertised: Record<Transport, LocalAddress | undefined>,
+    private readonly advertised: Partial<Record<Transport, LocalAddress>>,
     aliases: readonly string[],
   ) {
-    for (const a of [advertised.udp, advertised.tcp]) if (a) this.addName(bracket(a.host), a.port);
+    for (const t of TRANSPORTS) {
+      const a = advertised[t];
+      if (a) this.addName(bracket(a.host), a.port);
+    }
     for (const alias of aliases) {
       const { host, port } = splitAlias(alias);
       this.addName(host, port);
     }
-    this.rr = { udp: this.routeUri('udp'), tcp: this.routeUri('tcp') };
+    for (const t of TRANSPORTS) this.rr.set(t, this.routeUri(t, ''));
   }
 
   isUs(uri: SipUri): boolean {
@@ -45,9 +48,9 @@ export class LocalIdentity {
     else this.names.set(key, new Set([port]));
   }
 
-  /** The address we show on `transport` (falls back to the other transport's). */
+  /** The address we show on `transport` (falls back to UDP's, then to any other's). */
   address(transport: Transport): LocalAddress {
-    const a = this.advertised[transport] ?? this.advertised[transport === 'udp' ? 'tcp' : 'udp'];
+    const a = this.addressOrNone(transport);
     if (!a) throw new Error('no local address configured');
     return a;
   }
@@ -57,24 +60,34 @@ export class LocalIdentity {
     return formatVia({ transport: transport.toUpperCase(), host: bracket(a.host), port: a.port, branch, rport: true });
   }
 
-  /** `<sip:host:port;lr>` (with `;transport=tcp` on TCP): our Record-Route value. */
-  recordRoute(transport: Transport): string {
-    return this.rr[transport];
+  /**
+   * `<sip:host:port;lr>` (with `;transport=tcp|tls|ws|wss` off UDP): our Record-Route value. With
+   * a flow token (RFC 5626 §5.3) it is the user part and the URI carries `;ob`.
+   */
+  recordRoute(transport: Transport, flowToken?: string): string {
+    return flowToken === undefined ? this.rr.get(transport)! : this.routeUri(transport, flowToken);
   }
 
   /**
-   * RFC 3327 Path naming us, carrying where the REGISTER really came from (Kamailio's
+   * RFC 3327 Path naming us. A REGISTER over a connection gets the flow token of that connection
+   * (RFC 5626); otherwise the Path carries where it really came from (Kamailio's
    * add_path_received), so requests to the registered contact reach it behind its NAT.
    */
-  path(transport: Transport, source: { address: string; port: number; transport: Transport }): string {
-    const received = `sip:${bracket(source.address)}:${source.port}${source.transport === 'tcp' ? ';transport=tcp' : ''}`;
-    return `${this.rr[transport].slice(0, -1)};received=${encodeURIComponent(received)}>`;
+  path(transport: Transport, source: { address: string; port: number; transport: Transport }, flowToken?: string): string {
+    if (flowToken !== undefined) return this.routeUri(transport, flowToken);
+    const received = `sip:${bracket(source.address)}:${source.port}${source.transport === 'udp' ? '' : `;transport=${source.transport}`}`;
+    return `${this.rr.get(transport)!.slice(0, -1)};received=${encodeURIComponent(received)}>`;
   }
 
-  private routeUri(transport: Transport): string {
-    const a = this.advertised[transport] ?? this.advertised[transport === 'udp' ? 'tcp' : 'udp'];
+  private addressOrNone(transport: Transport): LocalAddress | undefined {
+    return this.advertised[transport] ?? this.advertised.udp ?? TRANSPORTS.map((t) => this.advertised[t]).find((a) => a !== undefined);
+  }
+
+  private routeUri(transport: Transport, user: string): string {
+    const a = this.addressOrNone(transport);
     if (!a) return '';
-    return `<sip:${bracket(a.host)}:${a.port}${transport === 'tcp' ? ';transport=tcp' : ''};lr>`;
+    const param = transport === 'udp' ? '' : `;transport=${transport}`;
+    return `<sip:${user === '' ? '' : `${user}@`}${bracket(a.host)}:${a.port}${param};lr${user === '' ? '' : ';ob'}>`;
   }
 }
 

@@ -6,6 +6,7 @@
 import type { SipRequest, SipUri } from '../sip/message.js';
 import { addHeader, popRoute, setRequestUri } from '../sip/edit.js';
 import { parseUri } from '../sip/uri.js';
+import type { FlowTokens } from './flow-token.js';
 import type { LocalIdentity } from './local-identity.js';
 import { nextHopOf, receivedHop, type NextHop } from './next-hop.js';
 
@@ -17,7 +18,11 @@ export type RouteOutcome =
   | { kind: 'bad-uri' };
 
 /** `parsed` is the Request-URI when the caller has already parsed it (the hot path parses it once). */
-export function looseRoute(req: SipRequest, us: LocalIdentity, parsed: SipUri | undefined = parseUri(req.uri)): RouteOutcome {
+/**
+ * `flows` reads flow tokens: when the last Route entry of ours that was removed carries one, the
+ * hop is that flow's connection, whatever the Request-URI says (RFC 5626 §5.3).
+ */
+export function looseRoute(req: SipRequest, us: LocalIdentity, parsed: SipUri | undefined = parseUri(req.uri), flows?: FlowTokens): RouteOutcome {
   let ruri = parsed;
   if (!ruri) return { kind: 'bad-uri' };
   // §16.4: "If the Request-URI contains a value this proxy previously placed into a Record-Route
@@ -43,6 +48,8 @@ export function looseRoute(req: SipRequest, us: LocalIdentity, parsed: SipUri | 
     popped = top;
     poppedOurs = true;
   }
+  const flow = popped?.user && flows ? flows.decode(popped.user) : undefined;
+  if (flow) return { kind: 'forward', hop: { transport: flow.transport, host: flow.address, port: flow.port, flow }, viaRoute: true, poppedOurs };
   const received = popped ? receivedHop(popped) : undefined;
   if (received) return { kind: 'forward', hop: received, viaRoute: true, poppedOurs };
   const first = req.route[0];

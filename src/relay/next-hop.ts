@@ -1,25 +1,26 @@
 /** Where a URI points (RFC 3263 without DNS SRV: transport param, maddr, default ports). */
-import { defaultPort } from '../sip/default-port.js';
 import type { Transport } from '../shared/events.js';
 import type { SipUri } from '../sip/message.js';
 import { parseUri } from '../sip/uri.js';
+import { uriPort, uriTransport } from '../sip/uri-transport.js';
+import type { Flow } from './flow-token.js';
 
 export interface NextHop {
   transport: Transport;
   /** Host name or IP literal, without brackets. */
   host: string;
   port: number;
+  /** A flow token picked this hop: send on that connection or answer 430/480, never elsewhere. */
+  flow?: Flow;
 }
 
 export function nextHopOf(uri: SipUri): NextHop | undefined {
   if (uri.scheme === 'tel') return undefined;
-  const t = uri.params.get('transport')?.toLowerCase();
-  // sips and TLS ride on TCP until TLS lands; an unknown transport cannot be reached.
-  const transport: Transport | undefined = uri.scheme === 'sips' || t === 'tcp' || t === 'tls' ? 'tcp' : t === undefined || t === 'udp' ? 'udp' : undefined;
+  const transport = uriTransport(uri);
   if (transport === undefined) return undefined;
   const host = uri.params.get('maddr') ?? uri.host;
   if (!host) return undefined;
-  return { transport, host: unbracket(host), port: uri.port ?? defaultPort(uri.scheme) };
+  return { transport, host: unbracket(host), port: uriPort(uri, transport) };
 }
 
 /** The `received` parameter our Path carried (see LocalIdentity.path), decoded. */

@@ -9,7 +9,8 @@ import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } 
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
 import type { Target } from '../shared/addresses.js';
 import type { LocalIdentity } from './local-identity.js';
-import type { AuthAnswers, RelayDispatcher, RelayIo, SourceGroups } from './relay-ports.js';
+import type { AuthAnswers, RelayDispatcher, RelayIo, Source, SourceGroups } from './relay-ports.js';
+import type { Flow, FlowTokens } from './flow-token.js';
 
 export interface RelayDeps {
   dispatcher: RelayDispatcher;
@@ -20,6 +21,8 @@ export interface RelayDeps {
   authAnswers?: AuthAnswers;
   /** Address groups for routes with a source_group; nobody is in a group when absent. */
   groups?: SourceGroups;
+  /** Signs and reads flow tokens; without it no request gets one. */
+  flows?: FlowTokens;
 }
 
 export interface RelayCore {
@@ -31,6 +34,12 @@ export interface RelayCore {
   readonly log: Logger;
   readonly pressure: PressureGauge;
   readonly authAnswers: AuthAnswers | undefined;
+  /** The flow token for the client-facing Record-Route of a request from `source`; undefined when it is not a flow. */
+  flowToken(req: SipRequest, source: Source): string | undefined;
+  /** The token of a flow a request is sent on (the destination side of a double Record-Route). */
+  encodeFlow(flow: Flow): string | undefined;
+  /** Kamailio's udp_mtu (0 = off): bigger requests to UDP destinations go over TCP. */
+  readonly udpMtu: number;
   /** Start a client transaction whose events go to `handlers`. */
   createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers): ClientTransaction;
   /** Pop our Via and send a 2xx on towards the caller without a transaction (§16.7). */

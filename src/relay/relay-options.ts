@@ -1,5 +1,6 @@
 /** Everything the relay needs, fully resolved from the config (stack/) (no defaults in here). */
 import type { LocalAddress } from '../shared/addresses.js';
+import type { Transport } from '../shared/events.js';
 import type { HashValue } from './hash-value.js';
 
 export interface RouteRule {
@@ -23,7 +24,7 @@ export interface RouteRule {
 
 export interface RelayOptions {
   /** Our address per transport, as written in Via, Record-Route and Path. */
-  advertised: { udp: LocalAddress | undefined; tcp: LocalAddress | undefined };
+  advertised: Partial<Record<Transport, LocalAddress>>;
   /** Host names and addresses that are "us" besides the advertised ones (alias). */
   aliases: readonly string[];
   routes: readonly RouteRule[];
@@ -38,4 +39,18 @@ export interface RelayOptions {
     /** max_transactions: with this many transactions alive (server and client), new initial requests are shed too (0 = no cap). */
     maxTransactions: number;
   };
+  /**
+   * Flows (RFC 5626): requests from clients on these transports get a flow token in the
+   * client-facing Record-Route and in Path, so the farm's requests come back on the same connection.
+   */
+  flows: { transports: ReadonlySet<Transport> };
+  /** tls.client_groups: a verified client certificate's subject CN -> the address group it counts in. */
+  tlsClientGroups: ReadonlyMap<string, string>;
+  /**
+   * Kamailio's udp_mtu + udp_mtu_try_proto (RFC 3261 §18.1.1): a request bigger than this many
+   * bytes toward a UDP destination goes over TCP to the same address instead; 0 = never.
+   */
+  udpMtu: number;
+  /** Kamailio's add_contact_alias/handle_ruri_alias for clients on connections (off: Contacts pass untouched). */
+  contactAlias: boolean;
 }

@@ -8,6 +8,7 @@ import type { Via } from '../sip/message.js';
 import type { SelectionKey } from '../dispatcher/select.js';
 import type { Target } from '../shared/addresses.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { Flow } from './flow-token.js';
 
 /** Where a message came from (the transport's MessageSource satisfies it). */
 export interface Source {
@@ -15,6 +16,8 @@ export interface Source {
   address: string;
   port: number;
   connectionId?: string;
+  /** TLS: the subject CN of the client's verified certificate (tls.client_groups). */
+  certSubject?: string;
 }
 
 /** One destination the dispatcher offered, in failover order. */
@@ -26,6 +29,10 @@ export interface Candidate {
   port: number;
   transport: Transport;
   duid: string | undefined;
+  /** Send on this connection only (a flow token picked it). */
+  connectionId?: string;
+  /** The flow that connection is (its Record-Route entry carries the token again). */
+  flow?: Flow;
 }
 
 export interface RelayDispatcher {
@@ -71,4 +78,6 @@ export interface RelayIo {
   responseTarget(via: Via, source: Source | undefined): Target;
   /** A host name to an address; IP literals come back as they are, synchronously. */
   resolve(host: string): string | Promise<string>;
+  /** Is this connection (a flow) still open? */
+  connectionOpen(transport: Transport, connectionId: string): boolean;
 }

@@ -25,6 +25,9 @@ import { isPrivateIPv4 } from './private-address.js';
 import type { RelayCore, RelayDeps } from './relay-core.js';
 import type { RelayOptions } from './relay-options.js';
 import type { AuthAnswers, Candidate, RelayDispatcher, RelayTransactions, Source } from './relay-ports.js';
+import { usesOutbound, type Flow, type FlowTokens } from './flow-token.js';
+import type { NextHop } from './next-hop.js';
+import { addContactAlias, takeRuriAlias } from './contact-alias.js';
 import { matchRoute } from './route-table.js';
 
 const ALL_CODES: ReadonlySet<number> = new Set();
@@ -35,6 +38,8 @@ export class Relay implements RelayCore {
   readonly identity: LocalIdentity;
   readonly pressure: PressureGauge;
   readonly authAnswers: AuthAnswers | undefined;
+  readonly udpMtu: number;
+  private readonly flows: FlowTokens | undefined;
   /** Some route names a source_group: initial requests are checked before a transaction exists. */
   private readonly guardedRoutes: boolean;
   private readonly byServer = new Map<ServerTransaction, ForwardContext>();
@@ -57,6 +62,8 @@ export class Relay implements RelayCore {
     this.identity = new LocalIdentity(options.advertised, options.aliases);
     this.pressure = deps.pressure ?? NO_PRESSURE;
     this.authAnswers = deps.authAnswers;
+    this.udpMtu = options.udpMtu;
+    this.flows = deps.flows;
     this.guardedRoutes = options.routes.some((r) => r.sourceGroup !== undefined);
   }
 
@@ -79,6 +86,16 @@ export class Relay implements RelayCore {
 
   resolve(host: string): string | Promise<string> {
     return this.deps.io.resolve(host);
+  }
+
+  flowToken(req: SipRequest, source: Source): string | undefined {
+    if (!this.flows || source.connectionId === undefined || !this.options.flows.transports.has(source.transport)) return undefined;
+    const outbound = usesOutbound(req.contact.map((c) => c.raw), headerValues(req, 'supported'));
+    return this.flows.encode({ transport: source.transport, connectionId: source.connectionId, address: source.address, port: source.port, outbound });
+  }
+
+  encodeFlow(flow: Flow): string | undefined {
+    return this.flows?.encode(flow);
   }
 
   createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers): ClientTransaction {
@@ -178,6 +195,7 @@ export class Relay implements RelayCore {
     if (!ruri) return false;
     const rule = matchRoute(this.options.routes, req.method, ruri.user);
     if (!rule?.sourceGroup || this.deps.groups?.has(rule.sourceGroup, source.address)) return false;
+    if (source.certSubject !== undefined && this.options.tlsClientGroups.get(source.certSubject) === rule.sourceGroup) return false;
     if (this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport)) return false;
     if (rule.onDeny === 403) this.sendStateless(buildResponse(req, 403, 'Forbidden'), target);
     else publish('dropped', { reason: 'acl', transport: source.transport });
@@ -197,13 +215,14 @@ export class Relay implements RelayCore {
     setMaxForwards(req, mf.value);
     const fromFarm = this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport);
     if (this.options.fixNatedContact && !fromFarm && req.method !== 'REGISTER') fixNatedContact(req, source);
+    if (this.options.contactAlias && !fromFarm && source.transport !== 'udp') addContactAlias(req, source);
     if (req.to.tag !== undefined) return this.routeInDialog(tx, req, source, ruri);
     if (this.draining) return this.reply(tx, 503, 'Shutting Down', [['Retry-After', String(this.options.noDestination.retryAfter)]]);
     if (fromFarm || req.route.length > 0) {
       // Calls from the farm (and pre-routed requests) follow their Route or R-URI, never the
       // dispatcher: Kamailio's ds_is_from_list() guard.
-      const r = looseRoute(req, this.identity, ruri);
-      if (r.kind === 'forward' && (r.viaRoute || fromFarm)) return this.forwardTo(tx, req, source, r.hop, true);
+      const r = looseRoute(req, this.identity, ruri, this.flows);
+      if (r.kind === 'forward' && (r.viaRoute || fromFarm)) return this.forwardTo(tx, req, source, this.aliasOr(req, r.hop), true);
       if (fromFarm) return this.reply(tx, r.kind === 'bad-uri' ? 400 : 404, r.kind === 'bad-uri' ? 'Bad Request-URI' : 'Not Here');
     }
     // A strict router's rewrite (loose routing above) may have replaced the Request-URI.
@@ -211,11 +230,11 @@ export class Relay implements RelayCore {
   }
 
   private routeInDialog(tx: ServerTransaction, req: SipRequest, source: Source, ruri: SipUri): void {
-    const r = looseRoute(req, this.identity, ruri);
+    const r = looseRoute(req, this.identity, ruri, this.flows);
     if (r.kind === 'bad-uri') return this.reply(tx, 400, 'Bad Request-URI');
     if (r.kind === 'local') return this.reply(tx, 404, 'Not Here');
     if (req.method === 'BYE') this.deps.dispatcher.callEnded(req.callId);
-    this.forwardTo(tx, req, source, r.hop, false);
+    this.forwardTo(tx, req, source, this.aliasOr(req, r.hop), false);
   }
 
   private dispatch(tx: ServerTransaction, req: SipRequest, source: Source, ruri: SipUri): void {
@@ -232,7 +251,7 @@ export class Relay implements RelayCore {
     if (this.log.isLevelEnabled?.('debug') !== false) {
       this.log.debug({ callId: req.callId, method: req.method, set: rule.set, algorithm: rule.algorithm, uri: candidates[0]!.uri }, 'dispatching');
     }
-    if (req.method === 'REGISTER') addHeader(req, 'Path', this.identity.path(candidates[0]!.transport, source));
+    if (req.method === 'REGISTER') addHeader(req, 'Path', this.identity.path(candidates[0]!.transport, source, this.flowToken(req, source)));
     this.startForward(tx, source, {
       candidates,
       failoverOn: rule.failoverOn,
@@ -242,8 +261,15 @@ export class Relay implements RelayCore {
     });
   }
 
-  private forwardTo(tx: ServerTransaction, req: SipRequest, source: Source, hop: { transport: 'udp' | 'tcp'; host: string; port: number }, recordRoute: boolean): void {
-    const c: Candidate = { setId: -1, uri: '', host: hop.host, port: hop.port, transport: hop.transport, duid: undefined };
+  private forwardTo(tx: ServerTransaction, req: SipRequest, source: Source, hop: NextHop, recordRoute: boolean): void {
+    const flow = hop.flow;
+    if (flow && !this.deps.io.connectionOpen(flow.transport, flow.connectionId)) {
+      // RFC 5626 §5.3: the flow is gone; say so at once instead of timing out.
+      const status = flow.outbound ? 430 : 480;
+      publish('flow.failed', { transport: flow.transport, status });
+      return this.reply(tx, status, flow.outbound ? 'Flow Failed' : 'Temporarily Unavailable');
+    }
+    const c: Candidate = { setId: -1, uri: '', host: hop.host, port: hop.port, transport: hop.transport, duid: undefined, connectionId: flow?.connectionId, flow };
     this.startForward(tx, source, {
       candidates: [c],
       failoverOn: ALL_CODES,
@@ -251,6 +277,12 @@ export class Relay implements RelayCore {
       recordRoute: recordRoute && this.options.recordRoute && req.method !== 'REGISTER',
       dispatched: false,
     });
+  }
+
+  /** contact_alias: a Request-URI alias wins over the hop, unless a flow token chose it. */
+  private aliasOr(req: SipRequest, hop: NextHop): NextHop {
+    if (!this.options.contactAlias || hop.flow) return hop;
+    return takeRuriAlias(req) ?? hop;
   }
 
   private startForward(tx: ServerTransaction, source: Source, plan: ForwardPlan): void {
@@ -264,7 +296,7 @@ export class Relay implements RelayCore {
     const mf = nextMaxForwards(ack.maxForwards, this.options.maxForwardsLimit);
     if (!mf.ok) return;
     setMaxForwards(ack, mf.value);
-    const r = looseRoute(ack, this.identity);
+    const r = looseRoute(ack, this.identity, undefined, this.flows);
     if (r.kind !== 'forward') {
       publish('dropped', { reason: 'unroutable', transport: source.transport });
       return;
@@ -272,7 +304,8 @@ export class Relay implements RelayCore {
     pushVia(ack, this.identity.via(r.hop.transport, newBranch()));
     const bytes = serialize(ack);
     const address = this.deps.io.resolve(r.hop.host);
-    const send = (host: string) => this.deps.io.send(bytes, { transport: r.hop.transport, host, port: r.hop.port });
+    const connectionId = r.hop.flow?.connectionId;
+    const send = (host: string) => this.deps.io.send(bytes, { transport: r.hop.transport, host, port: r.hop.port, connectionId });
     if (typeof address === 'string') send(address);
     else address.then(send, () => publish('dropped', { reason: 'unroutable', transport: source.transport }));
   }
@@ -281,8 +314,9 @@ export class Relay implements RelayCore {
 
   private receiveResponse(res: SipResponse, source: Source): void {
     // The farm's own Contacts are left alone: asking first spares parsing Contact on most responses.
-    if (this.options.fixNatedContact && !this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport) && res.contact.length > 0) {
-      fixNatedContact(res, source);
+    if ((this.options.fixNatedContact || this.options.contactAlias) && !this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport) && res.contact.length > 0) {
+      if (this.options.fixNatedContact) fixNatedContact(res, source);
+      if (this.options.contactAlias && source.transport !== 'udp') addContactAlias(res, source);
     }
     if (this.transactions.receiveResponse(res)) return;
     // §16.7: a 2xx retransmission after the transaction ended is still forwarded, statelessly.
@@ -306,6 +340,13 @@ export class Relay implements RelayCore {
   private reply(tx: ServerTransaction, status: number, reason: string, headers: Array<[string, string]> = []): void {
     this.respond(tx, buildResponse(tx.request, status, reason, { headers }), true);
   }
+}
+
+/** Every value of a header, in order (headers the parser keeps raw). */
+function headerValues(req: SipRequest, key: string): string[] {
+  const values: string[] = [];
+  for (const h of req.headers) if (h.key === key) values.push(h.value);
+  return values;
 }
 
 /** The keys the hash algorithms read (Kamailio: Call-ID, From/To/R-URI, auth user). */

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   ACL_FILE: 'the address_file could not be read or a line of it is malformed (the old table stays in force)',
   LIST_ENTRY: 'a dispatcher.list entry is invalid (bad URI, attribute or number)',
   // runtime and sockets
+  TLS_CONFIG: 'a TLS certificate, key or CA file could not be read or is not valid PEM, or a tls:/wss: listener has no certificate (on reload the old certificates stay in force)',
   LISTEN_FAILED: 'a SIP or HTTP listener could not be opened (address in use, no permission, bad address)',
   WORKER_FAILED: 'a relay worker thread (workers > 1) could not start',
   SEND_FAILED: 'a SIP message could not be sent (no listener for the transport, connect refused or timed out, connection lost)',

@@ -5,7 +5,10 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 
-export type Transport = 'udp' | 'tcp';
+/** SIP transports (RFC 3261 §18, RFC 7118 for WebSocket). Every one but UDP is a stream of connections. */
+export type Transport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+export const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
 
 export interface EventPayloads {
   /** A SIP request arrived and parsed. */
@@ -34,6 +37,12 @@ export interface EventPayloads {
   'timeout.excused': { set: string };
   /** An initial request was answered 503 at once because sipdispatch is under pressure (load shedding). */
   'request.shed': { method: string; transport: Transport };
+  /** A request for a flow (RFC 5626) whose connection is gone was answered 430 (or 480 without outbound). */
+  'flow.failed': { transport: Transport; status: number };
+  /** A TLS handshake failed, with ours (inbound) or a backend's (outbound) certificate policy or otherwise. */
+  'tls.failed': { direction: 'inbound' | 'outbound'; reason: TlsFailureReason };
+  /** A WebSocket upgrade was refused before it became a connection. */
+  'ws.refused': { transport: 'ws' | 'wss'; reason: WsRefusalReason };
   /** sipdispatch came under pressure or out of it (shedding: new initial requests are refused); the readings that decided it. */
   /** A cluster message was sent or received (state change or call loads); delayMs since the sender's wall clock. */
   'cluster.message': { direction: 'in' | 'out'; kind: 'state' | 'load'; delayMs?: number };
@@ -41,6 +50,11 @@ export interface EventPayloads {
   'cluster.members': { members: number; joined: string[]; left: string[] };
   'pressure.changed': { pressured: boolean; shedding: boolean; eventLoopDelayMs: number; udpBacklogBytes: number | null; udpDrops: number | null };
 }
+
+/** Why a TLS handshake failed: its timeout, a certificate that did not verify, no common protocol or cipher, the peer went away. */
+export type TlsFailureReason = 'timeout' | 'certificate' | 'protocol' | 'reset' | 'other';
+/** Why a WebSocket upgrade was refused: no `sip` subprotocol, an Origin not allowed, the per-IP cap, a banned source, not an upgrade. */
+export type WsRefusalReason = 'subprotocol' | 'origin' | 'limit' | 'banned' | 'bad-request';
 
 /** What made relayed traffic count a failure: a timeout, a transport error (send, DNS), or 503 without Retry-After. */
 export type TrafficFailureCause = 'timeout' | 'transport-error' | 'response-503';

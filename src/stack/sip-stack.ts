@@ -2,7 +2,10 @@
  * One thread's SIP side: sockets, transactions, DNS cache and relay, built from the resolved
  * config. The main thread runs one; with `workers: N` each worker thread runs its own.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger as PinoLogger } from 'pino';
+import { FlowTokens } from '../relay/flow-token.js';
+import { TRANSPORTS, type Transport } from '../shared/events.js';
 import type { Config } from '../config/config-types.js';
 import { resolveConfig } from '../config/resolve.js';
 import { compileHashValue } from '../relay/hash-value.js';
@@ -28,7 +31,7 @@ import { createPressureSampler, PressureMonitor } from '../transport/pressure-mo
 
 /** Who "we" are in Via, Record-Route and the myself check: the same on every thread. */
 export interface StackIdentity {
-  readonly advertised: { readonly udp: LocalAddress | undefined; readonly tcp: LocalAddress | undefined };
+  readonly advertised: Partial<Record<Transport, LocalAddress>>;
   /** Every bound address as host:port (IPv6 in brackets). */
   readonly bound: readonly string[];
 }
@@ -61,18 +64,25 @@ export interface SipStack {
 }
 
 const NO_LOCAL = Object.freeze({ address: '', port: 0 });
+/** Without flow_token_secret, flow tokens live as long as this process (as its connections do). */
+const PROCESS_FLOW_SECRET = randomBytes(32);
 
 /** The source a response target is computed for when no request is at hand (stray 2xx). */
 export function statelessSource(via: Via): MessageSource {
-  return { transport: via.transport === 'TCP' ? 'tcp' : 'udp', address: '', port: 0, local: NO_LOCAL };
+  const t = via.transport.toLowerCase() as Transport;
+  return { transport: TRANSPORTS.includes(t) ? t : 'udp', address: '', port: 0, local: NO_LOCAL };
 }
 
 function ownIdentity(config: Config, transport: TransportManager): StackIdentity {
-  const has = (t: 'udp' | 'tcp') => resolveConfig(config).transport.listen.some((s) => s.transport === t);
-  const udp = has('udp') ? transport.localAddressFor('udp') : undefined;
-  const tcp = has('tcp') ? transport.localAddressFor('tcp') : undefined;
+  const listen = resolveConfig(config).transport.listen;
+  const advertised: Partial<Record<Transport, LocalAddress>> = {};
+  for (const t of TRANSPORTS) {
+    if (!listen.some((s) => s.transport === t)) continue;
+    const a = transport.localAddressFor(t);
+    advertised[t] = { host: a.host, port: a.port };
+  }
   return {
-    advertised: { udp: udp && { host: udp.host, port: udp.port }, tcp: tcp && { host: tcp.host, port: tcp.port } },
+    advertised,
     bound: transport.addresses().map((a) => `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`),
   };
 }
@@ -135,7 +145,9 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
         // The relay hands back the transport's own MessageSource, or none for a stateless forward.
         responseTarget: (via, source) => responseTarget(via, (source as MessageSource | undefined) ?? statelessSource(via)),
         resolve: dns.resolve,
+        connectionOpen: (t, id) => transport.connectionOpen(t, id),
       },
+      flows: new FlowTokens(config.flow_token_secret ?? PROCESS_FLOW_SECRET),
       pressure: pressure.monitor,
       groups: acl,
       authAnswers: { answered: (source, status, hadCredentials) => edge.guard.authAnswered(source.address, status, hadCredentials) },

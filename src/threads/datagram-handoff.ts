@@ -10,6 +10,11 @@ import type { DatagramRouter, TransportManager } from '../transport/transport-ma
 import { datagramOwner, NO_OWNER } from './thread-router.js';
 import type { HandoffMessage } from './worker-messages.js';
 
+/** Do these listeners hold flows (TLS, WebSocket) whose requests the main thread must take? */
+export function hasFlowListeners(listen: ReadonlyArray<{ transport: string }>): boolean {
+  return listen.some((s) => s.transport === 'tls' || s.transport === 'ws' || s.transport === 'wss');
+}
+
 export class DatagramHandoff {
   private handedOff = 0;
   private readonly ports: Array<MessagePort | undefined>;
@@ -23,6 +28,8 @@ export class DatagramHandoff {
     private readonly index: number,
     private readonly threads: number,
     private readonly alive: Int32Array,
+    /** TLS/WebSocket listeners: requests for their flows go to the main thread (thread-router.ts). */
+    private readonly flowsOnMain = false,
   ) {
     this.ports = new Array<MessagePort | undefined>(threads).fill(undefined);
     this.queued = Array.from({ length: threads }, () => []);
@@ -35,7 +42,7 @@ export class DatagramHandoff {
   }
 
   readonly route: DatagramRouter = (bytes, listener, source) => {
-    const owner = datagramOwner(bytes, this.threads);
+    const owner = datagramOwner(bytes, this.threads, this.flowsOnMain);
     if (owner === NO_OWNER || owner === this.index || Atomics.load(this.alive, owner) !== 1) return false;
     if (!this.ports[owner]) return false;
     // A datagram alone in its ArrayBuffer (dgram allocates one per datagram) moves without a copy;

@@ -11,7 +11,8 @@ import { systemClock } from '../shared/clock.js';
 import { isSipDispatchError } from '../shared/errors.js';
 import { systemScheduler } from '../shared/scheduler.js';
 import { setBranchTag } from '../sip/build.js';
-import { DatagramHandoff } from './datagram-handoff.js';
+import { DatagramHandoff, hasFlowListeners } from './datagram-handoff.js';
+import { warmUp } from '../stack/warm-up.js';
 import { EventCollector } from './event-bridge.js';
 import { createLogger } from '../stack/logging.js';
 import { createDispatcher } from '../stack/create-dispatcher.js';
@@ -37,7 +38,9 @@ async function run(): Promise<void> {
   const dispatcher = new ReplicaDispatcher(replica, resolveConfig(config).selection, (failure) =>
     post({ type: 'mark-failure', failure }),
   );
-  const handoff = new DatagramHandoff(start.index, start.threads, new Int32Array(start.alive));
+  const handoff = new DatagramHandoff(start.index, start.threads, new Int32Array(start.alive), hasFlowListeners(resolveConfig(config).transport.listen));
+  // before the event collector subscribes: the main thread's metrics never see the synthetic calls
+  warmUp(config, config.warm_up_calls);
   const events = new EventCollector((batch) => post({ type: 'events', events: batch }), systemScheduler, { intervalMs: 100, maxBatch: 256 });
   events.start();
   let stack: SipStack;

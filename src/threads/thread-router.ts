@@ -5,6 +5,8 @@
  *   ACK and in-dialog requests meet the transactions of their call;
  * - a response belongs to the thread whose tag its top Via branch carries (each thread puts its
  *   tag after the z9hG4bK cookie of the branches it creates).
+ * - with `flowsOnMain` (TLS and WebSocket listeners, whose connections live on the main thread):
+ *   a request for a flow (a Route with `;ob`, or an `;alias=` Request-URI) belongs to thread 0.
  * Anything else (no Call-ID, a foreign or untagged branch, garbage) has no owner and is handled
  * where it landed. A byte scan of the header names, no parse: it runs on every datagram.
  */
@@ -29,6 +31,11 @@ const CALL_ID = ascii('call-id');
 const VIA = ascii('via');
 const BRANCH = ascii('branch=');
 const COOKIE = ascii(BRANCH_COOKIE);
+const ROUTE = ascii('route');
+const OB = ascii(';ob');
+const ALIAS = ascii(';alias=');
+/** The main thread, which owns every connection. */
+const MAIN = 0;
 
 /** The tag thread `index` puts after the cookie: its number and a dot (never in a hex id). */
 export function threadBranchTag(index: number): string {
@@ -43,12 +50,15 @@ export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
 }
 
 /** The owning thread (0..threads-1) of a datagram, or NO_OWNER. */
-export function datagramOwner(bytes: Uint8Array, threads: number): number {
+export function datagramOwner(bytes: Uint8Array, threads: number, flowsOnMain = false): number {
   const response = startsWith(bytes, 0, SIP_VERSION);
   let at = bytes.indexOf(LF) + 1;
+  const flows = flowsOnMain && !response;
+  if (flows && indexOfFolded(bytes, 0, at, ALIAS) >= 0) return MAIN;
+  let owner = NO_OWNER;
   while (at > 0 && at < bytes.length) {
     const first = bytes[at];
-    if (first === CR || first === LF) return NO_OWNER;
+    if (first === CR || first === LF) return owner;
     let end = bytes.indexOf(LF, at);
     if (end < 0) end = bytes.length;
     const colon = bytes.indexOf(COLON, at);
@@ -56,12 +66,17 @@ export function datagramOwner(bytes: Uint8Array, threads: number): number {
       let nameEnd = colon;
       while (nameEnd > at && (bytes[nameEnd - 1] === SP || bytes[nameEnd - 1] === HT)) nameEnd--;
       if (response ? isName(bytes, at, nameEnd, VIA, 0x76) : isName(bytes, at, nameEnd, CALL_ID, 0x69)) {
-        return response ? branchOwner(bytes, colon + 1, end, threads) : callIdOwner(bytes, colon + 1, end, threads);
+        if (response) return branchOwner(bytes, colon + 1, end, threads);
+        owner = callIdOwner(bytes, colon + 1, end, threads);
+        // without flows the Call-ID decides; with them the Routes are read to the end of the headers
+        if (!flows) return owner;
+      } else if (flows && isName(bytes, at, nameEnd, ROUTE, -1) && indexOfFolded(bytes, colon + 1, end, OB) >= 0) {
+        return MAIN;
       }
     }
     at = end + 1;
   }
-  return NO_OWNER;
+  return owner;
 }
 
 function callIdOwner(bytes: Uint8Array, start: number, end: number, threads: number): number {

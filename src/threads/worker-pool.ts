@@ -16,7 +16,7 @@ import { SipDispatchError } from '../shared/errors.js';
 import { subscribe } from '../shared/events.js';
 import { setBranchTag } from '../sip/build.js';
 import type { DatagramRouter } from '../transport/transport-manager.js';
-import { DatagramHandoff } from './datagram-handoff.js';
+import { DatagramHandoff, hasFlowListeners } from './datagram-handoff.js';
 import { republish } from './event-bridge.js';
 import { applyFailureReport } from './replica-dispatcher.js';
 import type { SipStack } from '../stack/sip-stack.js';
@@ -69,7 +69,7 @@ export class WorkerPool {
   constructor(private readonly options: WorkerPoolOptions) {
     this.alive = new Int32Array(new SharedArrayBuffer(4 * options.threads));
     Atomics.store(this.alive, 0, 1);
-    this.handoff = new DatagramHandoff(0, options.threads, this.alive);
+    this.handoff = new DatagramHandoff(0, options.threads, this.alive, hasFlowListeners(resolveConfig(options.config).transport.listen));
     for (let index = 1; index < options.threads; index++) {
       this.slots.push({ index, worker: undefined, transactions: 0, handoffs: 0, handoffsBefore: 0, lastRestartAt: undefined, restartTimer: undefined, onStopped: undefined });
     }

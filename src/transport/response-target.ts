@@ -15,12 +15,12 @@ import type { MessageSource } from './target.js';
 export function responseTarget(via: Via, source: MessageSource): Target {
   const sentByPort = via.port ?? defaultPort('sip');
   const connectionId = source.connectionId;
-  if (source.transport === 'tcp') {
+  if (source.transport !== 'udp') {
     // "If the 'sent-protocol' is a reliable transport protocol such as TCP or SCTP, or TLS over
     // those, the response MUST be sent using the existing connection to the source of the original
     // request ... If that connection is no longer open, the server SHOULD open a connection to the
     // IP address in the 'received' parameter, if present, using the port in the 'sent-by' value".
-    return { transport: 'tcp', host: unbracket(via.received ?? via.host), port: sentByPort, connectionId };
+    return { transport: source.transport, host: unbracket(via.received ?? via.host), port: sentByPort, connectionId };
   }
   // "Otherwise, if the Via header field value contains a 'maddr' parameter, the response MUST be
   // forwarded to the address listed there, using the port indicated in 'sent-by'".

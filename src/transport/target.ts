@@ -20,9 +20,11 @@ export interface MessageSource {
   connectionId?: string;
   /** The local socket address the message arrived on. */
   local: SocketAddress;
+  /** TLS: the subject CN of the client's verified certificate. */
+  certSubject?: string;
 }
 
 /** Stream transports retransmit for us, so the transaction layer skips timers A, E and G. */
 export function isReliable(target: { transport: Transport }): boolean {
-  return target.transport === 'tcp';
+  return target.transport !== 'udp';
 }

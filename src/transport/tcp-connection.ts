@@ -17,6 +17,8 @@ export type CloseReason = 'peer' | 'error' | 'connect-failed' | 'idle' | 'overfl
 
 /** What every connection of one transport shares. */
 export interface TcpConnectionContext {
+  /** tcp, or tls over it (the socket is then a TLSSocket). */
+  transport: 'tcp' | 'tls';
   receiver: MessageReceiver;
   scheduler: Scheduler;
   idleTimeoutMs: number;
@@ -47,6 +49,8 @@ export class TcpConnection {
   /** Why the socket failed, reported as the cause of the sends it took down. */
   failure: Error | undefined;
   private source: MessageSource;
+  /** A verified TLS client certificate's subject CN (tls.client_groups). */
+  private readonly certSubject: string | undefined;
   private connected: boolean;
   private closed = false;
   private lastActivity: number;
@@ -55,6 +59,8 @@ export class TcpConnection {
   private readTimer: TimerHandle | undefined;
   private readonly framer: StreamFramer;
   private readonly reply: Reply = (bytes) => this.write(bytes);
+  /** TLS, outbound: what was written before the handshake finished (sent or failed after it). */
+  private handshaking: Array<{ bytes: Buffer; done?: (error: Error | null | undefined) => void }> | undefined;
   /** Written while connecting: captured once the socket knows its local address. */
   private uncaptured: Buffer[] | undefined;
 
@@ -64,14 +70,17 @@ export class TcpConnection {
     readonly key: string,
     private readonly socket: Socket,
     private readonly context: TcpConnectionContext,
-    peer: { address: string; port: number },
+    peer: { address: string; port: number; certSubject?: string },
   ) {
+    this.certSubject = peer.certSubject;
     this.framer = new StreamFramer({ maxMessageSize: context.maxMessageSize });
     this.connected = !socket.connecting;
-    this.source = { transport: 'tcp', address: peer.address, port: peer.port, connectionId: id, local: { address: '', port: 0 } };
+    this.source = { transport: context.transport, address: peer.address, port: peer.port, connectionId: id, local: { address: '', port: 0 } };
     if (this.connected) this.describe();
     else {
-      socket.once('connect', () => this.onConnect());
+      if (context.transport === 'tls') this.handshaking = [];
+      // TLS: connected once the handshake is done, so a failed handshake counts as a failed connect
+      socket.once(context.transport === 'tls' ? 'secureConnect' : 'connect', () => this.onConnect());
       this.connectTimer = context.scheduler.setTimeout(() => this.connectTimedOut(), context.connectTimeoutMs);
     }
     this.lastActivity = context.scheduler.now();
@@ -88,6 +97,11 @@ export class TcpConnection {
   /** Queues bytes (also while connecting); `done` gets the error if they never leave. */
   write(bytes: Buffer, done?: (error: Error | null | undefined) => void): void {
     this.lastActivity = this.context.scheduler.now();
+    if (this.handshaking) {
+      // a TLS socket drops what it buffered before the handshake without telling: we hold it
+      this.handshaking.push({ bytes, done });
+      return;
+    }
     // Most writes go straight to the kernel; one behind a backlog (or before the connect) waits
     // in our buffer and counts towards the total over all connections until it is flushed.
     const backlogged = this.socket.connecting || this.socket.writableLength > 0;
@@ -122,6 +136,12 @@ export class TcpConnection {
     // after a framing error the answer (400, 513) is still queued: flush it, then go
     if (reason === 'framing' || reason === 'too-large') this.socket.end(() => this.socket.destroy());
     else this.socket.destroy();
+    const held = this.handshaking;
+    this.handshaking = undefined;
+    if (held) {
+      const failure = this.failure ?? new Error(`connection closed (${reason}) before the TLS handshake finished`);
+      for (const w of held) w.done?.(failure);
+    }
     this.context.onClose(this, reason === 'error' && !this.connected ? 'connect-failed' : reason);
   }
 
@@ -166,10 +186,13 @@ export class TcpConnection {
     const pending = this.uncaptured;
     this.uncaptured = undefined;
     if (pending) for (const bytes of pending) this.capture(bytes);
+    const held = this.handshaking;
+    this.handshaking = undefined;
+    if (held) for (const w of held) this.write(w.bytes, w.done);
   }
 
   private capture(bytes: Buffer): void {
-    if (this.connected) this.context.tap!.captured(bytes, 'tcp', this.source.local, this.source);
+    if (this.connected) this.context.tap!.captured(bytes, this.context.transport, this.source.local, this.source);
     else (this.uncaptured ??= []).push(bytes);
   }
 
@@ -183,11 +206,12 @@ export class TcpConnection {
     const { remoteAddress, remotePort, localAddress, localPort } = this.socket;
     if (remoteAddress === undefined || localAddress === undefined) return;
     this.source = {
-      transport: 'tcp',
+      transport: this.context.transport,
       address: normalizeAddress(remoteAddress),
       port: remotePort ?? 0,
       connectionId: this.id,
       local: { address: normalizeAddress(localAddress), port: localPort ?? 0 },
+      certSubject: this.certSubject,
     };
   }
 

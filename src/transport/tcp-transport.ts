@@ -4,6 +4,7 @@
  * number of connections and in the bytes each may buffer; every refusal and forced close counted.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { publish } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
@@ -11,15 +12,21 @@ import type { BoundAddress } from './advertised-address.js';
 import { ConnectionTable } from './connection-table.js';
 import type { ListenSpec } from '../shared/addresses.js';
 import { formatListenSpec } from './listen-spec.js';
-import { listenFailed, sendFailed } from './transport-errors.js';
+import { sendFailed } from './transport-errors.js';
+import { listenServer } from './server-listen.js';
 import type { MessageReceiver } from './message-receiver.js';
 import { addressKey, normalizeAddress, unbracket } from './socket-address.js';
 import type { Target } from '../shared/addresses.js';
 import type { WireTap } from './wire-tap.js';
 import type { InboundFilter } from './inbound-filter.js';
 import { TcpConnection, type CloseReason, type TcpConnectionContext } from './tcp-connection.js';
+import type { TlsContexts } from './tls-context.js';
+import { tlsFailureReason } from './tls-failure.js';
 
 export interface TcpTransportOptions {
+  /** tcp, or tls with `tls` giving the certificates and the verification policy. */
+  transport: 'tcp' | 'tls';
+  tls?: TlsContexts;
   idleTimeoutMs: number;
   /** Accepted plus outbound. */
   maxConnections: number;
@@ -52,6 +59,8 @@ export interface TcpStats {
   refusedSources: number;
   /** Closed by tcp_msg_read_timeout (a message not completed in time). */
   readTimeouts: number;
+  /** TLS handshakes that failed, accepted and outbound. */
+  handshakeFailures: number;
   idleClosed: number;
   connectFailed: number;
 }
@@ -62,7 +71,7 @@ export class TcpTransport {
   private readonly table: ConnectionTable<TcpConnection>;
   private readonly context: TcpConnectionContext;
   private readonly servers: net.Server[] = [];
-  private readonly counts = { accepted: 0, connected: 0, rejected: 0, overflowed: 0, idleClosed: 0, connectFailed: 0, refusedSources: 0, readTimeouts: 0 };
+  private readonly counts = { accepted: 0, connected: 0, rejected: 0, overflowed: 0, idleClosed: 0, connectFailed: 0, refusedSources: 0, readTimeouts: 0, handshakeFailures: 0 };
   /** Accepted connections open per source IP, and which IP each accepted connection counts for. */
   private readonly perIp = new Map<string, number>();
   private readonly inbound = new Map<TcpConnection, string>();
@@ -74,22 +83,56 @@ export class TcpTransport {
     this.context = { ...options, scheduler, receiver, onClose: (c, reason) => this.forget(c, reason), queued: (delta) => this.queue(delta) };
   }
 
+  /** The TLS servers (their certificates are swapped on reload). */
+  get tlsServers(): readonly tls.Server[] {
+    return this.options.transport === 'tls' ? (this.servers as tls.Server[]) : [];
+  }
+
   /** Rejects with LISTEN_FAILED naming the address. */
   async listen(spec: ListenSpec): Promise<BoundAddress> {
-    const server = net.createServer({ noDelay: true });
-    server.on('connection', (socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(listenFailed(spec, e));
-      server.once('error', onError);
-      server.listen({ host: spec.host, port: spec.port, exclusive: true }, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    const server = this.createServer();
+    await listenServer(server, spec);
     server.on('error', (e) => this.logger.warn({ err: e, listener: formatListenSpec(spec) }, 'TCP listener error'));
     this.servers.push(server);
     const { address, port } = server.address() as net.AddressInfo;
-    return { transport: 'tcp', address, port, family: spec.family, id: formatListenSpec({ transport: 'tcp', host: address, port }) };
+    const transport = this.options.transport;
+    return { transport, address, port, family: spec.family, id: formatListenSpec({ transport, host: address, port }) };
+  }
+
+  /** Is this connection still open? (a flow token names it) */
+  isOpen(connectionId: string): boolean {
+    return this.table.get(connectionId) !== undefined;
+  }
+
+  private createServer(): net.Server {
+    const contexts = this.options.tls;
+    if (this.options.transport === 'tcp' || !contexts) {
+      const server = net.createServer({ noDelay: true });
+      server.on('connection', (socket) => this.accept(socket));
+      return server;
+    }
+    const server = tls.createServer(contexts.serverOptions());
+    server.on('secureConnection', (socket) => {
+      socket.setNoDelay(true);
+      if (!contexts.accepts(socket)) {
+        this.handshakeFailed('inbound', Object.assign(new Error('client certificate did not verify'), { code: 'CERT_UNTRUSTED' }));
+        socket.destroy();
+        return;
+      }
+      this.accept(socket);
+    });
+    server.on('tlsClientError', (e, socket) => {
+      // Node reports a handshake timeout but leaves the socket open: the holder must not keep it
+      socket.destroy();
+      this.handshakeFailed('inbound', e);
+    });
+    return server;
+  }
+
+  private handshakeFailed(direction: 'inbound' | 'outbound', e: Error): void {
+    this.counts.handshakeFailures++;
+    publish('tls.failed', { direction, reason: tlsFailureReason(e) });
+    this.logger.debug({ err: e.message, direction }, 'TLS handshake failed');
   }
 
   /** On the named connection if open, else any connection to host:port, else a new one. */
@@ -141,11 +184,11 @@ export class TcpTransport {
     if ((acceptIpLimit > 0 && open >= acceptIpLimit) || (filter && !filter.admitsConnection(address))) {
       socket.destroy();
       this.counts.refusedSources++;
-      publish('dropped', { reason: 'limit', transport: 'tcp' });
+      publish('dropped', { reason: 'limit', transport: this.options.transport });
       return;
     }
     this.counts.accepted++;
-    const connection = this.open(socket, addressKey(address, remotePort), { address, port: remotePort });
+    const connection = this.open(socket, addressKey(address, remotePort), { address, port: remotePort, certSubject: subjectOf(socket) });
     this.perIp.set(address, open + 1);
     this.inbound.set(connection, address);
   }
@@ -165,7 +208,22 @@ export class TcpTransport {
     }
     try {
       const host = unbracket(target.host);
-      const socket = net.connect({ host, port: target.port, noDelay: true });
+      const contexts = this.options.tls;
+      let socket: net.Socket;
+      if (this.options.transport === 'tls' && contexts) {
+        const secure = tls.connect(contexts.clientOptions(host, target.port));
+        secure.setNoDelay(true);
+        // between the TCP connect and the end of the handshake, an error is the handshake's
+        let stage: 'connecting' | 'handshake' | 'secure' = 'connecting';
+        secure.once('connect', () => (stage = 'handshake'));
+        secure.once('secureConnect', () => (stage = 'secure'));
+        secure.on('error', (e) => {
+          if (stage === 'handshake') this.handshakeFailed('outbound', e);
+        });
+        socket = secure;
+      } else {
+        socket = net.connect({ host, port: target.port, noDelay: true });
+      }
       this.counts.connected++;
       return this.open(socket, key, { address: host, port: target.port });
     } catch (e) {
@@ -173,15 +231,15 @@ export class TcpTransport {
     }
   }
 
-  private open(socket: net.Socket, key: string, peer: { address: string; port: number }): TcpConnection {
-    const connection = new TcpConnection(`tcp#${++this.seq}`, key, socket, this.context, peer);
+  private open(socket: net.Socket, key: string, peer: { address: string; port: number; certSubject?: string }): TcpConnection {
+    const connection = new TcpConnection(`${this.options.transport}#${++this.seq}`, key, socket, this.context, peer);
     this.table.add(connection);
     return connection;
   }
 
   private refuse(): void {
     this.counts.rejected++;
-    publish('dropped', { reason: 'overload', transport: 'tcp' });
+    publish('dropped', { reason: 'overload', transport: this.options.transport });
   }
 
   private forget(connection: TcpConnection, reason: CloseReason): void {
@@ -196,9 +254,16 @@ export class TcpTransport {
     if (reason === 'read-timeout') this.counts.readTimeouts++;
     if (reason === 'overflow' || reason === 'too-large') this.counts.overflowed++;
     // the buffered messages are lost; a too-large one was already counted by the receiver
-    if (reason === 'overflow') publish('dropped', { reason: 'overload', transport: 'tcp' });
+    if (reason === 'overflow') publish('dropped', { reason: 'overload', transport: this.options.transport });
     else if (reason === 'idle') this.counts.idleClosed++;
     else if (reason === 'connect-failed') this.counts.connectFailed++;
-    this.logger.debug({ connection: connection.id, peer: connection.key, reason }, 'TCP connection closed');
+    this.logger.debug({ connection: connection.id, peer: connection.key, reason }, 'connection closed');
   }
+}
+
+/** The subject CN of a verified TLS client certificate. */
+function subjectOf(socket: net.Socket): string | undefined {
+  if (!(socket instanceof tls.TLSSocket) || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return Array.isArray(cn) ? cn[0] : cn;
 }

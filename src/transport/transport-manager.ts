@@ -6,13 +6,14 @@
  */
 import { networkInterfaces } from 'node:os';
 import { SipDispatchError } from '../shared/errors.js';
-import { publish, type Transport } from '../shared/events.js';
+import { publish, TRANSPORTS, type Transport } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import { advertisedAddress, type BoundAddress } from './advertised-address.js';
 import type { HostPort, ListenSpec } from '../shared/addresses.js';
 import { MessageReceiver, type MessageHandler } from './message-receiver.js';
 import { isWildcard } from './socket-address.js';
+import { formatListenSpec } from './listen-spec.js';
 import type { LocalAddress, Target } from '../shared/addresses.js';
 import { isReliable } from './target.js';
 import { TcpTransport, type TcpStats, type TcpTransportOptions } from './tcp-transport.js';
@@ -21,6 +22,8 @@ import { UdpTransport, type DatagramHandler } from './udp-transport.js';
 import type { MessageSource } from './target.js';
 import type { WireTap } from './wire-tap.js';
 import type { InboundFilter } from './inbound-filter.js';
+import { TlsContexts, type CertificateInfo, type TlsOptions } from './tls-context.js';
+import { WsTransport, type WsConnectionInfo, type WsStats, type WsTransportOptions } from './ws-transport.js';
 
 export interface TransportManagerOptions {
   listen: readonly ListenSpec[];
@@ -34,7 +37,10 @@ export interface TransportManagerOptions {
   udpBufferSize: number;
   /** Largest message accepted, datagram or stream (bigger ones get 513 or are dropped). */
   maxMessageSize: number;
-  tcp: Omit<TcpTransportOptions, 'maxMessageSize'>;
+  tcp: Omit<TcpTransportOptions, 'maxMessageSize' | 'transport' | 'tls'>;
+  /** Certificates and peer verification for tls: and wss: listeners and TLS backends. */
+  tls: TlsOptions;
+  websocket: Omit<WsTransportOptions, 'maxConnections' | 'tap' | 'filter'>;
 }
 
 export interface TransportDeps {
@@ -59,6 +65,12 @@ export type SendErrorHandler = (error: Error) => void;
 export class TransportManager {
   private readonly receiver: MessageReceiver;
   private readonly tcp: TcpTransport;
+  /** Built at start, once the certificates are read. */
+  private tls: TcpTransport | undefined;
+  private ws: WsTransport | undefined;
+  private tlsContexts: TlsContexts | undefined;
+  private readonly scheduler: Scheduler;
+  private readonly filter: InboundFilter | undefined;
   private udp: UdpTransport[] = [];
   private readonly udpById = new Map<string, UdpTransport>();
   private bound: BoundAddress[] = [];
@@ -71,8 +83,10 @@ export class TransportManager {
     this.logger = deps.logger;
     this.router = deps.router;
     this.tap = deps.tap;
+    this.scheduler = deps.scheduler;
+    this.filter = deps.filter;
     this.receiver = new MessageReceiver({ maxMessageSize: options.maxMessageSize, forceRport: options.forceRport, logger: deps.logger, tap: deps.tap, filter: deps.filter });
-    this.tcp = new TcpTransport({ ...options.tcp, maxMessageSize: options.maxMessageSize, tap: deps.tap, filter: deps.filter }, deps.scheduler, this.receiver, deps.logger);
+    this.tcp = new TcpTransport({ ...options.tcp, transport: 'tcp', maxMessageSize: options.maxMessageSize, tap: deps.tap, filter: deps.filter }, deps.scheduler, this.receiver, deps.logger);
   }
 
   /** Every parsed message, with its top Via already carrying received/rport. Set before start(). */
@@ -86,6 +100,7 @@ export class TransportManager {
    */
   async start(): Promise<void> {
     try {
+      await this.startSecure();
       for (const spec of this.options.listen) await this.open(spec);
     } catch (e) {
       await this.close();
@@ -96,9 +111,18 @@ export class TransportManager {
 
   /** `onError` is called at most once, asynchronously, with a SEND_FAILED error. */
   send(bytes: Buffer, target: Target, onError?: SendErrorHandler): void {
-    if (target.transport === 'tcp') {
-      this.tcp.send(bytes, target, onError);
-      return;
+    switch (target.transport) {
+      case 'udp':
+        break;
+      case 'tcp':
+        return this.tcp.send(bytes, target, onError);
+      case 'tls':
+        if (this.tls) return this.tls.send(bytes, target, onError);
+        return this.cannotSend(target, 'TLS is not started', onError);
+      case 'ws':
+      case 'wss':
+        if (this.ws) return this.ws.send(bytes, target, onError);
+        return this.cannotSend(target, 'no WebSocket listener', onError);
     }
     const socket = this.udpFor(target);
     if (!socket) {
@@ -125,6 +149,40 @@ export class TransportManager {
     return isReliable(target);
   }
 
+  /** Is this connection of `transport` still open? (a flow token names it) */
+  connectionOpen(transport: Transport, connectionId: string): boolean {
+    switch (transport) {
+      case 'tcp':
+        return this.tcp.isOpen(connectionId);
+      case 'tls':
+        return this.tls?.isOpen(connectionId) ?? false;
+      case 'ws':
+      case 'wss':
+        return this.ws?.isOpen(connectionId) ?? false;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * RPC tls.reload: reads the certificate files again; new handshakes get the new ones, established
+   * connections carry on. Rejects with TLS_CONFIG, the old certificates in force, on a bad file.
+   */
+  async reloadTls(): Promise<readonly CertificateInfo[]> {
+    if (!this.tlsContexts) throw new SipDispatchError('TLS_CONFIG', 'TLS is not started');
+    return this.tlsContexts.reload([...(this.tls?.tlsServers ?? []), ...(this.ws?.tlsServers ?? [])]);
+  }
+
+  /** The certificates in force (empty without TLS). */
+  certificates(): readonly CertificateInfo[] {
+    return this.tlsContexts?.certificates() ?? [];
+  }
+
+  /** RPC ws.dump. */
+  wsConnections(): WsConnectionInfo[] {
+    return this.ws?.dump() ?? [];
+  }
+
   /** The host (IPv6 in brackets) and port for our Via and Record-Route over `transport`. */
   localAddressFor(transport: Transport): LocalAddress {
     if (!this.local) throw new Error('localAddressFor() called before start()');
@@ -143,8 +201,8 @@ export class TransportManager {
     return max;
   }
 
-  stats(): { tcp: TcpStats } {
-    return { tcp: this.tcp.stats() };
+  stats(): { tcp: TcpStats; tls: TcpStats | undefined; ws: WsStats | undefined } {
+    return { tcp: this.tcp.stats(), tls: this.tls?.stats(), ws: this.ws?.stats() };
   }
 
   /** Closes every socket and connection; idempotent. */
@@ -154,13 +212,50 @@ export class TransportManager {
     this.udpById.clear();
     this.bound = [];
     this.local = undefined;
-    await Promise.all([...udp.map((u) => u.close()), this.tcp.close()]);
+    await Promise.all([...udp.map((u) => u.close()), this.tcp.close(), this.tls?.close(), this.ws?.close()]);
+  }
+
+  /**
+   * Reads the certificates (a tls: or wss: listener needs one) and builds the TLS and WebSocket
+   * transports. TLS toward backends works without a certificate of our own.
+   */
+  private async startSecure(): Promise<void> {
+    const listen = this.options.listen;
+    const secure = listen.filter((s) => s.transport === 'tls' || s.transport === 'wss');
+    this.tlsContexts = await TlsContexts.load(this.options.tls);
+    if (secure.length > 0 && !this.tlsContexts.hasCertificate) {
+      throw new SipDispatchError('TLS_CONFIG', `listener ${formatListenSpec(secure[0]!)} needs tls.certificate and tls.private_key`);
+    }
+    const { tcp, maxMessageSize } = this.options;
+    this.tls = new TcpTransport({ ...tcp, transport: 'tls', tls: this.tlsContexts, maxMessageSize, tap: this.tap, filter: this.filter }, this.scheduler, this.receiver, this.logger);
+    if (listen.some((s) => s.transport === 'ws' || s.transport === 'wss')) {
+      const options = { ...this.options.websocket, maxConnections: tcp.maxConnections, tap: this.tap, filter: this.filter };
+      this.ws = new WsTransport(options, this.scheduler, this.receiver, this.logger, this.tlsContexts);
+    }
   }
 
   private async open(spec: ListenSpec): Promise<void> {
-    const bound = spec.transport === 'tcp' ? await this.tcp.listen(spec) : await this.openUdp(spec);
+    const bound = await this.openListener(spec);
     this.bound.push(bound);
     this.logger.info({ listen: bound.id }, 'listening');
+  }
+
+  private openListener(spec: ListenSpec): Promise<BoundAddress> {
+    switch (spec.transport) {
+      case 'udp':
+        return this.openUdp(spec);
+      case 'tcp':
+        return this.tcp.listen(spec);
+      case 'tls':
+        return this.tls!.listen(spec);
+      case 'ws':
+      case 'wss':
+        return this.ws!.listen(spec);
+    }
+  }
+
+  private cannotSend(target: Target, why: string, onError: SendErrorHandler | undefined): void {
+    if (onError) queueMicrotask(() => onError(sendFailed(target, new Error(why))));
   }
 
   private async openUdp(spec: ListenSpec): Promise<BoundAddress> {
@@ -186,10 +281,13 @@ export class TransportManager {
     if (wildcard.length > 0 && !this.options.advertise) {
       this.logger.warn({ listeners: wildcard.map((b) => b.id) }, 'wildcard listener without advertise: Via and Record-Route use the first interface address');
     }
-    const udp = advertisedAddress('udp', this.bound, this.options.advertise, interfaces);
-    const tcp = advertisedAddress('tcp', this.bound, this.options.advertise, interfaces);
-    if (!udp || !tcp) throw new SipDispatchError('LISTEN_FAILED', 'no listen address configured');
-    return { udp, tcp };
+    const local = {} as Record<Transport, LocalAddress>;
+    for (const t of TRANSPORTS) {
+      const a = advertisedAddress(t, this.bound, this.options.advertise, interfaces);
+      if (!a) throw new SipDispatchError('LISTEN_FAILED', 'no listen address configured');
+      local[t] = a;
+    }
+    return local;
   }
 
   /** The socket the request came in on when it can reach the target, else one of its family. */

@@ -45,6 +45,10 @@ export const CONTRACT_METRICS: readonly MetricFamily[] = [
   { name: 'sipdispatch_event_loop_delay_seconds', type: 'gauge', labels: [] },
   { name: 'sipdispatch_udp_receive_backlog_bytes', type: 'gauge', labels: [] },
   { name: 'sipdispatch_shedding', type: 'gauge', labels: [] },
+  // TLS and WebSocket (issue 14, docs/webrtc-tls.md)
+  { name: 'sipdispatch_tls_handshake_failures_total', type: 'counter', labels: ['direction', 'reason'] },
+  { name: 'sipdispatch_ws_upgrades_refused_total', type: 'counter', labels: ['transport', 'reason'] },
+  { name: 'sipdispatch_flow_failures_total', type: 'counter', labels: ['transport', 'status'] },
   // cluster (issue 16, docs/cluster.md)
   { name: 'sipdispatch_cluster_connected', type: 'gauge', labels: [] },
   { name: 'sipdispatch_cluster_members', type: 'gauge', labels: [] },

@@ -4,6 +4,8 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
+import { WebSocket } from 'ws';
 import { parseMessage } from '../../src/sip/parse-message.js';
 import { StreamFramer } from '../../src/sip/stream-framer.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/message.js';
@@ -21,13 +23,46 @@ export class SipPeer {
   private handler: ((req: SipRequest, from: Received['from']) => void) | undefined;
   private tcpConn: net.Socket | undefined;
   private readonly tcpConns = new Set<net.Socket>();
+  /** TLS: how to connect out (the CA to trust, a client certificate). */
+  private tlsClient: tls.ConnectionOptions | undefined;
+  private ws: WebSocket | undefined;
 
   private constructor(
-    readonly transport: 'udp' | 'tcp',
+    readonly transport: 'udp' | 'tcp' | 'tls' | 'ws',
     private readonly udp: dgram.Socket | undefined,
     private readonly server: net.Server | undefined,
     readonly port: number,
   ) {}
+
+  /** A TLS peer: listens with `server` (key, cert) and connects out trusting `client` (ca, and a certificate of its own). */
+  static async tls(server: tls.TlsOptions, client: tls.ConnectionOptions): Promise<SipPeer> {
+    const listener = tls.createServer(server);
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const peer = new SipPeer('tls', undefined, listener, (listener.address() as net.AddressInfo).port);
+    peer.tlsClient = client;
+    listener.on('secureConnection', (c) => peer.attach(c));
+    listener.on('tlsClientError', () => {});
+    return peer;
+  }
+
+  /** A WebSocket client (subprotocol sip) connected to `url`; `options` for wss (ca). */
+  static async ws(url: string, options: { ca?: Buffer; origin?: string } = {}): Promise<SipPeer> {
+    const socket = new WebSocket(url, 'sip', { ca: options.ca, origin: options.origin });
+    await new Promise<void>((resolve, reject) => socket.once('open', () => resolve()).once('error', reject));
+    const peer = new SipPeer('ws', undefined, undefined, 0);
+    peer.ws = socket;
+    const raw = (socket as unknown as { _socket: net.Socket })._socket;
+    (peer as { port: number }).port = raw.localPort ?? 0;
+    socket.on('message', (data) => peer.deliver(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), { address: '127.0.0.1', port: 0 }));
+    socket.on('error', () => {});
+    return peer;
+  }
+
+  /** WebSocket: closes the connection (the flow goes away). */
+  disconnect(): void {
+    this.ws?.terminate();
+    this.tcpConn?.destroy();
+  }
 
   static async udp(): Promise<SipPeer> {
     const sock = dgram.createSocket('udp4');
@@ -57,9 +92,13 @@ export class SipPeer {
       await new Promise<void>((resolve, reject) => this.udp!.send(bytes, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
       return;
     }
+    if (this.ws) {
+      this.ws.send(bytes.toString('latin1'));
+      return;
+    }
     if (!this.tcpConn || this.tcpConn.destroyed) {
-      const c = net.connect(port, '127.0.0.1');
-      await new Promise<void>((resolve, reject) => c.once('connect', resolve).once('error', reject));
+      const c = this.tlsClient ? tls.connect({ ...this.tlsClient, host: '127.0.0.1', port }) : net.connect(port, '127.0.0.1');
+      await new Promise<void>((resolve, reject) => c.once(this.tlsClient ? 'secureConnect' : 'connect', resolve).once('error', reject));
       this.attach(c);
       this.tcpConn = c;
     }
@@ -71,6 +110,10 @@ export class SipPeer {
     const bytes = Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'latin1');
     if (this.udp) {
       await new Promise<void>((resolve) => this.udp!.send(bytes, to.port, to.address, () => resolve()));
+      return;
+    }
+    if (this.ws) {
+      this.ws.send(bytes.toString('latin1'));
       return;
     }
     for (const c of this.tcpConns) if (c.remotePort === to.port) c.write(bytes);
@@ -108,6 +151,7 @@ export class SipPeer {
   }
 
   async close(): Promise<void> {
+    this.ws?.terminate();
     for (const c of this.tcpConns) c.destroy();
     if (this.udp) await new Promise<void>((resolve) => this.udp!.close(() => resolve()));
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));

@@ -34,8 +34,8 @@ export async function startTestProxy(listText: string, overrides: Record<string,
   const bound = core.transport.addresses();
   return {
     core,
-    udpPort: bound.find((a) => a.transport === 'udp')!.port,
-    tcpPort: bound.find((a) => a.transport === 'tcp')!.port,
+    udpPort: bound.find((a) => a.transport === 'udp')?.port ?? 0,
+    tcpPort: bound.find((a) => a.transport === 'tcp')?.port ?? 0,
     listFile,
     stop: () => core.stop(),
   };

@@ -2,7 +2,7 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import net from 'node:net';
-import { subscribe, type EventName, type EventPayloads } from '../../../src/shared/events.js';
+import { subscribe, type EventName, type EventPayloads, type Transport } from '../../../src/shared/events.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { systemScheduler, type Scheduler } from '../../../src/shared/scheduler.js';
 import type { SipMessage } from '../../../src/sip/message.js';
@@ -25,6 +25,8 @@ export const baseOptions: TransportManagerOptions = {
   udpBufferSize: 1 << 20,
   maxMessageSize: 65536,
   tcp: { idleTimeoutMs: 120_000, maxConnections: 64, maxBufferedBytes: 1 << 20, connectTimeoutMs: 10_000, msgReadTimeoutMs: 0, acceptIpLimit: 0, maxQueuedTotal: 0 },
+  tls: { certificate: undefined, privateKey: undefined, caList: undefined, serverNames: [], verifyClient: 'off', verifyServer: true, minVersion: 'TLSv1.2', handshakeTimeoutMs: 10_000 },
+  websocket: { origins: [], keepaliveIntervalMs: 30_000, keepaliveTimeoutMs: 10_000, headerTimeoutMs: 5_000, maxPerIp: 0 },
 };
 
 export interface Received {
@@ -56,7 +58,7 @@ export class Harness {
     return this.received;
   }
 
-  port(transport: 'udp' | 'tcp'): number {
+  port(transport: Transport): number {
     const bound = this.manager.addresses().find((a) => a.transport === transport);
     if (!bound) throw new Error(`no ${transport} listener`);
     return bound.port;

@@ -13,15 +13,19 @@ describe('parseListenSpec', () => {
     // Kamailio's listen= defaults the port
     ['udp:10.0.0.1', { transport: 'udp', host: '10.0.0.1', port: 5060, family: 4 }],
     ['tcp:[::]', { transport: 'tcp', host: '::', port: 5060, family: 6 }],
+    // TLS on 5061 like Kamailio; WebSocket on the deployment guide's 5066 and 7443
+    ['tls:0.0.0.0', { transport: 'tls', host: '0.0.0.0', port: 5061, family: 4 }],
+    ['ws:127.0.0.1', { transport: 'ws', host: '127.0.0.1', port: 5066, family: 4 }],
+    ['WSS:[::1]', { transport: 'wss', host: '::1', port: 7443, family: 6 }],
+    ['tls:127.0.0.1:5071', { transport: 'tls', host: '127.0.0.1', port: 5071, family: 4 }],
   ])('%s', (text, expected) => {
     expect(parseListenSpec(text)).toEqual({ ok: true, value: expected });
   });
 
   it.each([
-    ['', 'expected udp:HOST:PORT'],
-    ['127.0.0.1:5060', 'expected udp:HOST:PORT'],
-    ['tls:127.0.0.1:5061', 'expected udp:HOST:PORT'],
-    ['sctp:127.0.0.1:5060', 'expected udp:HOST:PORT'],
+    ['', 'expected PROTO:HOST:PORT'],
+    ['127.0.0.1:5060', 'expected PROTO:HOST:PORT'],
+    ['sctp:127.0.0.1:5060', 'one of udp, tcp, tls, ws, wss'],
     ['udp:::1:5060', 'brackets'],
     ['udp:[::1', 'bracketed IPv6'],
     ['udp:[127.0.0.1]:5060', 'bracketed IPv6'],

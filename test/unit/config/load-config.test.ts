@@ -74,7 +74,7 @@ describe('loadConfig', () => {
   it('validates route entries and names the flag origin for bad flags', async () => {
     const p = file('routes.yaml', 'routes:\n  - set: 1\n    algorithm: 99\n');
     await expect(loadConfig({ config: p })).rejects.toThrow(`${p}:3: routes.0.algorithm: must be <= 14`);
-    await expect(loadConfig({ listen: ['sctp:1.2.3.4:5'] })).rejects.toThrow('command line: listen "sctp:1.2.3.4:5": expected udp:HOST:PORT or tcp:HOST:PORT');
+    await expect(loadConfig({ listen: ['sctp:1.2.3.4:5'] })).rejects.toThrow('command line: listen "sctp:1.2.3.4:5": expected PROTO:HOST:PORT with PROTO one of udp, tcp, tls, ws, wss');
   });
 
   it.each([

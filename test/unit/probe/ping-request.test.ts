@@ -14,7 +14,10 @@ describe('pingHop', () => {
     ['sip:10.0.0.1', { transport: 'udp', host: '10.0.0.1', port: 5060 }],
     ['sip:gw.example.com:5080;transport=UDP', { transport: 'udp', host: 'gw.example.com', port: 5080 }],
     ['sip:gw.example.com;transport=tcp', { transport: 'tcp', host: 'gw.example.com', port: 5060 }],
-    ['sips:gw.example.com', { transport: 'tcp', host: 'gw.example.com', port: 5061 }],
+    // probing runs over the destination's transport: TLS for sips and transport=tls (5061 by default)
+    ['sips:gw.example.com', { transport: 'tls', host: 'gw.example.com', port: 5061 }],
+    ['sip:gw.example.com;transport=tls', { transport: 'tls', host: 'gw.example.com', port: 5061 }],
+    ['sips:gw.example.com:5071;transport=tcp', { transport: 'tls', host: 'gw.example.com', port: 5071 }],
     ['sip:[2001:db8::1]:5070', { transport: 'udp', host: '2001:db8::1', port: 5070 }],
     ['sip:gw.example.com;maddr=10.0.0.9', { transport: 'udp', host: '10.0.0.9', port: 5060 }],
   ])('%s → %j', (uri, expected) => {

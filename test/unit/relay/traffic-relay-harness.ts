@@ -76,11 +76,12 @@ export async function relayHarness(backendPorts: number[], overrides: Record<str
         send: (bytes, target) => wire.send(bytes, target),
         responseTarget: (via, source) => responseTarget(via, (source as MessageSource | undefined) ?? statelessSource(via)),
         resolve: (host) => host,
+        connectionOpen: () => true,
       },
       pressure,
     },
     transactions,
-    relayOptions(config, { advertised: { udp: { host: PROXY.host, port: PROXY.port }, tcp: undefined }, bound: [`${PROXY.host}:${PROXY.port}`] }),
+    relayOptions(config, { advertised: { udp: { host: PROXY.host, port: PROXY.port } }, bound: [`${PROXY.host}:${PROXY.port}`] }),
     logger,
   );
   const receiver = new MessageReceiver({ maxMessageSize: 65536, forceRport: true, logger });

@@ -104,3 +104,27 @@ describe('datagramOwner: responses by the branch tag of the top Via', () => {
     expect(newBranch()).toMatch(/^z9hG4bK[0-9a-f]{32}$/);
   });
 });
+
+describe('datagramOwner with flows on the main thread (TLS/WebSocket listeners)', () => {
+  /** A request from the farm for a browser: Route carries the flow token's `;ob`. */
+  const forFlow = (callId: string, route: string, ruri = 'sip:k3@x.invalid;transport=ws') =>
+    bytes([`INVITE ${ruri} SIP/2.0`, 'Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1.x', `Call-ID: ${callId}`, `Route: ${route}`, 'CSeq: 1 INVITE', '', '']);
+
+  it('gives a request whose Route names a flow to thread 0, wherever its Call-ID hashes', () => {
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'].filter((id) => ownerOfCallId(id, 3) !== 0);
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) {
+      expect(datagramOwner(forFlow(id, '<sip:tok.mac@127.0.0.1:5060;lr;ob>'), 3, true)).toBe(0);
+      // the same request without flows configured stays with its Call-ID's thread
+      expect(datagramOwner(forFlow(id, '<sip:tok.mac@127.0.0.1:5060;lr;ob>'), 3, false)).toBe(ownerOfCallId(id, 3));
+      // a Route without ;ob is no flow
+      expect(datagramOwner(forFlow(id, '<sip:127.0.0.1:5060;lr>'), 3, true)).toBe(ownerOfCallId(id, 3));
+      // contact_alias: an ;alias= Request-URI is a connection too
+      expect(datagramOwner(forFlow(id, '<sip:127.0.0.1:5060;lr>', 'sip:k3@x.invalid;transport=ws;alias=1.2.3.4~5~5'), 3, true)).toBe(0);
+    }
+  });
+
+  it('leaves responses to their branch tag', () => {
+    expect(datagramOwner(response('SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2.abc'), 3, true)).toBe(2);
+  });
+});

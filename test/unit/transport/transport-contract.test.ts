@@ -14,6 +14,8 @@ describe('TransportManager as the transaction layer sees it', () => {
     udpBufferSize: 1 << 20,
       maxMessageSize: 65536,
       tcp: { idleTimeoutMs: 1000, maxConnections: 1, maxBufferedBytes: 1024, connectTimeoutMs: 1000, msgReadTimeoutMs: 0, acceptIpLimit: 0, maxQueuedTotal: 0 },
+      tls: { certificate: undefined, privateKey: undefined, caList: undefined, serverNames: [], verifyClient: 'off', verifyServer: true, minVersion: 'TLSv1.2', handshakeTimeoutMs: 10_000 },
+      websocket: { origins: [], keepaliveIntervalMs: 30_000, keepaliveTimeoutMs: 10_000, headerTimeoutMs: 5_000, maxPerIp: 0 },
     },
     { scheduler: new ManualScheduler(), logger: silentLogger },
   );
