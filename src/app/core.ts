@@ -41,6 +41,8 @@ export interface AppCore {
   readonly pressure: PressureMonitor;
   /** Server transactions alive on every thread. */
   activeTransactions(): number;
+  /** The admin API lifted a ban (`key` undefined: every ban): worker threads lift it too. */
+  liftBan(key: string | undefined): void;
   /** Datagrams each thread handed to the thread owning them, by thread index (empty with one thread). */
   handoffs(): readonly number[];
   /** Re-reads the list file and swaps it in (/reload and SIGHUP serialize through the admin's gate). */
@@ -66,7 +68,7 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
   // worker_threads is loaded only here: one thread stays today's code path
   const { WorkerPool } = await import('../threads/worker-pool.js');
   const pool = new WorkerPool({ config, threads: decision.threads, dispatcher, logger });
-  const stack = await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: true, router: pool.route });
+  const stack = await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: true, router: pool.route, shareBan: (ban) => pool.shareBan(ban) });
   try {
     await pool.start(stack);
   } catch (e) {
@@ -93,6 +95,7 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
     pressure: stack.pressure,
     activeTransactions: () => stack.transactions.activeCount + (pool?.transactions() ?? 0),
     handoffs: () => pool?.handoffs() ?? [],
+    liftBan: (key) => pool?.liftBan(key),
     async reload(reset = false) {
       // the permissions table reloads with the list (Kamailio: permissions.addressReload); a bad
       // address file keeps the table in force and is logged

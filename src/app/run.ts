@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
 import type { BanControl } from '../admin/ban-control.js';
 import { buildAdmin } from '../admin/build-admin.js';
-import type { EdgeGuard } from '../edge/edge-guard.js';
 import { ReloadGate } from '../admin/reload-gate.js';
 import type { ReloadOutcome } from '../admin/rpc-methods.js';
 import type { Config } from '../config/config-types.js';
@@ -38,12 +37,22 @@ export interface RunningApp {
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/** The edge guard's ban table as the admin API sees it (times from the system scheduler's clock). */
-function banControl(edge: EdgeGuard): BanControl {
+/**
+ * The main thread's ban table as the admin API sees it (times from the system scheduler's clock);
+ * every thread shares its bans with it, and a lift reaches every thread.
+ */
+function banControl(core: AppCore): BanControl {
+  const bans = core.edge.bans;
   return {
-    dump: () => edge.bans.active(systemScheduler.now()).map((b) => ({ name: b.key, reason: b.reason, expires: Math.ceil((b.until - systemScheduler.now()) / 1000) })),
-    delete: (name) => edge.bans.delete(name),
-    flush: () => edge.bans.flush(),
+    dump: () => bans.active(systemScheduler.now()).map((b) => ({ name: b.key, reason: b.reason, expires: Math.ceil((b.until - systemScheduler.now()) / 1000) })),
+    delete: (name) => {
+      core.liftBan(name);
+      return bans.delete(name);
+    },
+    flush: () => {
+      core.liftBan(undefined);
+      return bans.flush();
+    },
   };
 }
 
@@ -133,7 +142,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     listBlocks: options.admin.listBlocks,
     reloadDeltaMs: options.admin.reloadDeltaMs,
     reloadGate: gate,
-    bans: banControl(started.edge),
+    bans: banControl(started),
     acl: started.acl,
     transport: started.transport,
     cluster: node,

@@ -4,6 +4,7 @@
  * line that the shipped fail2ban filter reads (docs/public-internet.md).
  */
 import { EdgeGuard, type EdgeGuardOptions } from '../edge/edge-guard.js';
+import type { Ban } from '../edge/ban-table.js';
 import type { Logger } from '../shared/logger.js';
 import { NetworkSet } from '../shared/network-set.js';
 import type { InboundFilter } from '../transport/inbound-filter.js';
@@ -13,6 +14,8 @@ export interface EdgeFilterDeps {
   isDestination(address: string): boolean;
   now(): number;
   logger: Logger;
+  /** Told of every ban this thread makes (worker threads: the others apply it too). */
+  shareBan?(ban: Ban): void;
 }
 
 export function createEdgeFilter(options: EdgeGuardOptions & { readonly trusted: readonly string[] }, deps: EdgeFilterDeps): { guard: EdgeGuard; filter: InboundFilter } {
@@ -22,10 +25,14 @@ export function createEdgeFilter(options: EdgeGuardOptions & { readonly trusted:
   const guard = new EdgeGuard(options, {
     now: deps.now,
     isExempt: (address) => deps.isDestination(address) || trusted.has(address),
-    onBan: (ban, method, address, port) =>
-      deps.logger.warn({ ip: address, port, method, key: ban.key, banSeconds: Math.round((ban.until - ban.since) / 1000) }, `pike blocking ${method} from ${address}:${port}`),
-    onAuthBan: (ban, address, failures) =>
-      deps.logger.warn({ ip: address, key: ban.key, failures, banSeconds: Math.round((ban.until - ban.since) / 1000) }, `authban blocking ${address} after ${failures} auth failures`),
+    onBan: (ban, method, address, port) => {
+      deps.logger.warn({ ip: address, port, method, key: ban.key, banSeconds: Math.round((ban.until - ban.since) / 1000) }, `pike blocking ${method} from ${address}:${port}`);
+      deps.shareBan?.(ban);
+    },
+    onAuthBan: (ban, address, failures) => {
+      deps.logger.warn({ ip: address, key: ban.key, failures, banSeconds: Math.round((ban.until - ban.since) / 1000) }, `authban blocking ${address} after ${failures} auth failures`);
+      deps.shareBan?.(ban);
+    },
   });
   const filter: InboundFilter = {
     checkBytes(bytes, source) {

@@ -24,6 +24,7 @@ import { TransportManager, type DatagramRouter } from '../transport/transport-ma
 import { DnsCache } from '../transport/dns-cache.js';
 import { startHepExport, type HepExport } from '../hep/hep-export.js';
 import type { EdgeGuard } from '../edge/edge-guard.js';
+import type { Ban } from '../edge/ban-table.js';
 import type { InboundFilter } from '../transport/inbound-filter.js';
 import { createEdgeFilter } from './edge-filter.js';
 import { AclTable } from './acl-table.js';
@@ -43,6 +44,8 @@ export interface SipStackOptions {
   readonly router?: DatagramRouter;
   /** Decided by the main thread for a worker; else taken from this thread's own sockets. */
   readonly identity?: StackIdentity;
+  /** Worker threads: every ban this thread's edge makes, for the other threads to apply. */
+  readonly shareBan?: (ban: Ban) => void;
 }
 
 export interface SipStack {
@@ -118,6 +121,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     isDestination: (address) => dispatcher.isDestinationHost(address),
     now: systemScheduler.now,
     logger: logger.child({ component: 'edge' }),
+    shareBan: options.shareBan,
   });
   const transport = createTransport(config, logger, options, hep, edge.filter);
   const transactions = new TransactionLayer({

@@ -45,7 +45,13 @@ async function run(): Promise<void> {
   events.start();
   let stack: SipStack;
   try {
-    stack = await startSipStack(config, logger, dispatcher, { listen: start.listen, reusePort: true, router: handoff.route, identity: start.identity });
+    stack = await startSipStack(config, logger, dispatcher, {
+      listen: start.listen,
+      reusePort: true,
+      router: handoff.route,
+      identity: start.identity,
+      shareBan: (ban) => post({ type: 'ban', ban: { key: ban.key, reason: ban.reason, remainingMs: ban.until - systemScheduler.now() } }),
+    });
   } catch (e) {
     events.stop();
     throw e;
@@ -74,7 +80,11 @@ async function run(): Promise<void> {
   parent.on('message', (m: ToWorker) => {
     if (m.type === 'replica') replica.applyReplicaState(m.state);
     else if (m.type === 'peer') handoff.connect(m.index, m.port, stack.transport);
-    else void stop();
+    else if (m.type === 'ban') stack.edge.bans.ban(m.ban.key, m.ban.reason, systemScheduler.now(), m.ban.remainingMs);
+    else if (m.type === 'unban') {
+      if (m.key === undefined) stack.edge.bans.flush();
+      else stack.edge.bans.delete(m.key);
+    } else void stop();
   });
   logger.debug({ listen: start.listen.map((l) => `${l.host}:${l.port}`) }, 'relay worker started');
   post({ type: 'ready' });

@@ -31,6 +31,9 @@ export type ToWorker =
   | { readonly type: 'replica'; readonly state: ReplicaState }
   /** A restarted thread's new port. */
   | { readonly type: 'peer'; readonly index: number; readonly port: MessagePort }
+  /** A ban another thread made (or the admin API lifted: `remainingMs` 0; `key` undefined = flush). */
+  | { readonly type: 'ban'; readonly ban: SharedBan }
+  | { readonly type: 'unban'; readonly key: string | undefined }
   | { readonly type: 'stop' };
 
 /** Worker → main thread. */
@@ -40,7 +43,18 @@ export type FromWorker =
   | { readonly type: 'events'; readonly events: BridgedEvent[] }
   | { readonly type: 'stats'; readonly transactions: number; readonly handoffs: number }
   | { readonly type: 'mark-failure'; readonly failure: FailureReport }
+  | { readonly type: 'ban'; readonly ban: SharedBan }
   | { readonly type: 'stopped' };
+
+/**
+ * A ban as it travels between threads: the time left, not the expiry (each thread's monotonic
+ * clock has its own origin).
+ */
+export interface SharedBan {
+  readonly key: string;
+  readonly reason: string;
+  readonly remainingMs: number;
+}
 
 /** A datagram handed to its owner thread: bytes, UDP listener index, remote address and port. */
 export type HandoffMessage = [bytes: Uint8Array, listener: number, address: string, port: number];

@@ -17,11 +17,13 @@ import { subscribe } from '../shared/events.js';
 import { setBranchTag } from '../sip/build.js';
 import type { DatagramRouter } from '../transport/transport-manager.js';
 import { DatagramHandoff, hasFlowListeners } from './datagram-handoff.js';
+import type { Ban } from '../edge/ban-table.js';
+import { systemScheduler } from '../shared/scheduler.js';
 import { republish } from './event-bridge.js';
 import { applyFailureReport } from './replica-dispatcher.js';
 import type { SipStack } from '../stack/sip-stack.js';
 import { threadBranchTag } from './thread-router.js';
-import type { FromWorker, ToWorker, WorkerStart } from './worker-messages.js';
+import type { FromWorker, SharedBan, ToWorker, WorkerStart } from './worker-messages.js';
 
 const WORKER_URL = new URL('./relay-worker.js', import.meta.url);
 const START_TIMEOUT_MS = 20_000;
@@ -95,6 +97,20 @@ export class WorkerPool {
     }
     this.snapshotCheck = setInterval(() => this.options.dispatcher.snapshot !== this.sent && this.queueSync(), SNAPSHOT_CHECK_MS);
     this.snapshotCheck.unref();
+  }
+
+  /**
+   * A ban thread `from` made (0: this one): every other thread applies it, so a source spread over
+   * the threads by its ports is silenced on all of them at once.
+   */
+  shareBan(ban: Ban, from = 0): void {
+    const shared: SharedBan = { key: ban.key, reason: ban.reason, remainingMs: ban.until - systemScheduler.now() };
+    for (const slot of this.slots) if (slot.worker && slot.index !== from) this.post(slot.worker, { type: 'ban', ban: shared });
+  }
+
+  /** The admin API lifted a ban (`key` undefined: all of them): the workers lift it too. */
+  liftBan(key: string | undefined): void {
+    for (const slot of this.slots) if (slot.worker) this.post(slot.worker, { type: 'unban', key });
   }
 
   /** Datagrams each thread handed to another one, by thread index. */
@@ -213,6 +229,12 @@ export class WorkerPool {
       case 'mark-failure':
         applyFailureReport(this.options.dispatcher, m.failure);
         return;
+      case 'ban': {
+        const now = systemScheduler.now();
+        const ban = this.stack?.edge.bans.ban(m.ban.key, m.ban.reason, now, m.ban.remainingMs);
+        if (ban) this.shareBan(ban, slot.index);
+        return;
+      }
       case 'stopped':
         slot.onStopped?.();
         return;

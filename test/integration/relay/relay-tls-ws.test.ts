@@ -246,4 +246,23 @@ describe('TLS and WebSocket clients through sipdispatch to a UDP farm', () => {
     await phone.send(request('INVITE', { transport: 'TLS', port: phone.port, callId: 'no-cert', contact: `<sip:p@127.0.0.1:${phone.port};transport=tls>` }), tlsPort);
     await phone.response(403, 'INVITE');
   });
+
+  it('a flow closed mid-dialog: the farm\'s in-dialog BYE gets 430 at once', async () => {
+    const uas = await SipPeer.udp();
+    peers.push(uas);
+    uas.onRequest((req, from) => {
+      if (req.method === 'INVITE') void uas.reply(from, responseTo(req, 200, 'OK', { toTag: 'fs', contact: `<sip:fs@127.0.0.1:${uas.port}>` }));
+    });
+    proxy = await startTestProxy(`1 sip:127.0.0.1:${uas.port} 0 0\n`, { listen: ['udp:127.0.0.1:0', 'ws:127.0.0.1:0'] });
+    const browser = await SipPeer.ws(`ws://127.0.0.1:${portOf(proxy, 'ws')}`);
+    peers.push(browser);
+    await browser.send(request('INVITE', { transport: 'WS', port: 0, callId: 'mid-dialog', contact: '<sip:m1@b2.invalid;transport=ws;ob>' }), 0);
+    await browser.response(200, 'INVITE');
+    const invite = await uas.request('INVITE');
+    const routeSet = invite.msg.recordRoute.map((r) => `<${r.uri}>`);
+    browser.disconnect();
+    await expect.poll(() => proxy!.core.transport.wsConnections().length, { timeout: 5000 }).toBe(0);
+    await uas.send(request('BYE', { transport: 'UDP', port: uas.port, callId: 'mid-dialog', uri: 'sip:m1@b2.invalid;transport=ws;ob', route: routeSet, cseq: 2, toTag: 'a-mid-dialog' }), portOf(proxy, 'udp'));
+    await uas.waitFor((r) => r.msg.kind === 'response' && r.msg.status === 430 && r.msg.cseq.method === 'BYE');
+  });
 });
