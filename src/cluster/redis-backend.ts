@@ -4,7 +4,7 @@
  * at one a second, so a missing Redis costs a rejected promise, never a wait. Pub/sub runs on a
  * second connection (a subscribed connection cannot send other commands). Each write is one Lua
  * script, so ordering, storing and publishing are one round trip and one atomic step; scripts
- * use Redis's own TIME, never the instances' clocks. Standalone Redis or Sentinel, not Redis Cluster
+ * use Redis's own TIME, never the instances' clocks. One Redis address, not Sentinel discovery nor Redis Cluster
  * (the heartbeat reads member keys it does not declare).
  */
 import { Redis, type RedisOptions } from 'ioredis';
