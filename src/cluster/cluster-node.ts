@@ -91,6 +91,7 @@ export class ClusterNode {
   private flushTimer: TimerHandle | undefined;
   private readonly timers: TimerHandle[] = [];
   private heartbeatBusy = false;
+  private pingBusy = false;
   private joinedBefore = false;
   private maxApplied = 0;
   /** A live member's list digest differs from ours (as of the last heartbeat). */
@@ -140,6 +141,8 @@ export class ClusterNode {
     this.every(this.options.heartbeatMs, () => void this.heartbeat());
     this.every(this.options.resyncMs, () => void this.resync());
     this.every(this.options.loadIntervalMs, () => this.publishLoads());
+    // a hung engine answers nothing: a PING between heartbeats notices it sooner when idle
+    this.every(Math.max(50, Math.floor(this.options.heartbeatMs / 4)), () => void this.ping());
     void this.heartbeat();
   }
 
@@ -246,6 +249,18 @@ export class ClusterNode {
     if (!this.live) return;
     this.live = false;
     this.deps.logger.warn({ code: 'CLUSTER_UNAVAILABLE', reason }, 'cluster engine unreachable: local mode (probing every destination, changes kept until it is back)');
+  }
+
+  private async ping(): Promise<void> {
+    if (!this.live || this.pingBusy) return;
+    this.pingBusy = true;
+    try {
+      await this.deps.backend.ping();
+    } catch (e) {
+      this.goLocal(`ping failed: ${(e as Error).message}`);
+    } finally {
+      this.pingBusy = false;
+    }
   }
 
   private async heartbeat(): Promise<void> {

@@ -73,6 +73,8 @@ export interface ClusterBackend {
   readStates(): Promise<VersionedState[]>;
   /** Stores (TTL `ttlMs`) and publishes this instance's call loads. */
   publishLoad(record: LoadRecord, ttlMs: number): Promise<void>;
+  /** A cheap round trip (PING): fails when the engine hangs, between two heartbeats. */
+  ping(): Promise<void>;
   /** Removes this member at once (graceful stop). */
   leave(id: string): Promise<void>;
   close(): Promise<void>;

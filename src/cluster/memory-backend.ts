@@ -147,6 +147,10 @@ export class MemoryBackend implements ClusterBackend {
     return this.call(() => this.hub.publishLoad(record, ttlMs));
   }
 
+  ping(): Promise<void> {
+    return this.call(() => this.hub.check());
+  }
+
   leave(id: string): Promise<void> {
     return this.call(() => this.hub.leave(id));
   }

@@ -170,6 +170,10 @@ export class RedisBackend implements ClusterBackend {
     await this.scripts.sdPublishLoad(this.keys.load + record.origin, this.keys.channel, JSON.stringify(record), ttlMs);
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async leave(id: string): Promise<void> {
     const k = this.keys;
     await this.scripts.sdLeave(k.members, k.member + id, k.load + id, k.leader, id);

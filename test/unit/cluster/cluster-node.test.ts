@@ -312,6 +312,19 @@ describe('ClusterNode: local mode', () => {
     }
   });
 
+  it('an idle node notices a hung engine by its PING between heartbeats', async () => {
+    setup();
+    const [a] = await cluster(2);
+    const real = a!.backend.ping.bind(a!.backend);
+    a!.backend.ping = () => Promise.reject(new Error('Command timed out'));
+    // PING every heartbeat_interval / 4 (250 ms here), before the next heartbeat at 2000 ms
+    await advance(300, 10);
+    expect(a!.node.effective).toBe('all');
+    a!.backend.ping = real;
+    await advance(1000);
+    expect(a!.node.effective).toBe('distributed');
+  });
+
   it('a failed publication means local mode at once; the next heartbeat brings the node back', async () => {
     setup();
     const [a] = await cluster(2);
