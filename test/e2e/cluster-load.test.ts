@@ -56,7 +56,7 @@ describe.runIf(ready)('cluster e2e: algorithm 10 counts the calls of every insta
     for (let i = 0; i < 2; i++) farm.push(await farmNode());
     const list = farm.map((f, i) => `1 ${f.uri} 0 0 duid=f${i + 1}`).join('\n');
     for (let i = 0; i < 2; i++) {
-      const config = ['ds_ping_interval: 1', 'drain_timeout: 1000', 'routes:', '  - { set: 1, algorithm: 10 }', 'cluster:', `  redis: ${redis.url}`, `  node_id: load${i + 1}`, '  key_prefix: "load:"', '  probing: leader'].join('\n');
+      const config = ['ds_ping_interval: 1', 'drain_timeout: 1000', 'overload_shedding: false', 'routes:', '  - { set: 1, algorithm: 10 }', 'cluster:', `  redis: ${redis.url}`, `  node_id: load${i + 1}`, '  key_prefix: "load:"', '  probing: leader'].join('\n');
       instances.push(await startSipdispatch({ list, config, transports: ['udp'] }));
     }
   }, 60_000);
