@@ -52,6 +52,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     hep: () => core?.hep?.counts(),
     edge: () => core && { bans: core.edge.bans.active(systemScheduler.now()).length, trackedSources: core.edge.trackedSources, evictions: core.edge.evictions, tcpConnections: core.transport.stats().tcp.connections },
     pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
+    maxDestinationSeries: options.metrics.maxDestinationSeries,
     destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
   });
   try {

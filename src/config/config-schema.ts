@@ -162,6 +162,10 @@ export const configSchema = {
     overload_sample_interval: { type: 'integer', minimum: 10, default: 100, description: 'ms between pressure samples' },
     overload_retry_after: { type: 'integer', minimum: 0, default: 5, description: 'Retry-After seconds of a shed request\'s 503; 0 = none' },
     overload_shed_methods: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z]+$' }, default: ['INVITE', 'REGISTER', 'SUBSCRIBE', 'MESSAGE', 'OPTIONS'] },
+
+    // large lists (docs/large-lists.md)
+    metrics_destination_series: { type: 'integer', minimum: 0, default: 1000, description: 'destinations up to which metrics carry one series per destination; above, one per set with uri=""' },
+    list_slice_size: { type: 'integer', minimum: 100, default: 2000, description: 'list lines parsed and destinations built between two turns of the event loop on load and reload' },
   },
 } as const;
 

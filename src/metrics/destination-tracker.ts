@@ -1,8 +1,12 @@
 /**
- * Which sets and destinations the metrics currently know, and which state letters each
- * destination has shown. It bounds the per-destination series to the current list: events about
- * a destination that is not in the list are not counted, and a sync reports what appeared and
- * what vanished so the series can be initialised or removed.
+ * Which sets and destinations the metrics currently know, which state letters each destination
+ * has shown, and its per-destination counts. It bounds the per-destination series to the current
+ * list: events about a destination that is not in the list are not counted, and a sync reports
+ * what appeared and what vanished.
+ *
+ * Kept small for lists of tens of thousands of destinations: one record per destination, the
+ * letters seen as one short string, and the counts allocated only at the first event that needs
+ * them (series are computed from them at scrape time, see destination-series.ts).
  */
 
 export interface DestinationView {
@@ -26,11 +30,18 @@ export interface TrackerDiff {
   removed: DestinationKey[];
 }
 
-/** set → uri → state letters seen since the destination appeared. */
-type SetTable = Map<string, Map<string, Set<string>>>;
+/** One known destination: the letter pairs seen ("AP" or "AP,IP"), its counts once it has any. */
+export class TrackedDestination {
+  counts: Float64Array | undefined = undefined;
+  constructor(public states: string) {}
+}
+
+/** set → uri → record. */
+type SetTable = Map<string, Map<string, TrackedDestination>>;
 
 export class DestinationTracker {
   private sets: SetTable = new Map();
+  private count = 0;
 
   has(set: string, uri: string): boolean {
     return this.sets.get(set)?.has(uri) ?? false;
@@ -40,20 +51,37 @@ export class DestinationTracker {
     return this.sets.has(set);
   }
 
+  /** Destinations known. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The record of a known destination. */
+  get(set: string, uri: string): TrackedDestination | undefined {
+    return this.sets.get(set)?.get(uri);
+  }
+
+  /** Every set with its destinations, sets and destinations in the order they appeared. */
+  entries(): IterableIterator<[string, Map<string, TrackedDestination>]> {
+    return this.sets.entries();
+  }
+
   /** Remembers a state letter pair of a known destination; unknown destinations are ignored. */
   noteState(set: string, uri: string, state: string): void {
-    this.sets.get(set)?.get(uri)?.add(state);
+    const d = this.sets.get(set)?.get(uri);
+    if (d && !d.states.split(',').includes(state)) d.states = `${d.states},${state}`;
   }
 
   /** The state letter pairs seen for a destination (empty when unknown). */
-  statesOf(set: string, uri: string): ReadonlySet<string> {
-    return this.sets.get(set)?.get(uri) ?? EMPTY;
+  statesOf(set: string, uri: string): readonly string[] {
+    return this.sets.get(set)?.get(uri)?.states.split(',') ?? [];
   }
 
-  /** Replaces the known list with `list`; states seen by persisting destinations are kept. */
+  /** Replaces the known list with `list`; states and counts of persisting destinations are kept. */
   sync(list: readonly DestinationView[]): TrackerDiff {
     const next: SetTable = new Map();
     const diff: TrackerDiff = { addedSets: [], removedSets: [], added: [], removed: [] };
+    let count = 0;
     for (const d of list) {
       let uris = next.get(d.set);
       if (!uris) {
@@ -64,7 +92,8 @@ export class DestinationTracker {
       if (uris.has(d.uri)) continue;
       const seen = this.sets.get(d.set)?.get(d.uri);
       if (!seen) diff.added.push({ set: d.set, uri: d.uri });
-      uris.set(d.uri, seen ?? new Set([d.state]));
+      uris.set(d.uri, seen ?? new TrackedDestination(d.state));
+      count++;
     }
     for (const [set, uris] of this.sets) {
       const kept = next.get(set);
@@ -74,8 +103,7 @@ export class DestinationTracker {
       }
     }
     this.sets = next;
+    this.count = count;
     return diff;
   }
 }
-
-const EMPTY: ReadonlySet<string> = new Set();
