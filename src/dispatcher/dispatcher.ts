@@ -13,7 +13,7 @@ import { viewSets, type SetView } from './dispatcher-view.js';
 import { isUsable, parseSetState, stateLetters, type DestinationState } from './flags.js';
 import { dispatcherHash, type HashResult } from './hash.js';
 import { applyProbeResult, isProbeTarget, isReplyOk, type Health, type HealthConfig } from './health.js';
-import { applyCongestionControl, recordLatency, recordTimeout } from './latency-stats.js';
+import { applyCongestionControl, ownLatency, recordLatency, recordTimeout } from './latency-stats.js';
 import { parseDispatcherList, type ListEntry, type ListMode, type ListParse } from './list-parser.js';
 import { applyRuntime, captureRuntime, type ReplicaState } from './replica-state.js';
 import { select, type SelectionKey, type SelectOptions } from './select.js';
@@ -302,8 +302,8 @@ export class Dispatcher {
   }
 
   private recordLatency(d: Destination, code: number, rttMs: number | undefined): void {
-    if (code === 408) recordTimeout(d.runtime.latency);
-    else if (rttMs !== undefined) recordLatency(d.runtime.latency, rttMs, this.options.latency.alpha);
+    if (code === 408) recordTimeout(ownLatency(d.runtime));
+    else if (rttMs !== undefined) recordLatency(ownLatency(d.runtime), rttMs, this.options.latency.alpha);
     const set = this.current.sets.get(d.setId);
     if (set) applyCongestionControl(set.destinations, d);
   }

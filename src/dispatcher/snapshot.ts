@@ -8,8 +8,8 @@ import type { DestinationAttrs } from './attrs.js';
 import { loadKey } from './call-load.js';
 import { flagsToState } from './flags.js';
 import { kamailioHash } from './hash.js';
-import type { Health } from './health.js';
-import { createLatencyStats, type LatencyStats } from './latency-stats.js';
+import { restingHealth, type Health } from './health.js';
+import { initialLatency, type LatencyStats } from './latency-stats.js';
 import type { DestinationUri, ListEntry } from './list-parser.js';
 import { buildWeightTable } from './weights.js';
 
@@ -18,7 +18,8 @@ export interface DestinationRuntime {
   health: Health;
   /** rweight in force: the attribute, rewritten by congestion control (cc=1). */
   rweight: number;
-  readonly latency: LatencyStats;
+  /** NO_LATENCY (shared) until a keepalive is measured or `latency=` seeds it. */
+  latency: LatencyStats;
   /** When the prober last asked for this destination (caller's clock), if ever. */
   lastProbeAt: number | undefined;
 }
@@ -99,9 +100,9 @@ function arrayOrder(entries: readonly ListEntry[]): ListEntry[] {
 
 function freshRuntime(e: ListEntry): DestinationRuntime {
   return {
-    health: { state: flagsToState(e.flags), count: 0 },
+    health: restingHealth(flagsToState(e.flags)),
     rweight: e.attrs.rweight,
-    latency: createLatencyStats(e.attrs.latency),
+    latency: initialLatency(e.attrs.latency),
     lastProbeAt: undefined,
   };
 }
@@ -115,7 +116,7 @@ function carriedRuntime(e: ListEntry, previous: Destination): DestinationRuntime
   const sameFlags = previous.flags === e.flags;
   const sameWeights = previous.attrs.rweight === e.attrs.rweight && previous.attrs.weight === e.attrs.weight;
   return {
-    health: sameFlags ? prev.health : { state: flagsToState(e.flags), count: 0 },
+    health: sameFlags ? prev.health : restingHealth(flagsToState(e.flags)),
     rweight: sameWeights ? prev.rweight : e.attrs.rweight,
     latency: prev.latency,
     lastProbeAt: prev.lastProbeAt,
