@@ -152,21 +152,19 @@ interface Chunk {
   first: boolean;
 }
 
-/** Splits the text the way fgets(1024) reads it: a line of 1023 bytes or more comes in pieces. */
-function fgetsChunks(text: string): Chunk[] {
+/**
+ * The pieces of one line the way fgets(1024) reads it: a line of 1023 bytes or more comes in
+ * pieces. `l` is the line without its newline.
+ */
+function fgetsChunks(l: string, line: number): Chunk[] {
+  // most lines are short: the byte length is enough, no copy
+  if (l.length + 1 <= FGETS_BYTES && Buffer.byteLength(l, 'utf8') + 1 <= FGETS_BYTES) return [{ text: l, line, cut: false, first: true }];
+  const bytes = Buffer.from(l + '\n', 'utf8');
+  if (bytes.length <= FGETS_BYTES) return [{ text: l, line, cut: false, first: true }];
   const out: Chunk[] = [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((l, i) => {
-    const bytes = Buffer.from(l + '\n', 'utf8');
-    if (bytes.length <= FGETS_BYTES) {
-      out.push({ text: l, line: i + 1, cut: false, first: true });
-      return;
-    }
-    for (let at = 0; at < bytes.length; at += FGETS_BYTES) {
-      out.push({ text: bytes.subarray(at, at + FGETS_BYTES).toString('utf8'), line: i + 1, cut: true, first: at === 0 });
-    }
-  });
+  for (let at = 0; at < bytes.length; at += FGETS_BYTES) {
+    out.push({ text: bytes.subarray(at, at + FGETS_BYTES).toString('utf8'), line, cut: true, first: at === 0 });
+  }
   return out;
 }
 
@@ -224,21 +222,41 @@ function warnDuplicates(entries: readonly ListEntry[], report: Report): void {
 
 /** Parses a dispatcher.list. Never throws: problems come back as `file:line: reason`. */
 export function parseDispatcherList(text: string, file: string, mode: ListMode): ListParse {
+  const steps = parseListSteps(text, file, mode, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * parseDispatcherList cut into steps: it pauses (yields) after every `sliceLines` lines, so a
+ * caller can let the event loop run between slices of a large file; the result is the same.
+ */
+export function* parseListSteps(text: string, file: string, mode: ListMode, sliceLines: number): Generator<void, ListParse> {
   const report = new Report(file, mode);
   const entries: ListEntry[] = [];
   let malformed = false;
-  for (const { text: lineText, line, cut, first } of fgetsChunks(text)) {
-    if (cut && first) report.entry(line, `line is longer than ${FGETS_BYTES - 1} bytes`, 'read in pieces like Kamailio');
-    if (cut && mode === 'strict') continue;
-    const raw = scanLine(lineText);
-    if (raw === undefined) continue;
-    if (typeof raw === 'string') {
-      report.error(line, raw);
-      malformed = true;
-      continue;
+  let line = 0;
+  for (let at = 0; at < text.length; ) {
+    const nl = text.indexOf('\n', at);
+    const end = nl < 0 ? text.length : nl;
+    line++;
+    for (const { text: lineText, cut, first } of fgetsChunks(text.slice(at, end), line)) {
+      if (cut && first) report.entry(line, `line is longer than ${FGETS_BYTES - 1} bytes`, 'read in pieces like Kamailio');
+      if (cut && mode === 'strict') continue;
+      const raw = scanLine(lineText);
+      if (raw === undefined) continue;
+      if (typeof raw === 'string') {
+        report.error(line, raw);
+        malformed = true;
+        continue;
+      }
+      const entry = toEntry(raw, line, report);
+      if (entry) entries.push(entry);
     }
-    const entry = toEntry(raw, line, report);
-    if (entry) entries.push(entry);
+    at = end + 1;
+    if (line % sliceLines === 0) yield;
   }
   warnDuplicates(entries, report);
   return { entries, errors: report.errors, malformed, warnings: report.warnings };
