@@ -3,7 +3,7 @@
  * events of shared/events.ts. Gauges read the functions the app passes in, at scrape time only,
  * so nothing here runs on the hot path beyond a counter increment per event.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { subscribe } from '../shared/events.js';
 import { DestinationTracker } from './destination-tracker.js';
 import { defineDestinationSeries, type DestinationSeries } from './destination-series.js';
