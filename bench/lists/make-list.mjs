@@ -3,7 +3,9 @@
 // "changed" list (another generation) differs in every destination.
 
 /**
- * @param {{ count: number, sets?: number, generation?: number, flags?: number }} o
+ * `sink` (a loopback port) points every destination at one UDP server instead, told apart by
+ * their user part, for the probe-pacing mode.
+ * @param {{ count: number, sets?: number, generation?: number, flags?: number, sink?: number }} o
  * @returns {string}
  */
 export function makeList(o) {
@@ -13,8 +15,8 @@ export function makeList(o) {
   let out = '# setid destination flags priority attrs\n';
   for (let i = 0; i < o.count; i++) {
     const set = 1 + (i % sets);
-    const host = `127.1.${(i >> 8) & 255}.${i & 255}`;
-    out += `${set} sip:${host}:${port} ${flags} 0 duid=d${i}\n`;
+    const uri = o.sink === undefined ? `sip:127.1.${(i >> 8) & 255}.${i & 255}:${port}` : `sip:d${i}g${o.generation ?? 0}@127.0.0.1:${o.sink}`;
+    out += `${set} ${uri} ${flags} 0 duid=d${i}\n`;
   }
   return out;
 }

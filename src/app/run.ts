@@ -18,6 +18,7 @@ import { systemScheduler } from '../shared/scheduler.js';
 import { attachEventLogging } from '../stack/logging.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createDispatcher, loadList } from '../stack/create-dispatcher.js';
+import { destinationViews } from '../stack/destination-views.js';
 import { startCore, type AppCore } from './core.js';
 
 export interface RunningApp {
@@ -53,7 +54,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     edge: () => core && { bans: core.edge.bans.active(systemScheduler.now()).length, trackedSources: core.edge.trackedSources, evictions: core.edge.evictions, tcpConnections: core.transport.stats().tcp.connections },
     pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
     maxDestinationSeries: options.metrics.maxDestinationSeries,
-    destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
+    destinations: () => destinationViews(dispatcher),
   });
   try {
     const report = await loadList(dispatcher, options.list.file);

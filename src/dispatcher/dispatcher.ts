@@ -169,6 +169,8 @@ export class Dispatcher {
       // dispatcher.add or remove ran meanwhile: build again from the list now in force
       if (built.previous !== this.current) continue;
       const diff = this.commit(built, !opts.reset);
+      // the swap is done; the report (objects for every destination) is built on the next turn
+      if (opts.slice !== undefined) yield;
       return ok({ added: diff.added.map(ref), removed: diff.removed.map(ref), kept: diff.kept.map((k) => ref(k.current)), warnings: parsed.warnings });
     }
   }

@@ -210,9 +210,11 @@ function toEntry(raw: RawLine, line: number, report: Report): ListEntry | undefi
   return { line, setId: raw.setId, uri: dest.uri, target: dest.target, flags: raw.flags, priority: raw.priority, attrs: parsed.attrs };
 }
 
-function warnDuplicates(entries: readonly ListEntry[], report: Report): void {
+function* warnDuplicates(entries: readonly ListEntry[], report: Report, sliceLines: number): Generator<void> {
   const seen = new Map<string, number>();
+  let done = 0;
   for (const e of entries) {
+    if (++done % sliceLines === 0) yield;
     const key = `${e.setId} ${e.uri.toLowerCase()}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, e.line);
@@ -258,7 +260,7 @@ export function* parseListSteps(text: string, file: string, mode: ListMode, slic
     at = end + 1;
     if (line % sliceLines === 0) yield;
   }
-  warnDuplicates(entries, report);
+  yield* warnDuplicates(entries, report, sliceLines);
   return { entries, errors: report.errors, malformed, warnings: report.warnings };
 }
 

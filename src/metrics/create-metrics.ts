@@ -191,6 +191,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   // `known` is defined below; the overload counters call it only at events, after setup.
   const overload = defineOverloadMetrics(registers, sources.pressure && (() => sources.pressure?.()), (set, uri) => known(set, uri));
   const current = (): readonly DestinationView[] => {
+    stale = false;
     const list = sources.destinations();
     const diff = tracker.sync(list);
     applyDiff(counters, diff);
@@ -200,10 +201,20 @@ export function createMetrics(sources: MetricsSources): Metrics {
   };
   // An event about a destination the tracker does not know re-reads the list once: the list may
   // have changed without a reload event (dispatcher.add); a stale event stays uncounted.
-  const known = (set: string, uri: string): boolean => tracker.has(set, uri) || (current(), tracker.has(set, uri));
+  // After a reload the list is re-read at the next scrape, not at once (a list of 50,000 would
+  // stall the relay): meanwhile an event about an unknown destination is taken on trust and the
+  // scrape's sync drops it if the destination is not in the list after all.
+  let stale = false;
+  const known = (set: string, uri: string): boolean => {
+    if (tracker.has(set, uri)) return true;
+    if (stale) return tracker.adopt(set, uri);
+    current();
+    return tracker.has(set, uri);
+  };
 
   defineGauges(registers, sources);
-  const series = defineDestinationSeries(registers, tracker, current, sources.maxDestinationSeries ?? Number.POSITIVE_INFINITY);
+  let scrapeViews: readonly DestinationView[] | undefined;
+  const series = defineDestinationSeries(registers, tracker, () => scrapeViews ?? current(), sources.maxDestinationSeries ?? Number.POSITIVE_INFINITY);
   defineHepMetrics(registers, () => sources.hep?.());
   defineEdgeMetrics(registers, () => sources.edge?.());
   initialiseFixed(counters);
@@ -211,13 +222,22 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const unsubscribers = subscribeEvents(counters, tracker, series, known, (success) => {
     if (!success) return;
     counters.lastReload.set(wallClock() / 1000);
-    current();
+    stale = true;
   });
 
   return {
     registry,
     contentType: registry.contentType,
-    metrics: () => registry.metrics(),
+    async metrics() {
+      // one read of the list per scrape, before any series is written (set series go with it)
+      const views = current();
+      scrapeViews = views;
+      try {
+        return await registry.metrics();
+      } finally {
+        scrapeViews = undefined;
+      }
+    },
     close() {
       for (const unsubscribe of unsubscribers) unsubscribe();
       overload.close();

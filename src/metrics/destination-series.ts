@@ -76,7 +76,7 @@ function rowsOf(views: readonly DestinationView[], tracker: DestinationTracker, 
       rows.set(key, row);
       if (perDestination) {
         // states shown before stay exported at 0 (one series per state ever shown)
-        for (const s of tracked?.states.split(',') ?? []) row.states.set(s, 0);
+        for (const s of tracked?.states ? tracked.states.split(',') : []) row.states.set(s, 0);
       }
     } else if (perDestination) continue;
     row.up += v.up ? 1 : 0;

@@ -66,15 +66,33 @@ export class DestinationTracker {
     return this.sets.entries();
   }
 
+  /**
+   * Takes a destination the list has not been read for yet (an event right after a reload);
+   * the next sync keeps it if the list has it, and reports it removed if not. Always true.
+   */
+  adopt(set: string, uri: string): boolean {
+    let uris = this.sets.get(set);
+    if (!uris) {
+      uris = new Map();
+      this.sets.set(set, uris);
+    }
+    if (!uris.has(uri)) {
+      uris.set(uri, new TrackedDestination(''));
+      this.count++;
+    }
+    return true;
+  }
+
   /** Remembers a state letter pair of a known destination; unknown destinations are ignored. */
   noteState(set: string, uri: string, state: string): void {
     const d = this.sets.get(set)?.get(uri);
-    if (d && !d.states.split(',').includes(state)) d.states = `${d.states},${state}`;
+    if (d && !d.states.split(',').includes(state)) d.states = d.states === '' ? state : `${d.states},${state}`;
   }
 
   /** The state letter pairs seen for a destination (empty when unknown). */
   statesOf(set: string, uri: string): readonly string[] {
-    return this.sets.get(set)?.get(uri)?.states.split(',') ?? [];
+    const states = this.sets.get(set)?.get(uri)?.states;
+    return states ? states.split(',') : [];
   }
 
   /** Replaces the known list with `list`; states and counts of persisting destinations are kept. */
@@ -92,6 +110,7 @@ export class DestinationTracker {
       if (uris.has(d.uri)) continue;
       const seen = this.sets.get(d.set)?.get(d.uri);
       if (!seen) diff.added.push({ set: d.set, uri: d.uri });
+      if (seen && seen.states === '') seen.states = d.state;
       uris.set(d.uri, seen ?? new TrackedDestination(d.state));
       count++;
     }
