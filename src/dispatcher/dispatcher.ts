@@ -9,7 +9,7 @@ import type { ErrorCode } from '../shared/errors.js';
 import { publish, type StateTrigger } from '../shared/events.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { CallLoadTable, type CallLoadOptions } from './call-load.js';
-import { viewSets, type SetView } from './dispatcher-view.js';
+import { lazySets, viewSets, type LazySetView, type SetView } from './dispatcher-view.js';
 import { isUsable, parseSetState, stateLetters, type DestinationState } from './flags.js';
 import { dispatcherHash, type HashResult } from './hash.js';
 import { applyProbeResult, isProbeTarget, isReplyOk, type Health, type HealthConfig } from './health.js';
@@ -411,6 +411,22 @@ export class Dispatcher {
   /** Sets and destinations as plain data (admin, JSON-RPC, metrics). */
   list(): SetView[] {
     return viewSets(this.current, this.loadOf);
+  }
+
+  /** The sets in force as lazy views, for replies that stream a large list in pieces. */
+  lazyList(): LazySetView[] {
+    return lazySets(this.current, this.loadOf);
+  }
+
+  /** How many sets and destinations are loaded, and how many destinations can be selected. */
+  counts(): { sets: number; destinations: number; up: number } {
+    let destinations = 0;
+    let up = 0;
+    for (const set of this.current.sets.values()) {
+      destinations += set.destinations.length;
+      for (const d of set.destinations) if (isUsable(d.runtime.health.state)) up++;
+    }
+    return { sets: this.current.sets.size, destinations, up };
   }
 
   /** The destination as it is in the current snapshot (a reload may have replaced the object). */
