@@ -131,7 +131,16 @@ function scanLine(line: string): RawLine | string | undefined {
 }
 
 /** pack_dest: parse the URI, retrying with `sip:` for a bare host (Kamailio's exact condition). */
-function parseDestination(uri: string): { uri: string; target: DestinationUri } | string {
+/**
+ * A copy of `s` that does not point into the file's text: V8 keeps a substring as a slice of its
+ * parent, so one kept URI would keep the whole list text (50 bytes a destination) alive.
+ */
+function ownCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+function parseDestination(column: string): { uri: string; target: DestinationUri } | string {
+  const uri = ownCopy(column);
   let target = parseUri(uri);
   let text = uri;
   if (!target && uri.length > 4 && !uri.startsWith('sip:') && uri.length < 500) {
@@ -198,7 +207,7 @@ function toEntry(raw: RawLine, line: number, report: Report): ListEntry | undefi
     report.entry(line, dest, 'skipping');
     return undefined;
   }
-  const parsed = parseAttrs(raw.attrs);
+  const parsed = parseAttrs(raw.attrs === '' ? '' : ownCopy(raw.attrs));
   if (parsed.errors.length > 0) {
     for (const e of parsed.errors) report.entry(line, e, 'skipping');
     return undefined;

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { subscribe } from '../shared/events.js';
 import { DestinationTracker } from './destination-tracker.js';
-import { defineDestinationSeries, type DestinationSeries } from './destination-series.js';
+import { COUNTS_SIZE, defineDestinationSeries, type DestinationSeries } from './destination-series.js';
 import { defineHepMetrics, type HepCountsView } from './hep-metrics.js';
 import { defineEdgeMetrics, type EdgeView } from './edge-metrics.js';
 import { defineOverloadMetrics, type PressureView } from './overload-metrics.js';
@@ -186,7 +186,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const wallClock = sources.wallClock ?? Date.now;
   collectDefaultMetrics({ register: registry });
   const counters = defineCounters(registers);
-  const tracker = new DestinationTracker();
+  const tracker = new DestinationTracker(sources.maxDestinationSeries ?? Number.POSITIVE_INFINITY, COUNTS_SIZE);
 
   // `known` is defined below; the overload counters call it only at events, after setup.
   const overload = defineOverloadMetrics(registers, sources.pressure && (() => sources.pressure?.()), (set, uri) => known(set, uri));
@@ -214,7 +214,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
 
   defineGauges(registers, sources);
   let scrapeViews: readonly DestinationView[] | undefined;
-  const series = defineDestinationSeries(registers, tracker, () => scrapeViews ?? current(), sources.maxDestinationSeries ?? Number.POSITIVE_INFINITY);
+  const series = defineDestinationSeries(registers, tracker, () => scrapeViews ?? current());
   defineHepMetrics(registers, () => sources.hep?.());
   defineEdgeMetrics(registers, () => sources.edge?.());
   initialiseFixed(counters);

@@ -10,7 +10,7 @@
  * those the Grafana dashboard queries.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { DestinationTracker, DestinationView, TrackedDestination } from './destination-tracker.js';
+import type { DestinationTracker, DestinationView } from './destination-tracker.js';
 import { METHOD_LABELS, methodLabel } from './label-values.js';
 
 /** LAN SIP round trips: half a millisecond up to the 5 s a probe may wait. */
@@ -22,7 +22,8 @@ const FAILURES = METHOD_LABELS.length;
 const BUCKETS = FAILURES + 1;
 const SUM = BUCKETS + PROBE_BUCKETS_SECONDS.length;
 const COUNT = SUM + 1;
-const SIZE = COUNT + 1;
+/** Length of the counts a destination (or a set) keeps. */
+export const COUNTS_SIZE = COUNT + 1;
 
 type Labels = Record<string, string>;
 interface Value {
@@ -42,11 +43,6 @@ function bump(a: Float64Array, i: number, by = 1): void {
   a[i] = (a[i] ?? 0) + by;
 }
 
-function countsOf(d: TrackedDestination): Float64Array {
-  d.counts ??= new Float64Array(SIZE);
-  return d.counts;
-}
-
 /** One exported row: a destination (uri set) or a whole set (uri ""). */
 interface Row {
   set: string;
@@ -58,32 +54,26 @@ interface Row {
   states: Map<string, number>;
 }
 
-function addCounts(into: Row, counts: Float64Array | undefined): void {
-  if (!counts) return;
-  into.counts ??= new Float64Array(SIZE);
-  for (let i = 0; i < SIZE; i++) bump(into.counts, i, counts[i]);
-}
-
 /** The rows of one scrape, per destination or per set. */
-function rowsOf(views: readonly DestinationView[], tracker: DestinationTracker, perDestination: boolean): Row[] {
+function rowsOf(views: readonly DestinationView[], tracker: DestinationTracker): Row[] {
+  const perDestination = tracker.detailed;
   const rows = new Map<string, Row>();
   for (const v of views) {
     const key = perDestination ? `${v.set} ${v.uri}` : v.set;
     let row = rows.get(key);
-    const tracked = tracker.get(v.set, v.uri);
     if (!row) {
       row = { set: v.set, uri: perDestination ? v.uri : '', counts: undefined, up: 0, calls: 0, states: new Map() };
       rows.set(key, row);
       if (perDestination) {
+        const tracked = tracker.get(v.set, v.uri);
+        row.counts = tracked?.counts;
         // states shown before stay exported at 0 (one series per state ever shown)
         for (const s of tracked?.states ? tracked.states.split(',') : []) row.states.set(s, 0);
-      }
+      } else row.counts = tracker.setCounts(v.set);
     } else if (perDestination) continue;
     row.up += v.up ? 1 : 0;
     row.calls += v.callLoad;
     row.states.set(v.state, (row.states.get(v.state) ?? 0) + 1);
-    if (perDestination) row.counts = tracked?.counts;
-    else addCounts(row, tracked?.counts);
   }
   return [...rows.values()];
 }
@@ -98,15 +88,15 @@ function computed<M extends Counter | Gauge | Histogram>(metric: M, name: string
 
 /**
  * Defines the six per-destination metrics on `registers`. `current()` syncs the tracker with the
- * list and returns it; `maxDestinations` is the switch above which rows are per set.
+ * list and returns it; the tracker says whether rows are per destination or per set.
  */
-export function defineDestinationSeries(registers: Registry[], tracker: DestinationTracker, current: () => readonly DestinationView[], maxDestinations: number): DestinationSeries {
+export function defineDestinationSeries(registers: Registry[], tracker: DestinationTracker, current: () => readonly DestinationView[]): DestinationSeries {
   // the rows are computed once per scrape: the first metric asked computes, the others reuse
   let cached: Row[] | undefined;
   const rows = (): Row[] => {
     if (!cached) {
       const views = current();
-      cached = rowsOf(views, tracker, tracker.size <= maxDestinations);
+      cached = rowsOf(views, tracker);
       queueMicrotask(() => (cached = undefined));
     }
     return cached;
@@ -144,13 +134,12 @@ export function defineDestinationSeries(registers: Registry[], tracker: Destinat
     relayed(set, uri, method) {
       const i = METHOD_INDEX.get(methodLabel(method)) ?? 0;
       if (set === '') bump(routeCounts, i);
-      const d = tracker.get(set, uri);
-      if (d) bump(countsOf(d), i);
+      const c = tracker.counts(set, uri);
+      if (c) bump(c, i);
     },
     probe(set, uri, ok, seconds) {
-      const d = tracker.get(set, uri);
-      if (!d) return;
-      const c = countsOf(d);
+      const c = tracker.counts(set, uri);
+      if (!c) return;
       if (!ok) bump(c, FAILURES);
       if (seconds === undefined) return;
       const b = PROBE_BUCKETS_SECONDS.findIndex((le) => seconds <= le);
