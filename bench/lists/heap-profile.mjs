@@ -49,7 +49,7 @@ function summarise(file) {
     const i = n * f.length;
     const type = types[nodes[i + iType]];
     let key = type;
-    if (type === 'object' || type === 'native' || type === 'closure') key += ':' + strings[nodes[i + iName]];
+    if (type === 'object' || type === 'native' || type === 'closure' || type === 'hidden' || type === 'array') key += ':' + strings[nodes[i + iName]];
     if (key === 'object:Object') key += '{' + props[n].slice(0, 6).join(',') + '}';
     else if (type === 'array' || type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'hidden') key += ' as .' + (heldAs[n] ?? '?');
     key = key.slice(0, 70);

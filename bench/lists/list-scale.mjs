@@ -47,18 +47,25 @@ const median = (xs) => {
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** PSS in bytes summed over the process and its descendants. */
-function pss(pid) {
-  let total = 0;
+/**
+ * PSS in bytes summed over the process and its descendants, and USS (private pages only): PSS
+ * also carries a share of the pages a binary shares with the other processes running it, which
+ * moves with whatever else runs on the machine.
+ */
+function memory(pid) {
+  let pss = 0;
+  let uss = 0;
+  const kb = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
   for (const p of processTree(pid)) {
     try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
-      total += m ? Number(m[1]) * 1024 : 0;
+      const text = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
+      pss += kb(text, 'Pss');
+      uss += kb(text, 'Private_Clean') + kb(text, 'Private_Dirty');
     } catch {
       // gone
     }
   }
-  return total;
+  return { pss, uss };
 }
 
 /** An OPTIONS pinger toward 127.0.0.1:port: every reply's round trip, by CSeq. */
@@ -168,7 +175,7 @@ async function oneRun(target, count) {
   const { proc, startupMs } = await start(target, o);
   try {
     await sleep(700);
-    const pssStart = pss(proc.pid);
+    const { pss: pssStart, uss: ussStart } = memory(proc.pid);
     writeFileSync(o.listFile, makeList({ count, generation: 1 }));
     o.pinger.start();
     await sleep(300);
@@ -178,8 +185,8 @@ async function oneRun(target, count) {
     await sleep(300);
     const ping = await o.pinger.stop();
     await sleep(500);
-    const pssReloaded = pss(proc.pid);
-    return { target, count, startupMs, pssStart, pssReloaded, reloadMs, ...ping };
+    const { pss: pssReloaded } = memory(proc.pid);
+    return { target, count, startupMs, pssStart, ussStart, pssReloaded, reloadMs, ...ping };
   } finally {
     o.pinger.close();
     await stopTracked(proc);
@@ -249,19 +256,19 @@ if (values.only !== 'pacing') {
     for (const target of targets) {
       for (let i = 0; i < runs; i++) {
         const r = await oneRun(target, count);
-        console.log(`  ${target} ${count}: startup ${r.startupMs.toFixed(0)} ms, PSS ${(r.pssStart / 1e6).toFixed(1)} / ${(r.pssReloaded / 1e6).toFixed(1)} MB, reload ${r.reloadMs.toFixed(0)} ms, worst ping ${r.worst.toFixed(1)} ms, ${r.replies} replies, ${r.lost} lost`);
+        console.log(`  ${target} ${count}: startup ${r.startupMs.toFixed(0)} ms, PSS ${(r.pssStart / 1e6).toFixed(1)} / ${(r.pssReloaded / 1e6).toFixed(1)} MB, USS ${(r.ussStart / 1e6).toFixed(1)} MB, reload ${r.reloadMs.toFixed(0)} ms, worst ping ${r.worst.toFixed(1)} ms, ${r.replies} replies, ${r.lost} lost`);
         rows.push(r);
       }
     }
   }
   const cell = (target, count, key) => median(rows.filter((r) => r.target === target && r.count === count).map((r) => r[key]));
-  console.log('\n| destinations | proxy | startup to ready (ms) | PSS after start (MB) | PSS after reload (MB) | per destination (KB) | reload took (ms) | worst ping RTT in reload (ms) | pings lost |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| destinations | proxy | startup to ready (ms) | PSS after start (MB) | PSS after reload (MB) | per destination, PSS (KB) | per destination, USS (KB) | reload took (ms) | worst ping RTT in reload (ms) | pings lost |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   const base = sizes[0];
   for (const count of sizes) {
     for (const target of targets) {
-      const per = count === base ? NaN : (cell(target, count, 'pssStart') - cell(target, base, 'pssStart')) / (count - base) / 1024;
-      console.log(`| ${count} | ${target} | ${cell(target, count, 'startupMs').toFixed(0)} | ${(cell(target, count, 'pssStart') / 1e6).toFixed(1)} | ${(cell(target, count, 'pssReloaded') / 1e6).toFixed(1)} | ${Number.isNaN(per) ? '—' : per.toFixed(2)} | ${cell(target, count, 'reloadMs').toFixed(0)} | ${cell(target, count, 'worst').toFixed(1)} | ${cell(target, count, 'lost')} |`);
+      const per = (key) => (count === base ? '—' : ((cell(target, count, key) - cell(target, base, key)) / (count - base) / 1024).toFixed(2));
+      console.log(`| ${count} | ${target} | ${cell(target, count, 'startupMs').toFixed(0)} | ${(cell(target, count, 'pssStart') / 1e6).toFixed(1)} | ${(cell(target, count, 'pssReloaded') / 1e6).toFixed(1)} | ${per('pssStart')} | ${per('ussStart')} | ${cell(target, count, 'reloadMs').toFixed(0)} | ${cell(target, count, 'worst').toFixed(1)} | ${cell(target, count, 'lost')} |`);
     }
   }
 }
