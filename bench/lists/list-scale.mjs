@@ -218,7 +218,7 @@ async function pacingRun(target, count, intervalS) {
     configFile: join(dir, 'config.json'), pingInterval: intervalS,
   };
   writeFileSync(o.listFile, makeList({ count, sink: s.port }));
-  writeFileSync(o.configFile, JSON.stringify({ ds_ping_interval: intervalS, trusted: ['127.0.0.0/8'], ds_ping_concurrency: 1000 }));
+  writeFileSync(o.configFile, JSON.stringify({ ds_ping_interval: intervalS, trusted: ['127.0.0.0/8'] }));
   o.pinger = pinger(o.port);
   await o.pinger.ready;
   const { proc } = await start(target, o);
