@@ -165,7 +165,7 @@ export const configSchema = {
 
     // large lists (docs/large-lists.md)
     metrics_destination_series: { type: 'integer', minimum: 0, default: 1000, description: 'destinations up to which metrics carry one series per destination; above, one per set with uri=""' },
-    list_slice_size: { type: 'integer', minimum: 100, default: 2000, description: 'list lines parsed and destinations built between two turns of the event loop on load and reload' },
+    list_slice_size: { type: 'integer', minimum: 100, default: 500, description: 'list lines parsed and destinations built between two turns of the event loop on load and reload' },
   },
 } as const;
 
