@@ -207,7 +207,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
   let stale = false;
   const known = (set: string, uri: string): boolean => {
     if (tracker.has(set, uri)) return true;
-    if (stale) return tracker.adopt(set, uri);
+    if (stale) {
+      // a set taken on trust gets its per-set series now (the sync will not see it appear)
+      if (!tracker.hasSet(set)) {
+        applyDiff(counters, { addedSets: [set], removedSets: [] });
+        overload.addSet(set);
+      }
+      return tracker.adopt(set, uri);
+    }
     current();
     return tracker.has(set, uri);
   };

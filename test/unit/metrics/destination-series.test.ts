@@ -83,4 +83,18 @@ describe('destination series at scrape time', () => {
     expect(value(text, 'sipdispatch_relayed_requests_total{set="2",uri="sip:10.0.0.4",method="INVITE"}')).toBe(1);
     expect(text).not.toContain('sip:gone');
   });
+
+  it('a set first seen through an event after a reload gets its per-set series', async () => {
+    let list: DestinationView[] = [];
+    metrics = createMetrics({ destinations: () => list, transactionsActive: () => 0, version: '1' });
+    list = LIST;
+    publish('list.reload', { result: 'success', added: 4, removed: 0, kept: 0, errors: [], at: 0 });
+    publish('request.relayed', { set: '1', uri: 'sip:10.0.0.1', method: 'INVITE', callId: 'e' });
+    const text = await metrics.metrics();
+    expect(value(text, 'sipdispatch_no_destination_total{set="1"}')).toBe(0);
+    expect(value(text, 'sipdispatch_no_destination_total{set="2"}')).toBe(0);
+    expect(value(text, 'sipdispatch_failovers_total{set="1",reason="timeout"}')).toBe(0);
+    expect(value(text, 'sipdispatch_timeouts_excused_total{set="1"}')).toBe(0);
+    expect(value(text, 'sipdispatch_relayed_requests_total{set="1",uri="sip:10.0.0.1",method="INVITE"}')).toBe(1);
+  });
 });
