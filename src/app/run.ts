@@ -18,7 +18,7 @@ import { systemScheduler } from '../shared/scheduler.js';
 import { attachEventLogging } from '../stack/logging.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createDispatcher, loadList } from '../stack/create-dispatcher.js';
-import { destinationViews } from '../stack/destination-views.js';
+import { destinationViews, destinationViewsInSlices } from '../stack/destination-views.js';
 import { startCore, type AppCore } from './core.js';
 
 export interface RunningApp {
@@ -55,6 +55,7 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
     maxDestinationSeries: options.metrics.maxDestinationSeries,
     destinations: () => destinationViews(dispatcher),
+    destinationsInSlices: () => destinationViewsInSlices(dispatcher),
   });
   try {
     const report = await loadList(dispatcher, options.list.file);

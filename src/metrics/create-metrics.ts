@@ -24,6 +24,8 @@ export interface MetricsSources {
   udpHandoffs?(): readonly number[];
   /** Every destination of the current list, in any order. */
   destinations(): readonly DestinationView[];
+  /** The same, read in slices with turns of the event loop between them (scrapes of large lists use it). */
+  destinationsInSlices?(): Promise<readonly DestinationView[]>;
   version: string;
   /** Wall clock in ms for the reload timestamp (default Date.now). */
   wallClock?: () => number;
@@ -190,9 +192,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
 
   // `known` is defined below; the overload counters call it only at events, after setup.
   const overload = defineOverloadMetrics(registers, sources.pressure && (() => sources.pressure?.()), (set, uri) => known(set, uri));
-  const current = (): readonly DestinationView[] => {
+  const current = (read?: readonly DestinationView[]): readonly DestinationView[] => {
     stale = false;
-    const list = sources.destinations();
+    const list = read ?? sources.destinations();
     const diff = tracker.sync(list);
     applyDiff(counters, diff);
     diff.addedSets.forEach((set) => overload.addSet(set));
@@ -237,7 +239,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     contentType: registry.contentType,
     async metrics() {
       // one read of the list per scrape, before any series is written (set series go with it)
-      const views = current();
+      const views = current(sources.destinationsInSlices && (await sources.destinationsInSlices()));
       scrapeViews = views;
       try {
         return await registry.metrics();
