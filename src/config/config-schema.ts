@@ -214,6 +214,9 @@ export const configSchema = {
     warm_up_calls: { type: 'integer', minimum: 0, maximum: 100000, default: 3000, description: 'synthetic calls played through the hot path in memory before the sockets open (each thread), against the cold-start tail; 0 = none' },
     contact_alias: { type: 'boolean', default: false, description: 'add ;alias=ADDR~PORT~PROTO to Contacts of clients on connections and route requests by it (Kamailio add_contact_alias/handle_ruri_alias)' },
     udp_mtu: { type: 'integer', minimum: 0, default: 0, description: 'requests bigger than this many bytes to UDP destinations go over TCP (Kamailio udp_mtu_try_proto); 0 = off' },
+    // large lists (docs/large-lists.md)
+    metrics_destination_series: { type: 'integer', minimum: 0, default: 1000, description: 'destinations up to which metrics carry one series per destination; above, one per set with uri=""' },
+    list_slice_size: { type: 'integer', minimum: 100, default: 500, description: 'list lines parsed and destinations built between two turns of the event loop on load and reload' },
   },
 } as const;
 

@@ -30,7 +30,7 @@ export type RouteBlock = Omit<RouteRule, 'hashValue'> & { readonly hashValue: re
  * option shape, config/ only fills it); what is known only at run time is left out.
  */
 export interface ResolvedConfig {
-  readonly list: { readonly file: string };
+  readonly list: { readonly file: string; readonly sliceSize: number };
   readonly dispatcher: Omit<DispatcherOptions, 'now' | 'random'>;
   /** How the dispatcher adapter asks for candidates. */
   readonly selection: Pick<SelectOptions, 'useDefault' | 'hashFailover'>;
@@ -51,6 +51,7 @@ export interface ResolvedConfig {
   readonly hep: HepExportOptions | undefined;
   readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number };
   readonly warnings: readonly string[];
+  readonly metrics: { readonly maxDestinationSeries: number };
 }
 
 const cache = new WeakMap<Config, ResolvedConfig>();
@@ -76,7 +77,7 @@ function build(c: Config): ResolvedConfig {
     replyCodes: replyCodes.rules,
   };
   return {
-    list: { file: c.list },
+    list: { file: c.list, sliceSize: c.list_slice_size },
     dispatcher: {
       listMode: c.list_mode,
       keepStateOnReload: c.reload_keeps_state,
@@ -174,6 +175,7 @@ function build(c: Config): ResolvedConfig {
     },
     lifecycle: { drainTimeoutMs: c.drain_timeout, workers: c.workers },
     warnings: replyCodes.warnings,
+    metrics: { maxDestinationSeries: c.metrics_destination_series },
   };
 }
 
