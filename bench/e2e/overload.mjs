@@ -28,7 +28,7 @@ const USAGE = `usage: node bench/e2e/overload.mjs [--runs N] [--seconds N] [--ma
   --quiet-wait   seconds to wait for a quiet machine before each step (default 10)
   --keep         keep traces and logs
   --sipdispatch-config  a config file for sipdispatch (default: none, its defaults)
-  --sipdispatch-cli     the CLI to run (default dist/app/cli.js; another build to compare)
+  --sipdispatch-cli     the CLI to run (default dist/cli/cli.js; another build to compare)
 Calls: INVITE, 100/180, 200, ACK, 1 s hold, BYE, 200, from one SIPp UAC to two SIPp UAS behind the proxy.
 Results: printed, and written to bench/e2e/out/overload-*.md and .json.`;
 

@@ -5,7 +5,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { DestinationRef, Dispatcher, StateTarget } from '../dispatcher/dispatcher.js';
+import type { LazySetView } from '../dispatcher/dispatcher-view.js';
 import type { ErrorCode } from '../shared/errors.js';
+import { arrayPieces, indices, jsonArray, jsonReadable } from './json-stream.js';
 import type { ReloadGate } from './reload-gate.js';
 import type { PingSwitch, ReloadOutcome } from './rpc-methods.js';
 import { clusterHealth, type ClusterControl } from './rpc-cluster.js';
@@ -79,18 +81,45 @@ function stateTarget(body: StateBody): StateTarget {
   return body.uri !== undefined ? { uri: body.uri } : { duid: body.duid ?? '' };
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function* reloadPieces(added: readonly DestinationRef[], removed: readonly DestinationRef[], kept: readonly DestinationRef[], warnings: readonly string[]): Generator<string> {
+  yield '{"added":';
+  yield* jsonArray(added, refJson);
+  yield ',"removed":';
+  yield* jsonArray(removed, refJson);
+  yield ',"kept":';
+  yield* jsonArray(kept, refJson);
+  yield ',"warnings":';
+  yield* jsonArray(warnings);
+  yield '}';
+}
+
+/** GET /dispatcher's body: what `{ pingActive, sets: dispatcher.list() }` serialises to, in pieces. */
+function* dispatcherPieces(pingActive: boolean, sets: readonly LazySetView[]): Generator<string> {
+  yield `{"pingActive":${JSON.stringify(pingActive)},"sets":`;
+  yield* arrayPieces(sets, function* (set) {
+    yield `{"id":${set.id},"destinations":`;
+    yield* jsonArray(indices(set.size), (i) => set.view(i));
+    yield '}';
+  });
+  yield '}';
+}
+
 function reloadRoute(app: FastifyInstance, ctx: HttpContext): void {
   app.post('/reload', { schema: reloadSchema }, async (request, reply) => {
     const { reset } = request.query as { reset?: string };
     const outcome = await ctx.gate.run(() => ctx.reload({ reset: reset === '1' || reset === 'true' }));
     if (!outcome.ok) return sendError(reply, 409, outcome.code, 'the list was not reloaded; the previous list stays in force', outcome.errors);
     const { added, removed, kept, warnings } = outcome.report;
-    return { added: added.map(refJson), removed: removed.map(refJson), kept: kept.map(refJson), warnings };
+    // a list of 50,000 gives a diff of 100,000 entries: streamed in pieces
+    return reply.type(JSON_TYPE).send(jsonReadable(reloadPieces(added, removed, kept, warnings)));
   });
 }
 
 function dispatcherRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  app.get('/dispatcher', async () => ({ pingActive: ctx.pingActive.get(), sets: ctx.dispatcher.list() }));
+  // streamed: one destination per piece, however large the list
+  app.get('/dispatcher', async (_request, reply) => reply.type(JSON_TYPE).send(jsonReadable(dispatcherPieces(ctx.pingActive.get(), ctx.dispatcher.lazyList()))));
 
   app.post('/dispatcher/state', { schema: stateSchema }, async (request, reply) => {
     const body = request.body as StateBody;
@@ -124,9 +153,8 @@ function probeRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.get('/health', async () => (ctx.cluster ? { status: 'ok', cluster: clusterHealth(ctx.cluster) } : { status: 'ok' }));
 
   app.get('/ready', async (_request, reply) => {
-    const sets = ctx.dispatcher.list();
-    const up = sets.reduce((n, s) => n + s.destinations.filter((d) => d.up).length, 0);
-    const status = { listening: ctx.ready(), loaded: sets.length > 0, destinationsUp: up };
+    const { sets, up } = ctx.dispatcher.counts();
+    const status = { listening: ctx.ready(), loaded: sets > 0, destinationsUp: up };
     const ready = status.listening && status.loaded && up > 0;
     return reply.code(ready ? 200 : 503).send({ ready, ...status });
   });

@@ -9,7 +9,8 @@
  * - HOST, IPADDR, PORT, PROTOID, DNSTIME_*: full mode only.
  * Sets come sorted by ID (Kamailio prints its AVL tree post-order; a documented difference).
  */
-import type { DestinationView, SetView } from '../dispatcher/dispatcher-view.js';
+import type { DestinationView, LazySetView } from '../dispatcher/dispatcher-view.js';
+import { arrayPieces, indices, jsonArray, JsonPieces } from './json-stream.js';
 import type { Destination } from '../dispatcher/snapshot.js';
 
 /** The parsed URI of a destination (full mode prints its parts). */
@@ -81,16 +82,20 @@ function destBlock(d: DestinationView, mode: ListMode, blocks: ListBlocks, targe
   return dest;
 }
 
-/** The `result` of dispatcher.list; undefined when there is no set (fault No Destination Sets). */
-export function dispatcherListResult(
-  sets: readonly SetView[],
-  mode: ListMode,
-  blocks: ListBlocks,
-  targetOf: (d: DestinationView) => DestinationTarget | undefined,
-): Record<string, unknown> | undefined {
+/**
+ * The `result` of dispatcher.list, in pieces (one destination each) so that a list of 50,000
+ * streams; undefined when there is no set (fault No Destination Sets).
+ */
+export function dispatcherListPieces(sets: readonly LazySetView[], mode: ListMode, blocks: ListBlocks): JsonPieces | undefined {
   if (sets.length === 0) return undefined;
-  const records = [...sets]
-    .sort((a, b) => a.id - b.id)
-    .map((set) => ({ SET: { ID: set.id, TARGETS: set.destinations.map((d) => ({ DEST: destBlock(d, mode, blocks, targetOf) })) } }));
-  return { NRSETS: sets.length, RECORDS: records };
+  const sorted = [...sets].sort((a, b) => a.id - b.id);
+  return new JsonPieces(function* () {
+    yield `{"NRSETS":${sorted.length},"RECORDS":`;
+    yield* arrayPieces(sorted, function* (set) {
+      yield `{"SET":{"ID":${set.id},"TARGETS":`;
+      yield* jsonArray(indices(set.size), (i) => ({ DEST: destBlock(set.view(i), mode, blocks, () => set.destination(i)?.target) }));
+      yield '}}';
+    });
+    yield '}';
+  });
 }

@@ -8,7 +8,7 @@ import type { ErrorCode } from '../shared/errors.js';
 import { RpcFault } from './json-rpc.js';
 import type { RpcMethod } from './json-rpc.js';
 import type { ReloadGate } from './reload-gate.js';
-import { dispatcherListResult, listMode } from './rpc-list.js';
+import { dispatcherListPieces, listMode } from './rpc-list.js';
 import type { ListBlocks } from './rpc-list.js';
 
 /** What a reload of the list file gives: the diff, or every `file:line: reason` (LIST_READ, LIST_SYNTAX, LIST_ENTRY). */
@@ -122,8 +122,7 @@ function reloadMethod(ctx: RpcContext): RpcMethod {
 
 function listMethod(ctx: RpcContext): RpcMethod {
   return (params) => {
-    const d = ctx.dispatcher;
-    const result = dispatcherListResult(d.list(), listMode(params[0]), ctx.listBlocks, (v) => d.snapshot.byIuid.get(v.iuid)?.target);
+    const result = dispatcherListPieces(ctx.dispatcher.lazyList(), listMode(params[0]), ctx.listBlocks);
     if (!result) throw fault('No Destination Sets');
     return result;
   };

@@ -6,13 +6,24 @@
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../shared/logger.js';
 import { INVALID_REQUEST, PARSE_ERROR, callRpc, envelopeErrorReply, rpcRequestSchema } from './json-rpc.js';
+import { JsonPieces, jsonReadable } from './json-stream.js';
 import type { RpcHttpReply, RpcId, RpcMethod, RpcRequest } from './json-rpc.js';
 
 function send(reply: FastifyReply, out: RpcHttpReply): FastifyReply {
   reply.code(out.status);
   // the status line mirrors the fault, as Kamailio's xhttp does: "HTTP/1.1 500 Method Not Found"
   reply.raw.statusMessage = out.statusMessage;
-  return reply.send(out.body);
+  const body = out.body;
+  // a large result (dispatcher.list) streams, in the envelope's key order
+  if ('result' in body && body.result instanceof JsonPieces) {
+    const result = body.result;
+    return reply.type('application/json; charset=utf-8').send(jsonReadable((function* () {
+      yield '{"jsonrpc":"2.0","result":';
+      yield* result.pieces();
+      yield `,"id":${JSON.stringify(body.id)}}`;
+    })()));
+  }
+  return reply.send(body);
 }
 
 /** The request id when the body got far enough to have a valid one. */

@@ -21,6 +21,7 @@ import { DispatcherAdapter } from '../stack/dispatcher-adapter.js';
 import type { DnsCache } from '../transport/dns-cache.js';
 import { startSipStack, type SipStack } from '../stack/sip-stack.js';
 import { threadCount } from '../threads/thread-count.js';
+import { runSliced } from '../stack/run-sliced.js';
 import type { WorkerPool } from '../threads/worker-pool.js';
 
 
@@ -63,7 +64,7 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
   if (decision.warning) logger.warn({ workers: options.lifecycle.workers }, decision.warning);
   const adapter = new DispatcherAdapter(dispatcher, options.selection);
   if (decision.threads === 1) {
-    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: false }), undefined, logger);
+    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: false }), undefined, logger, adapter);
   }
   // worker_threads is loaded only here: one thread stays today's code path
   const { WorkerPool } = await import('../threads/worker-pool.js');
@@ -76,10 +77,11 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
     throw e;
   }
   logger.info({ threads: decision.threads }, 'relay worker threads started');
-  return assembleCore(config, dispatcher, stack, pool, logger);
+  return assembleCore(config, dispatcher, stack, pool, logger, adapter);
 }
 
-function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, pool: WorkerPool | undefined, logger: PinoLogger): AppCore {
+function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, pool: WorkerPool | undefined, logger: PinoLogger, adapter: DispatcherAdapter): AppCore {
+  const options = resolveConfig(config);
   const expiry = setInterval(() => dispatcher.expireCalls(systemClock.now()), 30_000);
   expiry.unref();
   return {
@@ -115,7 +117,9 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
       } catch (e) {
         return { ok: false, code: 'LIST_READ', errors: [`${config.list}: cannot read dispatcher list: ${(e as Error).message}`] };
       }
-      const r = dispatcher.reload(text, config.list, { reset });
+      // in slices with turns of the event loop between them, the address index built before the swap
+      const slice = options.list.sliceSize;
+      const r = await runSliced(dispatcher.reloadSteps(text, config.list, { reset, slice, prepare: (next) => adapter.indexSteps(next, slice) }));
       return r.ok ? { ok: true, report: r.value } : { ok: false, code: r.error.code, errors: r.error.errors };
     },
     async stop() {

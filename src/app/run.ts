@@ -17,6 +17,7 @@ import { systemScheduler } from '../shared/scheduler.js';
 import { attachEventLogging } from '../stack/logging.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createDispatcher, loadList } from '../stack/create-dispatcher.js';
+import { destinationViews, destinationViewsInSlices } from '../stack/destination-views.js';
 import { startCore, type AppCore } from './core.js';
 import { warmUp } from '../stack/warm-up.js';
 import type { Transport } from '../shared/events.js';
@@ -99,7 +100,9 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
     edge: () => core && { bans: core.edge.bans.active(systemScheduler.now()).length, trackedSources: core.edge.trackedSources, evictions: core.edge.evictions, connections: connectionCounts(core.transport) },
     pressure: () => core && { ...core.pressure.latest, shedShare: core.pressure.shedding ? core.pressure.shedShare : 0 },
     cluster: () => clusterView(node),
-    destinations: () => dispatcher.list().flatMap((s) => s.destinations.map((d) => ({ set: String(s.id), uri: d.uri, up: d.up, state: d.state, callLoad: d.callLoad }))),
+    maxDestinationSeries: options.metrics.maxDestinationSeries,
+    destinations: () => destinationViews(dispatcher),
+    destinationsInSlices: () => destinationViewsInSlices(dispatcher),
   });
   try {
     const report = await loadList(dispatcher, options.list.file);

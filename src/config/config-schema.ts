@@ -128,7 +128,7 @@ export const configSchema = {
     scanner_silence: { type: 'boolean', default: true, description: 'no answer to OPTIONS to no user from untrusted sources' },
     dns_cache_size: { type: 'integer', minimum: 16, default: 4096, description: 'host names the DNS cache keeps (LRU); names come from Route and Request-URI' },
     dns_neg_cache_ttl: { type: 'integer', minimum: 0, default: 60, description: 'seconds a name that did not resolve fails at once' },
-    max_transactions: { type: 'integer', minimum: 0, default: 20000, description: 'transactions alive (server and client) before new initial requests get 503 + Retry-After; 0 = no cap' },
+    max_transactions: { type: 'integer', minimum: 0, default: 20000, description: 'forwarded requests waiting for their final answer before new initial requests get 503 + Retry-After; 0 = no cap' },
     authban_enabled: { type: 'boolean', default: true, description: 'ban a source after repeated auth failures answered by the farm' },
     authban_maxretry: { type: 'integer', minimum: 2, default: 5, description: 'auth failures (403; 401/407 to a request with credentials) within authban_window that ban' },
     authban_window: { type: 'integer', minimum: 1, default: 60, description: 'seconds' },
@@ -214,6 +214,9 @@ export const configSchema = {
     warm_up_calls: { type: 'integer', minimum: 0, maximum: 100000, default: 3000, description: 'synthetic calls played through the hot path in memory before the sockets open (each thread), against the cold-start tail; 0 = none' },
     contact_alias: { type: 'boolean', default: false, description: 'add ;alias=ADDR~PORT~PROTO to Contacts of clients on connections and route requests by it (Kamailio add_contact_alias/handle_ruri_alias)' },
     udp_mtu: { type: 'integer', minimum: 0, default: 0, description: 'requests bigger than this many bytes to UDP destinations go over TCP (Kamailio udp_mtu_try_proto); 0 = off' },
+    // large lists (docs/large-lists.md)
+    metrics_destination_series: { type: 'integer', minimum: 0, default: 1000, description: 'destinations up to which metrics carry one series per destination; above, one per set with uri=""' },
+    list_slice_size: { type: 'integer', minimum: 100, default: 500, description: 'list lines parsed and destinations built between two turns of the event loop on load and reload' },
     // scale-out: several instances share dispatcher state through Redis (docs/cluster.md)
     cluster: {
       type: 'object',

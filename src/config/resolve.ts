@@ -31,7 +31,7 @@ export type RouteBlock = Omit<RouteRule, 'hashValue'> & { readonly hashValue: re
  * option shape, config/ only fills it); what is known only at run time is left out.
  */
 export interface ResolvedConfig {
-  readonly list: { readonly file: string };
+  readonly list: { readonly file: string; readonly sliceSize: number };
   readonly dispatcher: Omit<DispatcherOptions, 'now' | 'random'>;
   /** How the dispatcher adapter asks for candidates. */
   readonly selection: Pick<SelectOptions, 'useDefault' | 'hashFailover'>;
@@ -54,6 +54,7 @@ export interface ResolvedConfig {
   /** Scale-out; `redis` undefined = single instance. */
   readonly cluster: ClusterOptions;
   readonly warnings: readonly string[];
+  readonly metrics: { readonly maxDestinationSeries: number };
 }
 
 const cache = new WeakMap<Config, ResolvedConfig>();
@@ -79,7 +80,7 @@ function build(c: Config): ResolvedConfig {
     replyCodes: replyCodes.rules,
   };
   return {
-    list: { file: c.list },
+    list: { file: c.list, sliceSize: c.list_slice_size },
     dispatcher: {
       listMode: c.list_mode,
       keepStateOnReload: c.reload_keeps_state,
@@ -178,6 +179,7 @@ function build(c: Config): ResolvedConfig {
     lifecycle: { drainTimeoutMs: c.drain_timeout, workers: c.workers },
     cluster: cluster(c),
     warnings: [...replyCodes.warnings, ...clusterWarnings(c)],
+    metrics: { maxDestinationSeries: c.metrics_destination_series },
   };
 }
 

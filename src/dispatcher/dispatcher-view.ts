@@ -65,3 +65,27 @@ export function viewSets(snapshot: Snapshot, callLoadOf: (d: Destination) => num
   }
   return out;
 }
+
+/** One set of a snapshot, viewed destination by destination when asked (large replies stream). */
+export interface LazySetView {
+  readonly id: number;
+  readonly size: number;
+  /** The view of the destination at array position `i` (0 <= i < size). */
+  view(i: number): DestinationView;
+  /** The destination itself (full mode of dispatcher.list prints its parsed URI). */
+  destination(i: number): Destination | undefined;
+}
+
+/** The sets of `snapshot` as lazy views: nothing is copied until a reader asks for a destination. */
+export function lazySets(snapshot: Snapshot, callLoadOf: (d: Destination) => number): LazySetView[] {
+  return [...snapshot.sets.values()].map((set) => ({
+    id: set.id,
+    size: set.destinations.length,
+    view: (i: number) => {
+      const d = set.destinations[i];
+      if (d === undefined) throw new RangeError(`no destination ${i} in set ${set.id}`);
+      return destinationView(d, callLoadOf(d));
+    },
+    destination: (i: number) => set.destinations[i],
+  }));
+}

@@ -9,15 +9,15 @@ import type { ErrorCode } from '../shared/errors.js';
 import { publish, type StateTrigger } from '../shared/events.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { CallLoadTable, type CallLoadOptions } from './call-load.js';
-import { viewSets, type SetView } from './dispatcher-view.js';
+import { lazySets, viewSets, type LazySetView, type SetView } from './dispatcher-view.js';
 import { isUsable, parseSetState, stateLetters, type DestinationState } from './flags.js';
 import { dispatcherHash, type HashResult } from './hash.js';
 import { applyProbeResult, isProbeTarget, isReplyOk, type Health, type HealthConfig } from './health.js';
-import { applyCongestionControl, recordLatency, recordTimeout } from './latency-stats.js';
-import { parseDispatcherList, type ListEntry, type ListMode, type ListParse } from './list-parser.js';
+import { applyCongestionControl, ownLatency, recordLatency, recordTimeout } from './latency-stats.js';
+import { parseDispatcherList, parseListSteps, type ListEntry, type ListMode, type ListParse } from './list-parser.js';
 import { applyRuntime, captureRuntime, type ReplicaState } from './replica-state.js';
 import { select, type SelectionKey, type SelectOptions } from './select.js';
-import { buildSnapshot, EMPTY_SNAPSHOT, type Destination, type Snapshot, type SnapshotDiff } from './snapshot.js';
+import { buildSnapshot, buildSnapshotSteps, EMPTY_SNAPSHOT, recarry, type BuiltSnapshot, type Destination, type Snapshot, type SnapshotDiff } from './snapshot.js';
 import { ConsecutiveFailures, ejectionVerdict, type EjectionVerdict, type FailureVerdict, type TrafficFailureCause, type TrafficMarkingConfig } from './traffic-marking.js';
 
 export interface DispatcherOptions {
@@ -55,6 +55,30 @@ export interface LoadFailure {
   readonly code: ErrorCode;
   readonly errors: readonly string[];
   readonly warnings: readonly string[];
+}
+
+export interface ReloadStepOptions {
+  /** Take states from the file (Kamailio's reload), not from the list in force. */
+  readonly reset?: boolean;
+  /** Lines parsed, or destinations built, between two pauses (default: no pause). */
+  readonly slice?: number;
+  /** Runs, in steps, once the new snapshot is built and before it is swapped in. */
+  readonly prepare?: (next: Snapshot) => Generator<void>;
+}
+
+/**
+ * A load publishes per-destination `destination.state` events for at most this many new or
+ * changed destinations; past that, only the list.reload summary (no burst of events, log lines
+ * and webhook work proportional to a large list).
+ */
+export const ANNOUNCE_LIMIT = 100;
+
+/** Runs steps to the end without pausing. */
+function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
 
 /** set_state's address: a URI (first match, case-insensitive), a duid, or every destination. */
@@ -116,30 +140,76 @@ export class Dispatcher {
 
   /** Loads the list at start (called again, it keeps state like reload without reset). */
   load(text: string, file: string): Result<LoadReport, LoadFailure> {
-    return this.swap(text, file, false);
+    return drain(this.loadSteps(text, file, { reset: false }));
   }
 
   /** Re-reads the list; `reset` (or keepStateOnReload false) takes states from the file, like Kamailio. */
   reload(text: string, file: string, opts: { reset?: boolean } = {}): Result<LoadReport, LoadFailure> {
-    return this.swap(text, file, opts.reset === true || !this.options.keepStateOnReload);
+    return drain(this.reloadSteps(text, file, opts));
   }
 
-  private swap(text: string, file: string, reset: boolean): Result<LoadReport, LoadFailure> {
-    const parsed = parseDispatcherList(text, file, this.options.listMode);
-    const at = this.options.now();
+  /**
+   * reload cut into steps for large lists: parsing and building pause (yield) every `slice` lines
+   * or destinations so the caller can let the event loop run; `prepare` builds, in steps too,
+   * whatever must be ready for the new snapshot before it is in force (the relay's address
+   * index). The swap stays one step: a bad file keeps the old list, and the state of persisting
+   * destinations is carried again at the swap, as it is then.
+   */
+  reloadSteps(text: string, file: string, opts: ReloadStepOptions = {}): Generator<void, Result<LoadReport, LoadFailure>> {
+    return this.loadSteps(text, file, { ...opts, reset: opts.reset === true || !this.options.keepStateOnReload });
+  }
+
+  private *loadSteps(text: string, file: string, opts: ReloadStepOptions & { reset: boolean }): Generator<void, Result<LoadReport, LoadFailure>> {
+    const slice = opts.slice ?? Number.POSITIVE_INFINITY;
+    const parsed = yield* parseListSteps(text, file, this.options.listMode, slice);
     if (parsed.errors.length > 0) {
+      const at = this.options.now();
       publish('list.reload', () => ({ result: 'failure', added: 0, removed: 0, kept: 0, errors: [...parsed.errors], at }));
       return err(failureOf(parsed));
     }
-    if (reset) this.calls.clear();
-    const diff = this.install(parsed.entries, !reset);
-    for (const iuid of this.downByTraffic) if (!this.current.byIuid.has(iuid)) this.downByTraffic.delete(iuid);
-    const before = new Map(diff.kept.map((k) => [k.current, k.previous.runtime.health.state]));
-    for (const set of this.current.sets.values()) {
-      for (const d of set.destinations) this.announce(d, before.get(d) ?? null, true, 0, 'load', 'load');
+    for (;;) {
+      const built = yield* buildSnapshotSteps(parsed.entries, this.current, { keepState: !opts.reset, random: this.options.random }, slice);
+      if (opts.prepare) yield* opts.prepare(built.snapshot);
+      // dispatcher.add or remove ran meanwhile: build again from the list now in force
+      if (built.previous !== this.current) continue;
+      const diff = this.commit(built, !opts.reset);
+      // the swap is done; the report (objects for every destination) is built on the next turn
+      if (opts.slice !== undefined) yield;
+      return ok({ added: diff.added.map(ref), removed: diff.removed.map(ref), kept: diff.kept.map((k) => ref(k.current)), warnings: parsed.warnings });
     }
-    publish('list.reload', () => ({ result: 'success', added: diff.added.length, removed: diff.removed.length, kept: diff.kept.length, errors: [], at }));
-    return ok({ added: diff.added.map(ref), removed: diff.removed.map(ref), kept: diff.kept.map((k) => ref(k.current)), warnings: parsed.warnings });
+  }
+
+  /**
+   * The swap: one reference, the state carried again as it is now, and what the rest of the
+   * process hears: per-destination events only for a handful of new or changed destinations
+   * (ANNOUNCE_LIMIT), else one list.reload whose summary counts destinations per state.
+   */
+  private commit(built: BuiltSnapshot, keepState: boolean): SnapshotDiff {
+    const at = this.options.now();
+    const { diff } = built;
+    if (keepState) recarry(diff);
+    else this.calls.clear();
+    this.current = built.snapshot;
+    for (const iuid of this.downByTraffic) if (!this.current.byIuid.has(iuid)) this.downByTraffic.delete(iuid);
+    const changed = diff.kept.filter((k) => stateLetters(k.current.runtime.health.state) !== stateLetters(k.previous.runtime.health.state));
+    if (diff.added.length + changed.length <= ANNOUNCE_LIMIT) {
+      for (const d of diff.added) this.announce(d, null, true, 0, 'load', 'load');
+      for (const k of changed) this.announce(k.current, k.previous.runtime.health.state, true, 0, 'load', 'load');
+    }
+    publish('list.reload', () => ({ result: 'success', added: diff.added.length, removed: diff.removed.length, kept: diff.kept.length, errors: [], at, states: this.stateCounts() }));
+    return diff;
+  }
+
+  /** Destinations per state letters, e.g. { AP: 9990, IP: 10 }. */
+  private stateCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const set of this.current.sets.values()) {
+      for (const d of set.destinations) {
+        const letters = stateLetters(d.runtime.health.state);
+        out[letters] = (out[letters] ?? 0) + 1;
+      }
+    }
+    return out;
   }
 
   private install(entries: readonly ListEntry[], keepState: boolean): SnapshotDiff {
@@ -306,8 +376,8 @@ export class Dispatcher {
   }
 
   private recordLatency(d: Destination, code: number, rttMs: number | undefined): void {
-    if (code === 408) recordTimeout(d.runtime.latency);
-    else if (rttMs !== undefined) recordLatency(d.runtime.latency, rttMs, this.options.latency.alpha);
+    if (code === 408) recordTimeout(ownLatency(d.runtime));
+    else if (rttMs !== undefined) recordLatency(ownLatency(d.runtime), rttMs, this.options.latency.alpha);
     const set = this.current.sets.get(d.setId);
     if (set) applyCongestionControl(set.destinations, d);
   }
@@ -371,6 +441,22 @@ export class Dispatcher {
   /** Sets and destinations as plain data (admin, JSON-RPC, metrics). */
   list(): SetView[] {
     return viewSets(this.current, this.loadOf);
+  }
+
+  /** The sets in force as lazy views, for replies that stream a large list in pieces. */
+  lazyList(): LazySetView[] {
+    return lazySets(this.current, this.loadOf);
+  }
+
+  /** How many sets and destinations are loaded, and how many destinations can be selected. */
+  counts(): { sets: number; destinations: number; up: number } {
+    let destinations = 0;
+    let up = 0;
+    for (const set of this.current.sets.values()) {
+      destinations += set.destinations.length;
+      for (const d of set.destinations) if (isUsable(d.runtime.health.state)) up++;
+    }
+    return { sets: this.current.sets.size, destinations, up };
   }
 
   /** The destination as it is in the current snapshot (a reload may have replaced the object). */

@@ -35,12 +35,26 @@ export function flagsToState(flags: number): DestinationState {
   if (flags & FLAG_INACTIVE) availability = 'inactive';
   else if (flags & FLAG_DISABLED) availability = 'disabled';
   else if (flags & FLAG_TRYING) availability = 'trying';
-  return {
+  return internState({
     availability,
     probing: (flags & FLAG_PROBING) !== 0,
     noPing: (flags & FLAG_NO_PING) !== 0,
     noDns: (flags & FLAG_NO_DNS) !== 0,
-  };
+  });
+}
+
+/** The few distinct states, shared: a list of 50,000 destinations holds a handful of state objects. */
+const INTERNED = new Map<number, DestinationState>();
+
+/** The shared, frozen object equal to `state`. */
+export function internState(state: DestinationState): DestinationState {
+  const bits = stateToFlags(state);
+  let shared = INTERNED.get(bits);
+  if (!shared) {
+    shared = Object.freeze({ availability: state.availability, probing: state.probing, noPing: state.noPing, noDns: state.noDns });
+    INTERNED.set(bits, shared);
+  }
+  return shared;
 }
 
 const AVAILABILITY_BITS: Record<Availability, number> = { active: 0, trying: FLAG_TRYING, inactive: FLAG_INACTIVE, disabled: FLAG_DISABLED };
@@ -57,9 +71,14 @@ export function stateToFlags(state: DestinationState): number {
 
 /** Kamailio's two letters (ds_rpc_print_set): I/D/T/A, then P, N or X. */
 export function stateLetters(state: DestinationState): string {
-  const second = state.probing ? 'P' : state.noPing ? 'N' : 'X';
-  return FIRST_LETTER[state.availability] + second;
+  const second = state.probing ? 1 : state.noPing ? 2 : 0;
+  return LETTERS[state.availability][second] ?? '';
 }
+
+/** The letter pairs as constants: a view of 50,000 destinations holds no copies of them. */
+const LETTERS = Object.fromEntries(
+  Object.entries(FIRST_LETTER).map(([a, first]) => [a, [`${first}X`, `${first}P`, `${first}N`]]),
+) as unknown as Record<Availability, readonly string[]>;
 
 /**
  * Parses a `set_state` value exactly as dispatcher.set_state does: the first character is

@@ -4,7 +4,7 @@
  * state (ds_update_state, dispatch.c). The prober owns I/O; this file only computes states.
  */
 import type { ReplyCodeRules } from '../shared/reply-codes.js';
-import type { Availability, DestinationState } from './flags.js';
+import { internState, type Availability, type DestinationState } from './flags.js';
 
 /**
  * ds_probing_mode: 0 ping only P entries, one shot (success clears P); 1 ping every entry;
@@ -25,6 +25,19 @@ export interface HealthConfig {
 export interface Health {
   readonly state: DestinationState;
   readonly count: number;
+}
+
+const RESTING = new Map<DestinationState, Health>();
+
+/** `state` with a zero counter, shared per (interned) state: what a freshly loaded destination holds. */
+export function restingHealth(state: DestinationState): Health {
+  const shared = internState(state);
+  let h = RESTING.get(shared);
+  if (!h) {
+    h = Object.freeze({ state: shared, count: 0 });
+    RESTING.set(shared, h);
+  }
+  return h;
 }
 
 /** A keepalive reply is good when it is 2xx or listed in ds_ping_reply_codes. */
@@ -82,7 +95,8 @@ export function applyStateRequest(h: Health, req: DestinationState, cfg: HealthC
       probing = probing || h.state.probing;
     } else count = 0;
   } else count = 0;
-  return { state: { availability, probing, noPing: false, noDns: false }, count };
+  const state = internState({ availability, probing, noPing: false, noDns: false });
+  return count === 0 ? restingHealth(state) : { state, count };
 }
 
 /** A keepalive reply applied to a destination's health; undefined when the reply is ignored. */

@@ -32,6 +32,23 @@ export function createLatencyStats(initialMs?: number): LatencyStats {
 }
 
 /**
+ * The statistics of every destination that has none yet, shared and frozen: a large list pays
+ * for statistics only where keepalives measured something. Writers take ownLatency() first.
+ */
+export const NO_LATENCY: LatencyStats = Object.freeze(createLatencyStats());
+
+/** Statistics for a destination: the shared NO_LATENCY unless `latency=` seeds them. */
+export function initialLatency(initialMs: number | undefined): LatencyStats {
+  return initialMs === undefined ? NO_LATENCY : createLatencyStats(initialMs);
+}
+
+/** The runtime's own statistics, replacing the shared NO_LATENCY before a write. */
+export function ownLatency(runtime: { latency: LatencyStats }): LatencyStats {
+  if (runtime.latency === NO_LATENCY) runtime.latency = createLatencyStats();
+  return runtime.latency;
+}
+
+/**
  * Adds one round-trip time. `alpha` is ds_latency_estimator_alpha / 1000 (Kamailio's default 900
  * gives 0.9): the weight of the previous estimate, as in the module's code.
  */

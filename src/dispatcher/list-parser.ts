@@ -131,7 +131,16 @@ function scanLine(line: string): RawLine | string | undefined {
 }
 
 /** pack_dest: parse the URI, retrying with `sip:` for a bare host (Kamailio's exact condition). */
-function parseDestination(uri: string): { uri: string; target: DestinationUri } | string {
+/**
+ * A copy of `s` that does not point into the file's text: V8 keeps a substring as a slice of its
+ * parent, so one kept URI would keep the whole list text (50 bytes a destination) alive.
+ */
+function ownCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+function parseDestination(column: string): { uri: string; target: DestinationUri } | string {
+  const uri = ownCopy(column);
   let target = parseUri(uri);
   let text = uri;
   if (!target && uri.length > 4 && !uri.startsWith('sip:') && uri.length < 500) {
@@ -152,21 +161,19 @@ interface Chunk {
   first: boolean;
 }
 
-/** Splits the text the way fgets(1024) reads it: a line of 1023 bytes or more comes in pieces. */
-function fgetsChunks(text: string): Chunk[] {
+/**
+ * The pieces of one line the way fgets(1024) reads it: a line of 1023 bytes or more comes in
+ * pieces. `l` is the line without its newline.
+ */
+function fgetsChunks(l: string, line: number): Chunk[] {
+  // most lines are short: the byte length is enough, no copy
+  if (l.length + 1 <= FGETS_BYTES && Buffer.byteLength(l, 'utf8') + 1 <= FGETS_BYTES) return [{ text: l, line, cut: false, first: true }];
+  const bytes = Buffer.from(l + '\n', 'utf8');
+  if (bytes.length <= FGETS_BYTES) return [{ text: l, line, cut: false, first: true }];
   const out: Chunk[] = [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((l, i) => {
-    const bytes = Buffer.from(l + '\n', 'utf8');
-    if (bytes.length <= FGETS_BYTES) {
-      out.push({ text: l, line: i + 1, cut: false, first: true });
-      return;
-    }
-    for (let at = 0; at < bytes.length; at += FGETS_BYTES) {
-      out.push({ text: bytes.subarray(at, at + FGETS_BYTES).toString('utf8'), line: i + 1, cut: true, first: at === 0 });
-    }
-  });
+  for (let at = 0; at < bytes.length; at += FGETS_BYTES) {
+    out.push({ text: bytes.subarray(at, at + FGETS_BYTES).toString('utf8'), line, cut: true, first: at === 0 });
+  }
   return out;
 }
 
@@ -200,7 +207,7 @@ function toEntry(raw: RawLine, line: number, report: Report): ListEntry | undefi
     report.entry(line, dest, 'skipping');
     return undefined;
   }
-  const parsed = parseAttrs(raw.attrs);
+  const parsed = parseAttrs(raw.attrs === '' ? '' : ownCopy(raw.attrs));
   if (parsed.errors.length > 0) {
     for (const e of parsed.errors) report.entry(line, e, 'skipping');
     return undefined;
@@ -212,9 +219,11 @@ function toEntry(raw: RawLine, line: number, report: Report): ListEntry | undefi
   return { line, setId: raw.setId, uri: dest.uri, target: dest.target, flags: raw.flags, priority: raw.priority, attrs: parsed.attrs };
 }
 
-function warnDuplicates(entries: readonly ListEntry[], report: Report): void {
+function* warnDuplicates(entries: readonly ListEntry[], report: Report, sliceLines: number): Generator<void> {
   const seen = new Map<string, number>();
+  let done = 0;
   for (const e of entries) {
+    if (++done % sliceLines === 0) yield;
     const key = `${e.setId} ${e.uri.toLowerCase()}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, e.line);
@@ -224,23 +233,43 @@ function warnDuplicates(entries: readonly ListEntry[], report: Report): void {
 
 /** Parses a dispatcher.list. Never throws: problems come back as `file:line: reason`. */
 export function parseDispatcherList(text: string, file: string, mode: ListMode): ListParse {
+  const steps = parseListSteps(text, file, mode, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * parseDispatcherList cut into steps: it pauses (yields) after every `sliceLines` lines, so a
+ * caller can let the event loop run between slices of a large file; the result is the same.
+ */
+export function* parseListSteps(text: string, file: string, mode: ListMode, sliceLines: number): Generator<void, ListParse> {
   const report = new Report(file, mode);
   const entries: ListEntry[] = [];
   let malformed = false;
-  for (const { text: lineText, line, cut, first } of fgetsChunks(text)) {
-    if (cut && first) report.entry(line, `line is longer than ${FGETS_BYTES - 1} bytes`, 'read in pieces like Kamailio');
-    if (cut && mode === 'strict') continue;
-    const raw = scanLine(lineText);
-    if (raw === undefined) continue;
-    if (typeof raw === 'string') {
-      report.error(line, raw);
-      malformed = true;
-      continue;
+  let line = 0;
+  for (let at = 0; at < text.length; ) {
+    const nl = text.indexOf('\n', at);
+    const end = nl < 0 ? text.length : nl;
+    line++;
+    for (const { text: lineText, cut, first } of fgetsChunks(text.slice(at, end), line)) {
+      if (cut && first) report.entry(line, `line is longer than ${FGETS_BYTES - 1} bytes`, 'read in pieces like Kamailio');
+      if (cut && mode === 'strict') continue;
+      const raw = scanLine(lineText);
+      if (raw === undefined) continue;
+      if (typeof raw === 'string') {
+        report.error(line, raw);
+        malformed = true;
+        continue;
+      }
+      const entry = toEntry(raw, line, report);
+      if (entry) entries.push(entry);
     }
-    const entry = toEntry(raw, line, report);
-    if (entry) entries.push(entry);
+    at = end + 1;
+    if (line % sliceLines === 0) yield;
   }
-  warnDuplicates(entries, report);
+  yield* warnDuplicates(entries, report, sliceLines);
   return { entries, errors: report.errors, malformed, warnings: report.warnings };
 }
 

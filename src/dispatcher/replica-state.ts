@@ -5,7 +5,7 @@
  * structured clone.
  */
 import type { Health } from './health.js';
-import type { LatencyStats } from './latency-stats.js';
+import { ownLatency, type LatencyStats } from './latency-stats.js';
 import type { ListEntry } from './list-parser.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -44,7 +44,7 @@ export function applyRuntime(snapshot: Snapshot, runtime: readonly RuntimeState[
       const r = runtime[i++]!;
       d.runtime.health = r.health;
       d.runtime.rweight = r.rweight;
-      Object.assign(d.runtime.latency, r.latency);
+      Object.assign(ownLatency(d.runtime), r.latency);
     }
   }
   return true;

@@ -8,8 +8,8 @@ import type { DestinationAttrs } from './attrs.js';
 import { loadKey } from './call-load.js';
 import { flagsToState } from './flags.js';
 import { kamailioHash } from './hash.js';
-import type { Health } from './health.js';
-import { createLatencyStats, type LatencyStats } from './latency-stats.js';
+import { restingHealth, type Health } from './health.js';
+import { initialLatency, type LatencyStats } from './latency-stats.js';
 import type { DestinationUri, ListEntry } from './list-parser.js';
 import { buildWeightTable } from './weights.js';
 
@@ -18,7 +18,8 @@ export interface DestinationRuntime {
   health: Health;
   /** rweight in force: the attribute, rewritten by congestion control (cc=1). */
   rweight: number;
-  readonly latency: LatencyStats;
+  /** NO_LATENCY (shared) until a keepalive is measured or `latency=` seeds it. */
+  latency: LatencyStats;
   /** When the prober last asked for this destination (caller's clock), if ever. */
   lastProbeAt: number | undefined;
 }
@@ -92,48 +93,36 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ generation: 0, sets: new
 
 const identityKey = (setId: number, uri: string): string => `${setId} ${uri.toLowerCase()}`;
 
-/** Kamailio's array order: priority descending, equal priority in reverse file order. */
-function arrayOrder(entries: readonly ListEntry[]): ListEntry[] {
-  return [...entries].reverse().sort((a, b) => b.priority - a.priority);
-}
-
 function freshRuntime(e: ListEntry): DestinationRuntime {
   return {
-    health: { state: flagsToState(e.flags), count: 0 },
+    health: restingHealth(flagsToState(e.flags)),
     rweight: e.attrs.rweight,
-    latency: createLatencyStats(e.attrs.latency),
+    latency: initialLatency(e.attrs.latency),
     lastProbeAt: undefined,
   };
 }
 
 /**
- * The runtime a persisting destination keeps. If its flags column changed, the operator's new
- * flags win over the carried health; a changed weight or rweight resets the rweight in force.
+ * The runtime a persisting destination keeps, written into `into`. If its flags column changed,
+ * the operator's new flags win over the carried health; a changed weight or rweight resets the
+ * rweight in force. Run again at the swap of a sliced build, so what changed meanwhile carries.
  */
-function carriedRuntime(e: ListEntry, previous: Destination): DestinationRuntime {
+function carryRuntime(into: DestinationRuntime, e: ListEntry, previous: Destination): void {
   const prev = previous.runtime;
   const sameFlags = previous.flags === e.flags;
   const sameWeights = previous.attrs.rweight === e.attrs.rweight && previous.attrs.weight === e.attrs.weight;
-  return {
-    health: sameFlags ? prev.health : { state: flagsToState(e.flags), count: 0 },
-    rweight: sameWeights ? prev.rweight : e.attrs.rweight,
-    latency: prev.latency,
-    lastProbeAt: prev.lastProbeAt,
-  };
+  into.health = sameFlags ? prev.health : restingHealth(flagsToState(e.flags));
+  into.rweight = sameWeights ? prev.rweight : e.attrs.rweight;
+  into.latency = prev.latency;
+  into.lastProbeAt = prev.lastProbeAt;
 }
 
-/** Previous destinations by identity; duplicates are matched in array order. */
-function previousByIdentity(previous: Snapshot): Map<string, Destination[]> {
-  const map = new Map<string, Destination[]>();
-  for (const set of previous.sets.values()) {
-    for (const d of set.destinations) {
-      const key = identityKey(d.setId, d.uri);
-      const list = map.get(key);
-      if (list) list.push(d);
-      else map.set(key, [d]);
-    }
-  }
-  return map;
+/**
+ * Carries the runtime of every kept destination again, from the previous destinations as they
+ * are now: a sliced build lets probes, set_state and congestion control run between its slices.
+ */
+export function recarry(diff: SnapshotDiff): void {
+  for (const { previous, current } of diff.kept) carryRuntime(current.runtime, current, previous);
 }
 
 function buildSet(id: number, ordered: Destination[], random: () => number): DestinationSet {
@@ -152,24 +141,63 @@ function buildSet(id: number, ordered: Destination[], random: () => number): Des
   };
 }
 
+export interface BuiltSnapshot {
+  readonly snapshot: Snapshot;
+  readonly diff: SnapshotDiff;
+  /** The snapshot the state was carried from (a sliced build must swap only while it is current). */
+  readonly previous: Snapshot;
+}
+
 /** Builds the snapshot for `entries`, carrying state from `previous` as `options` ask. */
-export function buildSnapshot(entries: readonly ListEntry[], previous: Snapshot, options: BuildOptions): { snapshot: Snapshot; diff: SnapshotDiff } {
-  const generation = previous.generation + 1;
-  const olds = previousByIdentity(previous);
-  const bySet = new Map<number, ListEntry[]>();
-  for (const e of entries) {
-    const list = bySet.get(e.setId);
-    if (list) list.push(e);
-    else bySet.set(e.setId, [e]);
+export function buildSnapshot(entries: readonly ListEntry[], previous: Snapshot, options: BuildOptions): BuiltSnapshot {
+  const steps = buildSnapshotSteps(entries, previous, options, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
   }
+}
+
+/**
+ * buildSnapshot cut into steps: it pauses (yields) after about every `slice` destinations, so a
+ * large list builds while the event loop keeps running. The snapshot's `entries` are its
+ * destinations in file order (a destination is a ListEntry too): no second copy of the list.
+ */
+export function* buildSnapshotSteps(entries: readonly ListEntry[], previous: Snapshot, options: BuildOptions, slice: number): Generator<void, BuiltSnapshot> {
+  const generation = previous.generation + 1;
+  const olds = new Map<string, Destination[]>();
+  let done = 0;
+  // previous destinations by identity; duplicates are matched in array order
+  for (const set of previous.sets.values()) {
+    for (const d of set.destinations) {
+      const key = identityKey(d.setId, d.uri);
+      const list = olds.get(key);
+      if (list) list.push(d);
+      else olds.set(key, [d]);
+      if (++done % slice === 0) yield;
+    }
+  }
+  const bySet = new Map<number, number[]>();
+  entries.forEach((e, i) => {
+    const list = bySet.get(e.setId);
+    if (list) list.push(i);
+    else bySet.set(e.setId, [i]);
+  });
   const sets = new Map<number, DestinationSet>();
   const byIuid = new Map<string, Destination>();
+  const fileOrder = new Array<Destination>(entries.length);
   const added: Destination[] = [];
   const kept: { previous: Destination; current: Destination }[] = [];
   for (const id of [...bySet.keys()].sort((a, b) => a - b)) {
-    const ordered = arrayOrder(bySet.get(id) ?? []).map((e, index): Destination => {
+    // Kamailio's array order: priority descending, equal priority in reverse file order
+    const order = (bySet.get(id) ?? []).reverse().sort((a, b) => (entries[b]?.priority ?? 0) - (entries[a]?.priority ?? 0));
+    const ordered: Destination[] = [];
+    for (const position of order) {
+      const e = entries[position];
+      if (e === undefined) continue;
+      const index = ordered.length;
       const old = olds.get(identityKey(id, e.uri))?.shift();
-      const runtime = old && options.keepState ? carriedRuntime(e, old) : freshRuntime(e);
+      const runtime = freshRuntime(e);
+      if (old && options.keepState) carryRuntime(runtime, e, old);
       const d: Destination = Object.freeze({
         setId: id,
         index,
@@ -187,11 +215,13 @@ export function buildSnapshot(entries: readonly ListEntry[], previous: Snapshot,
       if (old) kept.push({ previous: old, current: d });
       else added.push(d);
       byIuid.set(d.iuid, d);
-      return d;
-    });
+      ordered.push(d);
+      fileOrder[position] = d;
+      if (++done % slice === 0) yield;
+    }
     sets.set(id, buildSet(id, ordered, options.random));
   }
   const removed = [...olds.values()].flat();
-  const snapshot: Snapshot = Object.freeze({ generation, sets, byIuid, entries: Object.freeze([...entries]) });
-  return { snapshot, diff: { added, removed, kept } };
+  const snapshot: Snapshot = Object.freeze({ generation, sets, byIuid, entries: Object.freeze(fileOrder) });
+  return { snapshot, diff: { added, removed, kept }, previous };
 }

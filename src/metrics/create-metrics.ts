@@ -3,9 +3,10 @@
  * events of shared/events.ts. Gauges read the functions the app passes in, at scrape time only,
  * so nothing here runs on the hot path beyond a counter increment per event.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { subscribe } from '../shared/events.js';
 import { DestinationTracker } from './destination-tracker.js';
+import { COUNTS_SIZE, defineDestinationSeries, type DestinationSeries } from './destination-series.js';
 import { defineHepMetrics, type HepCountsView } from './hep-metrics.js';
 import { defineEdgeMetrics, type EdgeView } from './edge-metrics.js';
 import { defineTransportMetrics } from './transport-metrics.js';
@@ -25,6 +26,8 @@ export interface MetricsSources {
   udpHandoffs?(): readonly number[];
   /** Every destination of the current list, in any order. */
   destinations(): readonly DestinationView[];
+  /** The same, read in slices with turns of the event loop between them (scrapes of large lists use it). */
+  destinationsInSlices?(): Promise<readonly DestinationView[]>;
   version: string;
   /** Wall clock in ms for the reload timestamp (default Date.now). */
   wallClock?: () => number;
@@ -34,6 +37,8 @@ export interface MetricsSources {
   hep?(): HepCountsView | undefined;
   /** The pressure monitor's last readings (overload gauges; 0 without). */
   pressure?(): PressureView | undefined;
+  /** metrics_destination_series: above this many destinations, per-destination series are per set (default: no limit). */
+  maxDestinationSeries?: number;
   /** The cluster node's view (connected, members, probe owners). */
   cluster?(): ClusterMetricsView | undefined;
 }
@@ -48,32 +53,16 @@ export interface Metrics {
   close(): void;
 }
 
-/** LAN SIP round trips: half a millisecond up to the 5 s a probe may wait. */
-export const PROBE_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+export { PROBE_BUCKETS_SECONDS } from './destination-series.js';
 
 type Counters = ReturnType<typeof defineCounters>;
 
 function defineCounters(registers: Registry[]) {
   return {
-    probeDuration: new Histogram({
-      name: 'sipdispatch_probe_duration_seconds',
-      help: 'Round-trip time of answered OPTIONS probes, per destination (timeouts are not observed).',
-      labelNames: ['set', 'uri'] as const, buckets: PROBE_BUCKETS_SECONDS, registers,
-    }),
-    probeFailures: new Counter({
-      name: 'sipdispatch_probe_failures_total',
-      help: 'Probes that timed out or got a reply not counted as alive, per destination.',
-      labelNames: ['set', 'uri'] as const, registers,
-    }),
     requests: new Counter({
       name: 'sipdispatch_requests_total',
       help: 'SIP requests received and parsed, by method (methods outside the fixed list count as other).',
       labelNames: ['method'] as const, registers,
-    }),
-    relayed: new Counter({
-      name: 'sipdispatch_relayed_requests_total',
-      help: 'Requests forwarded to a destination; set and uri are empty for requests routed by their Route header.',
-      labelNames: ['set', 'uri', 'method'] as const, registers,
     }),
     responses: new Counter({
       name: 'sipdispatch_responses_total',
@@ -114,39 +103,7 @@ function defineCounters(registers: Registry[]) {
 }
 
 /** Gauges evaluated at scrape time from the app's functions. */
-function defineGauges(registers: Registry[], sources: MetricsSources, current: () => readonly DestinationView[], tracker: DestinationTracker): void {
-  new Gauge({
-    name: 'sipdispatch_destination_up',
-    help: 'Whether the destination can be selected (1) or not (0: inactive, trying or disabled).',
-    labelNames: ['set', 'uri'] as const, registers,
-    collect() {
-      this.reset();
-      for (const d of current()) this.set({ set: d.set, uri: d.uri }, d.up ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'sipdispatch_destination_state',
-    help: "Kamailio's state letters of the destination: 1 for the current state, 0 for states it has shown before.",
-    labelNames: ['set', 'uri', 'state'] as const, registers,
-    collect() {
-      this.reset();
-      for (const d of current()) {
-        tracker.noteState(d.set, d.uri, d.state);
-        for (const state of tracker.statesOf(d.set, d.uri)) {
-          this.set({ set: d.set, uri: d.uri, state }, state === d.state ? 1 : 0);
-        }
-      }
-    },
-  });
-  new Gauge({
-    name: 'sipdispatch_calls_active',
-    help: 'Calls currently counted against the destination (call load).',
-    labelNames: ['set', 'uri'] as const, registers,
-    collect() {
-      this.reset();
-      for (const d of current()) this.set({ set: d.set, uri: d.uri }, d.callLoad);
-    },
-  });
+function defineGauges(registers: Registry[], sources: MetricsSources): void {
   new Gauge({
     name: 'sipdispatch_transactions_active',
     help: 'Server transactions currently alive.',
@@ -176,7 +133,6 @@ function defineGauges(registers: Registry[], sources: MetricsSources, current: (
 function initialiseFixed(c: Counters): void {
   for (const method of METHOD_LABELS) {
     c.requests.inc({ method }, 0);
-    c.relayed.inc({ set: '', uri: '', method }, 0);
   }
   for (const cls of RESPONSE_CLASSES) c.responses.inc({ class: cls }, 0);
   for (const transport of TRANSPORTS) c.parseErrors.inc({ transport }, 0);
@@ -194,21 +150,12 @@ function applyDiff(c: Counters, diff: TrackerDiff): void {
     c.noDestination.remove({ set });
     for (const reason of FAILOVER_REASONS) c.failovers.remove({ set, reason });
   }
-  for (const { set, uri } of diff.added) {
-    c.probeFailures.inc({ set, uri }, 0);
-    c.probeDuration.zero({ set, uri });
-    for (const method of METHOD_LABELS) c.relayed.inc({ set, uri, method }, 0);
-  }
-  for (const { set, uri } of diff.removed) {
-    c.probeFailures.remove({ set, uri });
-    c.probeDuration.remove({ set, uri });
-    for (const method of METHOD_LABELS) c.relayed.remove({ set, uri, method });
-  }
 }
 
 function subscribeEvents(
   c: Counters,
   tracker: DestinationTracker,
+  series: DestinationSeries,
   known: (set: string, uri: string) => boolean,
   onReload: (success: boolean) => void,
 ): Array<() => void> {
@@ -216,8 +163,7 @@ function subscribeEvents(
     subscribe('destination.state', (e) => tracker.noteState(e.set, e.uri, e.state)),
     subscribe('request.received', (e) => c.requests.inc({ method: methodLabel(e.method) })),
     subscribe('request.relayed', (e) => {
-      if (e.set === '') c.relayed.inc({ set: '', uri: '', method: methodLabel(e.method) });
-      else if (known(e.set, e.uri)) c.relayed.inc({ set: e.set, uri: e.uri, method: methodLabel(e.method) });
+      if (e.set === '' || known(e.set, e.uri)) series.relayed(e.set, e.uri, e.method);
     }),
     subscribe('response.sent', (e) => {
       const cls = responseClass(e.status);
@@ -230,9 +176,7 @@ function subscribeEvents(
     subscribe('parse-error', (e) => c.parseErrors.inc({ transport: e.transport })),
     subscribe('dropped', (e) => c.dropped.inc({ reason: e.reason })),
     subscribe('probe.result', (e) => {
-      if (!known(e.set, e.uri)) return;
-      if (!e.ok) c.probeFailures.inc({ set: e.set, uri: e.uri });
-      if (!e.timeout) c.probeDuration.observe({ set: e.set, uri: e.uri }, e.durationMs / 1000);
+      if (known(e.set, e.uri)) series.probe(e.set, e.uri, e.ok, e.timeout ? undefined : e.durationMs / 1000);
     }),
     subscribe('list.reload', (e) => {
       c.reloads.inc({ result: e.result });
@@ -248,12 +192,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const wallClock = sources.wallClock ?? Date.now;
   collectDefaultMetrics({ register: registry });
   const counters = defineCounters(registers);
-  const tracker = new DestinationTracker();
+  const tracker = new DestinationTracker(sources.maxDestinationSeries ?? Number.POSITIVE_INFINITY, COUNTS_SIZE);
 
   // `known` is defined below; the overload counters call it only at events, after setup.
   const overload = defineOverloadMetrics(registers, sources.pressure && (() => sources.pressure?.()), (set, uri) => known(set, uri));
-  const current = (): readonly DestinationView[] => {
-    const list = sources.destinations();
+  const current = (read?: readonly DestinationView[]): readonly DestinationView[] => {
+    stale = false;
+    const list = read ?? sources.destinations();
     const diff = tracker.sync(list);
     applyDiff(counters, diff);
     diff.addedSets.forEach((set) => overload.addSet(set));
@@ -262,25 +207,52 @@ export function createMetrics(sources: MetricsSources): Metrics {
   };
   // An event about a destination the tracker does not know re-reads the list once: the list may
   // have changed without a reload event (dispatcher.add); a stale event stays uncounted.
-  const known = (set: string, uri: string): boolean => tracker.has(set, uri) || (current(), tracker.has(set, uri));
+  // After a reload the list is re-read at the next scrape, not at once (a list of 50,000 would
+  // stall the relay): meanwhile an event about an unknown destination is taken on trust and the
+  // scrape's sync drops it if the destination is not in the list after all.
+  let stale = false;
+  const known = (set: string, uri: string): boolean => {
+    if (tracker.has(set, uri)) return true;
+    if (stale) {
+      // a set taken on trust gets its per-set series now (the sync will not see it appear)
+      if (!tracker.hasSet(set)) {
+        applyDiff(counters, { addedSets: [set], removedSets: [] });
+        overload.addSet(set);
+      }
+      return tracker.adopt(set, uri);
+    }
+    current();
+    return tracker.has(set, uri);
+  };
 
-  defineGauges(registers, sources, current, tracker);
+  defineGauges(registers, sources);
+  let scrapeViews: readonly DestinationView[] | undefined;
+  const series = defineDestinationSeries(registers, tracker, () => scrapeViews ?? current());
   defineHepMetrics(registers, () => sources.hep?.());
   defineEdgeMetrics(registers, () => sources.edge?.());
   const closeTransport = defineTransportMetrics(registers);
   const closeCluster = defineClusterMetrics(registers, () => sources.cluster?.());
   initialiseFixed(counters);
   current();
-  const unsubscribers = subscribeEvents(counters, tracker, known, (success) => {
+  const unsubscribers = subscribeEvents(counters, tracker, series, known, (success) => {
     if (!success) return;
     counters.lastReload.set(wallClock() / 1000);
-    current();
+    stale = true;
   });
 
   return {
     registry,
     contentType: registry.contentType,
-    metrics: () => registry.metrics(),
+    async metrics() {
+      // one read of the list per scrape, before any series is written (set series go with it)
+      const views = current(sources.destinationsInSlices && (await sources.destinationsInSlices()));
+      scrapeViews = views;
+      try {
+        return await registry.metrics();
+      } finally {
+        scrapeViews = undefined;
+      }
+    },
     close() {
       for (const unsubscribe of unsubscribers) unsubscribe();
       overload.close();

@@ -36,7 +36,7 @@ export interface RelayOptions {
   shedding: {
     methods: ReadonlySet<string>;
     retryAfter: number;
-    /** max_transactions: with this many transactions alive (server and client), new initial requests are shed too (0 = no cap). */
+    /** max_transactions: with this many forwarded requests waiting for their final answer, new initial requests are shed too (0 = no cap). */
     maxTransactions: number;
   };
   /**

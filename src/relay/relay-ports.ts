@@ -69,7 +69,7 @@ export interface SourceGroups {
   has(group: string, address: string): boolean;
 }
 
-export type RelayTransactions = Pick<TransactionLayer, 'receiveRequest' | 'receiveResponse' | 'createClient' | 'hasServerFor' | 'activeCount'>;
+export type RelayTransactions = Pick<TransactionLayer, 'receiveRequest' | 'receiveResponse' | 'createClient' | 'hasServerFor'>;
 
 export interface RelayIo {
   /** Stateless send (ACK for 2xx, stray 2xx retransmissions). */

@@ -30,7 +30,7 @@ export interface EventPayloads {
   /** A destination changed state, or its initial state after a load (initial = true). */
   'destination.state': DestinationStateEvent;
   /** The list was loaded or reloaded (or a reload failed). */
-  'list.reload': { result: 'success' | 'failure'; added: number; removed: number; kept: number; errors: string[]; at: number };
+  'list.reload': { result: 'success' | 'failure'; added: number; removed: number; kept: number; errors: string[]; at: number; /** Destinations per state letters after a success (a summary instead of one event each). */ states?: Record<string, number> };
   /** Relayed traffic reached the consecutive-failure threshold of a destination: marked down, or spared. */
   'traffic.mark': { set: string; uri: string; cause: TrafficFailureCause; result: TrafficMarkResult; threshold: number };
   /** A relayed transaction timed out while sipdispatch itself was under pressure: not counted against the destination. */

@@ -20,6 +20,8 @@ export class DispatcherAdapter implements RelayDispatcher {
   /** "ip:port" of destinations with an explicit port, "ip" of those without (any port matches). */
   private addresses = new Set<string>();
   private hosts = new Set<string>();
+  /** An index built ahead of a swap (indexSteps). */
+  private prepared: { snapshot: Snapshot; addresses: Set<string>; hosts: Set<string> } | undefined;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -90,19 +92,37 @@ export class DispatcherAdapter implements RelayDispatcher {
   }
 
   private reindex(snapshot: Snapshot): void {
-    const next = new Set<string>();
+    const pending = this.prepared;
+    this.prepared = undefined;
+    if (pending?.snapshot !== snapshot) {
+      // not prepared (first use, dispatcher.add/remove): built at once
+      for (const _ of this.indexSteps(snapshot, Number.POSITIVE_INFINITY));
+      return this.reindex(snapshot);
+    }
+    this.addresses = pending.addresses;
+    this.hosts = pending.hosts;
+    this.indexed = snapshot;
+  }
+
+  /**
+   * Builds the address index of a snapshot not yet in force, pausing every `slice` destinations:
+   * a reload runs it before the swap, so the first request after it finds the index ready.
+   */
+  *indexSteps(snapshot: Snapshot, slice: number): Generator<void> {
+    const addresses = new Set<string>();
     const hosts = new Set<string>();
+    let done = 0;
     for (const set of snapshot.sets.values()) {
       for (const d of set.destinations) {
+        if (++done % slice === 0) yield;
         const hop = nextHopOf(d.target);
         // Names are matched once resolved by the DNS cache; only literals are indexed here.
         if (!hop || isIP(hop.host) === 0) continue;
-        next.add(d.target.port === undefined ? hop.host : `${hop.host}:${hop.port}`);
+        // join gives a flat string (a template would keep a chain of pieces, 50 bytes a destination)
+        addresses.add(d.target.port === undefined ? hop.host : [hop.host, hop.port].join(':'));
         hosts.add(hop.host);
       }
     }
-    this.addresses = next;
-    this.hosts = hosts;
-    this.indexed = snapshot;
+    this.prepared = { snapshot, addresses, hosts };
   }
 }

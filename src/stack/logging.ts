@@ -84,7 +84,7 @@ export function attachEventLogging(logger: Logger, options: EventLoggingOptions 
       else logger.info(readings, 'overload over');
     }),
     subscribe('list.reload', (e) => {
-      if (e.result === 'success') logger.info({ added: e.added, removed: e.removed, kept: e.kept }, 'destination list loaded');
+      if (e.result === 'success') logger.info({ added: e.added, removed: e.removed, kept: e.kept, states: e.states }, 'destination list loaded');
       else logger.error({ errors: e.errors }, 'destination list reload failed, the previous list stays');
     }),
     subscribe('failover', (e) => {

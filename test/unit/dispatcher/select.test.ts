@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kamailioHash } from '../../../src/dispatcher/hash.js';
 import { select, type SelectionKey, type SelectOptions } from '../../../src/dispatcher/select.js';
+import { ownLatency } from '../../../src/dispatcher/latency-stats.js';
 import type { Snapshot } from '../../../src/dispatcher/snapshot.js';
 import { destinationsOf, key, name, opts, seeded, set1, setFlags } from './helpers.js';
 
@@ -223,9 +224,9 @@ describe('random, call load, parallel and latency', () => {
     const s = set1('a.test 0 10', 'b.test 0 10', 'c.test 0 10');
     const [c, b, a] = destinationsOf(s);
     expect([a, b, c].map((d) => name(d!))).toEqual(['a', 'b', 'c']);
-    a!.runtime.latency.estimate = 50;
-    b!.runtime.latency.estimate = 5;
-    c!.runtime.latency.estimate = 8;
+    ownLatency(a!.runtime).estimate = 50;
+    ownLatency(b!.runtime).estimate = 5;
+    ownLatency(c!.runtime).estimate = 8;
     // array c, b, a (reverse file order); adjusted priorities c 10, b 10, a 10 - 50/10 = 5
     expect(select(s, 1, 13, key(), opts()).map(name)).toEqual(['c', 'b', 'a']);
     expect(select(s, 1, 13, key(), opts()).map(name)).toEqual(['b', 'c', 'a']);

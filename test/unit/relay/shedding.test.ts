@@ -109,11 +109,11 @@ describe('load shedding', () => {
     expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
   });
 
-  it('max_transactions: with the table full a new INVITE gets 503 + Retry-After at once, an in-dialog BYE still passes', async () => {
-    const h = await relayHarness([5071], { max_transactions: 4 });
+  it('max_transactions: with that many requests unanswered a new INVITE gets 503 + Retry-After at once, an in-dialog BYE still passes', async () => {
+    const h = await relayHarness([5071], { max_transactions: 2 });
     h.receive(request('INVITE', 'c1'));
     h.receive(request('INVITE', 'c2'));
-    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071', 'INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+    const [first] = h.take();
     expect(h.transactions.activeCount).toBe(4);
     h.receive(request('INVITE', 'c3'));
     const out = h.take();
@@ -121,5 +121,12 @@ describe('load shedding', () => {
     expect(header(out[0]!, 'retry-after')).toBe('5');
     h.receive(request('BYE', 'c0', { toTag: 'callee', cseq: 2 }));
     expect(lines(h.take()).some((l) => l.startsWith('SIP/2.0 503'))).toBe(false);
+
+    // c1 is answered: its transactions wait out their timers, but no longer count against the cap
+    h.receive(responseTo(first!, 200, 'OK'), { address: '127.0.0.1', port: 5071 });
+    h.take();
+    expect(h.transactions.activeCount).toBeGreaterThanOrEqual(4);
+    h.receive(request('INVITE', 'c4'));
+    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
   });
 });
