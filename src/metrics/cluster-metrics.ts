@@ -17,8 +17,12 @@ export interface ClusterMetricsView {
 /** Loopback to a WAN between sites: a tenth of a millisecond up to 5 s. */
 export const CLUSTER_DELAY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
 
-/** Defines the metrics; returns the unsubscriber of the events they follow. */
-export function defineClusterMetrics(registers: Registry[], view: () => ClusterMetricsView | undefined): () => void {
+/**
+ * Defines the metrics; returns the unsubscriber of the events they follow. Above
+ * `maxDestinationSeries` destinations (metrics_destination_series) the probe owner is exported per
+ * set and owner with `uri=""`, its value the number of destinations that owner probes.
+ */
+export function defineClusterMetrics(registers: Registry[], view: () => ClusterMetricsView | undefined, maxDestinationSeries: number): () => void {
   new Gauge({
     name: 'sipdispatch_cluster_connected',
     help: '1 while this instance is in the cluster (Redis reachable and heartbeats answered), 0 in local mode or before it joined.',
@@ -45,12 +49,17 @@ export function defineClusterMetrics(registers: Registry[], view: () => ClusterM
   });
   new Gauge({
     name: 'sipdispatch_cluster_probe_owner',
-    help: 'The instance that probes each destination, in this instance\'s view (value 1; owner is the node id).',
+    help: 'The instance that probes each destination, in this instance\'s view (value 1; owner is the node id); above metrics_destination_series destinations, per set with uri="" and the number of destinations.',
     labelNames: ['set', 'uri', 'owner'] as const,
     registers,
     collect() {
       this.reset();
-      for (const o of view()?.owners ?? []) this.set({ set: o.set, uri: o.uri, owner: o.owner }, 1);
+      const owners = view()?.owners ?? [];
+      if (owners.length <= maxDestinationSeries) {
+        for (const o of owners) this.set({ set: o.set, uri: o.uri, owner: o.owner }, 1);
+        return;
+      }
+      for (const o of owners) this.inc({ set: o.set, uri: '', owner: o.owner });
     },
   });
   const messages = new Counter({

@@ -231,7 +231,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   defineHepMetrics(registers, () => sources.hep?.());
   defineEdgeMetrics(registers, () => sources.edge?.());
   const closeTransport = defineTransportMetrics(registers);
-  const closeCluster = defineClusterMetrics(registers, () => sources.cluster?.());
+  const closeCluster = defineClusterMetrics(registers, () => sources.cluster?.(), sources.maxDestinationSeries ?? Number.POSITIVE_INFINITY);
   initialiseFixed(counters);
   current();
   const unsubscribers = subscribeEvents(counters, tracker, series, known, (success) => {
