@@ -141,7 +141,7 @@ export class ClusterNode {
     this.every(this.options.heartbeatMs, () => void this.heartbeat());
     this.every(this.options.resyncMs, () => void this.resync());
     this.every(this.options.loadIntervalMs, () => this.publishLoads());
-    // a hung engine answers nothing: a PING between heartbeats notices it sooner when idle
+    // between heartbeats: a member gone is seen soon after its TTL, and a hung engine sooner when idle
     this.every(Math.max(50, Math.floor(this.options.heartbeatMs / 4)), () => void this.ping());
     void this.heartbeat();
   }
@@ -255,7 +255,9 @@ export class ClusterNode {
     if (!this.live || this.pingBusy) return;
     this.pingBusy = true;
     try {
-      await this.deps.backend.ping();
+      const live = new Set(await this.deps.backend.liveMembers(this.options.memberTtlMs));
+      // joins wait for the next heartbeat (it brings their info); a member whose TTL ran out leaves now
+      if (this.live && this.members.some((m) => !live.has(m.id))) this.updateMembers(this.members.filter((m) => live.has(m.id)));
     } catch (e) {
       this.goLocal(`ping failed: ${(e as Error).message}`);
     } finally {

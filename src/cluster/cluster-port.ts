@@ -73,8 +73,12 @@ export interface ClusterBackend {
   readStates(): Promise<VersionedState[]>;
   /** Stores (TTL `ttlMs`) and publishes this instance's call loads. */
   publishLoad(record: LoadRecord, ttlMs: number): Promise<void>;
-  /** A cheap round trip (PING): fails when the engine hangs, between two heartbeats. */
-  ping(): Promise<void>;
+  /**
+   * The ids of the members heard from within `ttlMs` (a read: it refreshes nothing). A cheap round
+   * trip between two heartbeats: it notices a member gone soon after its TTL, and fails when the
+   * engine hangs.
+   */
+  liveMembers(ttlMs: number): Promise<string[]>;
   /** Removes this member at once (graceful stop). */
   leave(id: string): Promise<void>;
   close(): Promise<void>;

@@ -55,6 +55,13 @@ export class MemoryHub {
     if (this.isDown) throw new UnreachableError();
   }
 
+  /** Members whose last heartbeat is younger than `ttlMs` (each keeps its own expiry, set with the TTL it sent). */
+  liveMembers(_ttlMs: number): string[] {
+    this.check();
+    const now = this.now();
+    return [...this.members].filter(([, m]) => m.expires > now).map(([id]) => id);
+  }
+
   heartbeat(self: MemberInfo, ttlMs: number): { members: MemberInfo[]; version: number } {
     this.check();
     const now = this.now();
@@ -147,8 +154,8 @@ export class MemoryBackend implements ClusterBackend {
     return this.call(() => this.hub.publishLoad(record, ttlMs));
   }
 
-  ping(): Promise<void> {
-    return this.call(() => this.hub.check());
+  liveMembers(ttlMs: number): Promise<string[]> {
+    return this.call(() => this.hub.liveMembers(ttlMs));
   }
 
   leave(id: string): Promise<void> {

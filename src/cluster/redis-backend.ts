@@ -34,6 +34,12 @@ for i, id in ipairs(ids) do infos[i] = redis.call('GET', ARGV[4] .. id) or '' en
 return {infos, tonumber(redis.call('GET', KEYS[3]) or '0')}
 `;
 
+const LIVE_MEMBERS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - tonumber(ARGV[1])), '+inf')
+`;
+
 const LEASE = `
 local holder = redis.call('GET', KEYS[1])
 if not holder or holder == ARGV[1] then
@@ -70,6 +76,7 @@ interface Scripts {
   sdPublishState(version: string, states: string, channel: string, field: string, payload: string): Promise<number>;
   sdPublishLoad(key: string, channel: string, payload: string, ttl: number): Promise<number>;
   sdLeave(members: string, member: string, load: string, leader: string, id: string): Promise<number>;
+  sdLiveMembers(members: string, ttl: number): Promise<string[]>;
 }
 
 /** `<version> <json>` as stored in the state hash and published after an `S`. */
@@ -121,6 +128,7 @@ export class RedisBackend implements ClusterBackend {
     this.redis.defineCommand('sdPublishState', { numberOfKeys: 3, lua: PUBLISH_STATE });
     this.redis.defineCommand('sdPublishLoad', { numberOfKeys: 2, lua: PUBLISH_LOAD });
     this.redis.defineCommand('sdLeave', { numberOfKeys: 4, lua: LEAVE });
+    this.redis.defineCommand('sdLiveMembers', { numberOfKeys: 1, lua: LIVE_MEMBERS });
     this.scripts = this.redis as unknown as Scripts;
   }
 
@@ -170,8 +178,8 @@ export class RedisBackend implements ClusterBackend {
     await this.scripts.sdPublishLoad(this.keys.load + record.origin, this.keys.channel, JSON.stringify(record), ttlMs);
   }
 
-  async ping(): Promise<void> {
-    await this.redis.ping();
+  liveMembers(ttlMs: number): Promise<string[]> {
+    return this.scripts.sdLiveMembers(this.keys.members, ttlMs);
   }
 
   async leave(id: string): Promise<void> {

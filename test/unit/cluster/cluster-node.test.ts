@@ -106,6 +106,21 @@ describe('ClusterNode: membership', () => {
     expect(b!.node.status().members.map((m) => m.id)).toEqual(['node-1', 'node-2']);
   });
 
+  it('a dead member is seen gone soon after its TTL, between two heartbeats', async () => {
+    setup();
+    const [a] = await cluster(2);
+    // c joins out of phase with a's heartbeats (a: every whole second; c: 1100, 2100, ...)
+    const c = instance('node-3');
+    c.node.start();
+    await advance(1050);
+    expect(a!.node.status().members.map((m) => m.id)).toEqual(['node-1', 'node-2', 'node-3']);
+    // killed right after its heartbeat at 2100: its entry expires at 5100, a's next heartbeat
+    // after that is at 6000; the read between heartbeats (every 250 ms) sees it gone by 5250
+    (c.node as unknown as { state: string }).state = 'stopped';
+    await advance(5400 - scheduler.now());
+    expect(a!.node.status().members.map((m) => m.id)).toEqual(['node-1', 'node-2']);
+  });
+
   it('a graceful stop leaves at once', async () => {
     setup();
     const [a, , c] = await cluster(3);
@@ -312,15 +327,15 @@ describe('ClusterNode: local mode', () => {
     }
   });
 
-  it('an idle node notices a hung engine by its PING between heartbeats', async () => {
+  it('an idle node notices a hung engine by its read between heartbeats', async () => {
     setup();
     const [a] = await cluster(2);
-    const real = a!.backend.ping.bind(a!.backend);
-    a!.backend.ping = () => Promise.reject(new Error('Command timed out'));
-    // PING every heartbeat_interval / 4 (250 ms here), before the next heartbeat at 2000 ms
+    const real = a!.backend.liveMembers.bind(a!.backend);
+    a!.backend.liveMembers = () => Promise.reject(new Error('Command timed out'));
+    // a members read every heartbeat_interval / 4 (250 ms here), before the next heartbeat at 2000 ms
     await advance(300, 10);
     expect(a!.node.effective).toBe('all');
-    a!.backend.ping = real;
+    a!.backend.liveMembers = real;
     await advance(1000);
     expect(a!.node.effective).toBe('distributed');
   });
