@@ -91,7 +91,7 @@ export class ClusterNode {
   private flushTimer: TimerHandle | undefined;
   private readonly timers: TimerHandle[] = [];
   private heartbeatBusy = false;
-  private pingBusy = false;
+  private readBusy = false;
   private joinedBefore = false;
   private maxApplied = 0;
   /** A live member's list digest differs from ours (as of the last heartbeat). */
@@ -142,7 +142,7 @@ export class ClusterNode {
     this.every(this.options.resyncMs, () => void this.resync());
     this.every(this.options.loadIntervalMs, () => this.publishLoads());
     // between heartbeats: a member gone is seen soon after its TTL, and a hung engine sooner when idle
-    this.every(Math.max(50, Math.floor(this.options.heartbeatMs / 4)), () => void this.ping());
+    this.every(Math.max(50, Math.floor(this.options.heartbeatMs / 4)), () => void this.readMembers());
     void this.heartbeat();
   }
 
@@ -251,9 +251,9 @@ export class ClusterNode {
     this.deps.logger.warn({ code: 'CLUSTER_UNAVAILABLE', reason }, 'cluster engine unreachable: local mode (probing every destination, changes kept until it is back)');
   }
 
-  private async ping(): Promise<void> {
-    if (!this.live || this.pingBusy) return;
-    this.pingBusy = true;
+  private async readMembers(): Promise<void> {
+    if (!this.live || this.readBusy) return;
+    this.readBusy = true;
     try {
       const live = new Set(await this.deps.backend.liveMembers(this.options.memberTtlMs));
       // joins wait for the next heartbeat (it brings their info); a member whose TTL ran out leaves now
@@ -261,7 +261,7 @@ export class ClusterNode {
     } catch (e) {
       this.goLocal(`ping failed: ${(e as Error).message}`);
     } finally {
-      this.pingBusy = false;
+      this.readBusy = false;
     }
   }
 
