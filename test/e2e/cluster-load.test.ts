@@ -35,7 +35,7 @@ async function farmNode(): Promise<FarmNode> {
     if (req.method === 'INVITE') node.up.add(req.callId);
     if (req.method === 'BYE') node.up.delete(req.callId);
     const extra = req.method === 'INVITE' ? { toTag: `farm-${peer.port}`, contact: `<sip:farm@127.0.0.1:${peer.port}>` } : {};
-    void peer.send(responseTo(req, 200, 'OK', extra), from.port);
+    void peer.send(responseTo(req, 200, 'OK', extra), from.port, from.address);
   });
   return node;
 }
@@ -57,7 +57,8 @@ describe.runIf(ready)('cluster e2e: algorithm 10 counts the calls of every insta
     const list = farm.map((f, i) => `1 ${f.uri} 0 0 duid=f${i + 1}`).join('\n');
     for (let i = 0; i < 2; i++) {
       const config = ['ds_ping_interval: 1', 'drain_timeout: 1000', 'overload_shedding: false', 'routes:', '  - { set: 1, algorithm: 10 }', 'cluster:', `  redis: ${redis.url}`, `  node_id: load${i + 1}`, '  key_prefix: "load:"', '  probing: leader'].join('\n');
-      instances.push(await startSipdispatch({ list, config, transports: ['udp'] }));
+      // two hosts: each instance on its own loopback address
+      instances.push(await startSipdispatch({ list, config, transports: ['udp'], host: `127.0.0.${21 + i}` }));
     }
   }, 60_000);
 
@@ -83,7 +84,7 @@ describe.runIf(ready)('cluster e2e: algorithm 10 counts the calls of every insta
 
   it('each instance sees the true number of calls up on each destination while they are held', async () => {
     const perInstance = 40;
-    const held = Promise.all(instances.map((p) => runSippUac({ target: `127.0.0.1:${p.sipPort}`, scenario: sippScenario('uac'), calls: perInstance, rate: 40, holdMs: 8_000, limit: 100, timeoutSec: 40, cwd: dir })));
+    const held = Promise.all(instances.map((p) => runSippUac({ target: `${p.sipHost}:${p.sipPort}`, scenario: sippScenario('uac'), calls: perInstance, rate: 40, holdMs: 8_000, limit: 100, timeoutSec: 40, cwd: dir })));
     let seen: Array<Map<string, number>> = [];
     // while every call is up (none ended yet), every instance's view must equal the farm's count
     await waitFor(async () => {

@@ -35,7 +35,7 @@ async function farmNode(): Promise<FarmNode> {
   const peer = await SipPeer.udp();
   const node: FarmNode = { peer, uri: `sip:127.0.0.1:${peer.port}`, registers: [], options: [], invites: 0, silent: false };
   peer.onRequest((req: SipRequest, from) => {
-    const reply = (status: number, reason: string, extra: { toTag?: string; contact?: string } = {}) => void peer.send(responseTo(req, status, reason, extra), from.port);
+    const reply = (status: number, reason: string, extra: { toTag?: string; contact?: string } = {}) => void peer.send(responseTo(req, status, reason, extra), from.port, from.address);
     switch (req.method) {
       case 'OPTIONS':
         node.options.push(from.port);
@@ -110,7 +110,7 @@ describe.runIf(ready)('cluster e2e: three sipdispatch instances, one Redis, a fa
   let killed: SipdispatchProcess | undefined;
 
   const calls = (p: SipdispatchProcess, n: number, rate: number) =>
-    runSippUac({ target: `127.0.0.1:${p.sipPort}`, scenario: sippScenario('uac'), calls: n, rate, timeoutSec: 40, cwd: dir, limit: 50 });
+    runSippUac({ target: `${p.sipHost}:${p.sipPort}`, scenario: sippScenario('uac'), calls: n, rate, timeoutSec: 40, cwd: dir, limit: 50 });
 
   /**
    * Registers AORS AoRs through every instance (algorithm 2, hash over the To URI); returns the
@@ -125,7 +125,7 @@ describe.runIf(ready)('cluster e2e: three sipdispatch instances, one Redis, a fa
       let sent = 0;
       for (const [k, p] of through.entries()) {
         for (let n = 0; n < AORS; n++) {
-          await client.send(register(n, client.port, `${tag}${k}`), p.sipPort);
+          await client.send(register(n, client.port, `${tag}${k}`), p.sipPort, p.sipHost);
           if (++sent % 100 === 0) await until(() => arrived() >= sent, `${sent} REGISTERs reach the farm (${arrived()} did)`);
         }
       }
@@ -172,7 +172,8 @@ describe.runIf(ready)('cluster e2e: three sipdispatch instances, one Redis, a fa
         `  node_id: sd${i + 1}`,
         '  key_prefix: "e2e:"',
       ].join('\n');
-      instances.push(await startSipdispatch({ list, config, transports: ['udp'] }));
+      // three hosts: each instance on its own loopback address
+      instances.push(await startSipdispatch({ list, config, transports: ['udp'], host: `127.0.0.${11 + instances.length}` }));
     }
   }, STEP_MS);
 

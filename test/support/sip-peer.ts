@@ -86,10 +86,11 @@ export class SipPeer {
     this.handler = handler;
   }
 
-  async send(text: string | Buffer, port: number): Promise<void> {
+  /** To `host` (127.0.0.1 unless given) on `port`; over a connection, the host is the one connected to. */
+  async send(text: string | Buffer, port: number, host = '127.0.0.1'): Promise<void> {
     const bytes = typeof text === 'string' ? Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'latin1') : text;
     if (this.udp) {
-      await new Promise<void>((resolve, reject) => this.udp!.send(bytes, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) => this.udp!.send(bytes, port, host, (e) => (e ? reject(e) : resolve())));
       return;
     }
     if (this.ws) {

@@ -14,6 +14,8 @@ export const CLI = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.ur
 export interface SipdispatchProcess {
   readonly pid: number;
   readonly sipPort: number;
+  /** The loopback address its SIP listeners bound (127.0.0.1 unless asked otherwise). */
+  readonly sipHost: string;
   readonly httpPort: number;
   readonly dir: string;
   /** Everything it printed so far (JSON log lines). */
@@ -36,6 +38,8 @@ export interface StartOptions {
   args?: string[];
   /** More files written into its working directory (name → contents), e.g. an address file. */
   files?: Record<string, string>;
+  /** The loopback address of its SIP listeners (another host's, e.g. 127.0.0.12); 127.0.0.1 by default. */
+  host?: string;
 }
 
 export async function startSipdispatch(options: StartOptions): Promise<SipdispatchProcess> {
@@ -46,7 +50,8 @@ export async function startSipdispatch(options: StartOptions): Promise<Sipdispat
   const sipPort = await freeLoopbackPort();
   const httpPort = await freeLoopbackPort();
   const args = [CLI, '--list', join(dir, 'dispatcher.list'), '--http', `127.0.0.1:${httpPort}`, '--log-level', 'info'];
-  for (const t of options.transports ?? ['udp', 'tcp']) args.push('--listen', `${t}:127.0.0.1:${sipPort}`);
+  const sipHost = options.host ?? '127.0.0.1';
+  for (const t of options.transports ?? ['udp', 'tcp']) args.push('--listen', `${t}:${sipHost}:${sipPort}`);
   if (options.config !== undefined) {
     writeFileSync(join(dir, 'sipdispatch.yaml'), options.config);
     args.push('--config', join(dir, 'sipdispatch.yaml'));
@@ -61,6 +66,7 @@ export async function startSipdispatch(options: StartOptions): Promise<Sipdispat
   return {
     pid: child.pid!,
     sipPort,
+    sipHost,
     httpPort,
     dir,
     output: () => out,

@@ -68,7 +68,7 @@ export interface SippUacResult {
   readonly errors: string;
 }
 
-const LOOPBACK_TARGET = /^127\.0\.0\.1:\d{1,5}$/;
+const LOOPBACK_TARGET = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d+$/;
 const READY_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 5_000;
 const KILL_GRACE_MS = 5_000;
