@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { freeMediaPort, freePort } from '../e2e/free-ports.mjs';
 import { scenarioPath, startUac } from '../e2e/sipp-processes.mjs';
 import { defaultSipdispatchCli, findExecutable, startSipdispatch } from '../e2e/start-proxy.mjs';
-import { installExitCleanup, spawnTracked, stopTracked } from '../e2e/tracked-processes.mjs';
+import { installExitCleanup, stopTracked } from '../e2e/tracked-processes.mjs';
+import { startRedis } from './redis-process.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,19 +27,6 @@ installExitCleanup();
 const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-bench-callload-'));
 const taken = new Set();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function answersPing(port) {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.on('error', () => resolve(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => {
-      s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
-}
 
 /** A UDP UAS answering INVITE (200), BYE and OPTIONS, and counting the calls up on it. */
 async function responder() {
@@ -67,12 +55,9 @@ async function responder() {
   return { socket, port, uri: `sip:127.0.0.1:${port}`, up, peak: () => peak };
 }
 
-const redisServer = findExecutable('redis-server');
 const sipp = findExecutable('sipp');
-if (!redisServer || !sipp) throw new Error('needs redis-server and sipp on PATH');
-const redisPort = await freePort(taken);
-const redis = spawnTracked(redisServer, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { cwd: dir, logFile: join(dir, 'redis.log') });
-while (!(await answersPing(redisPort))) await sleep(25);
+if (!sipp) throw new Error('needs sipp on PATH (Debian package sip-tester)');
+const { redis, port: redisPort } = await startRedis(dir, taken);
 
 const farm = [await responder(), await responder(), await responder()];
 const list = farm.map((f, i) => `1 ${f.uri} 0 0 duid=u${i}${MAXLOAD > 0 ? `;maxload=${MAXLOAD}` : ''}`).join('\n');

@@ -16,7 +16,8 @@ import { CLOCK_TICKS, readProcStat } from '../e2e/proc-stats.mjs';
 import { scenarioPath, startUac, startUas } from '../e2e/sipp-processes.mjs';
 import { percentile } from '../e2e/sipp-traces.mjs';
 import { defaultSipdispatchCli, findExecutable, startSipdispatch } from '../e2e/start-proxy.mjs';
-import { installExitCleanup, spawnTracked, stopTracked } from '../e2e/tracked-processes.mjs';
+import { installExitCleanup, stopTracked } from '../e2e/tracked-processes.mjs';
+import { startRedis } from './redis-process.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,31 +33,6 @@ installExitCleanup();
 const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-bench-cluster-'));
 const taken = new Set();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function startRedis() {
-  const redisServer = findExecutable('redis-server');
-  if (!redisServer) throw new Error('redis-server is not on PATH (Debian package redis-server)');
-  const port = await freePort(taken);
-  const redis = spawnTracked(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { cwd: dir, logFile: join(dir, 'redis.log') });
-  for (let i = 0; i < 200; i++) {
-    if (await answersPing(port)) return { redis, url: `redis://127.0.0.1:${port}` };
-    await sleep(25);
-  }
-  throw new Error('redis-server did not answer');
-}
-
-async function answersPing(port) {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.on('error', () => resolve(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => {
-      s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
-}
 
 /** A UDP responder answering every OPTIONS 200 and counting them by sender port. */
 async function responder() {
@@ -188,7 +164,7 @@ async function cpuPerCall(url) {
   return rows;
 }
 
-const { redis, url } = await startRedis();
+const { redis, url } = await startRedis(dir, taken);
 console.log(`# cluster bench ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`);
 const { probing, delays, hang, death } = await probingAndPropagation(url, redis.pid);
 console.log(`\nOPTIONS per responder over ${WINDOW_S} s (1 s interval, 3 instances):`);
