@@ -59,14 +59,8 @@ function banControl(core: AppCore): BanControl {
 
 /** Open connections per stream transport, for the `sipdispatch_connections` gauge. */
 function connectionCounts(transport: TransportManager): Partial<Record<Transport, number>> {
-  const stats = transport.stats();
-  const ws = transport.wsConnections();
-  return {
-    tcp: stats.tcp.connections,
-    tls: stats.tls?.connections ?? 0,
-    ws: ws.filter((c) => c.transport === 'ws').length,
-    wss: ws.filter((c) => c.transport === 'wss').length,
-  };
+  const { tcp, tls, ws } = transport.stats();
+  return { tcp: tcp.connections, tls: tls?.connections ?? 0, ws: (ws?.connections ?? 0) - (ws?.secure ?? 0), wss: ws?.secure ?? 0 };
 }
 
 /** What the cluster metrics read at scrape time. */

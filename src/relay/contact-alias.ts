@@ -8,7 +8,7 @@ import type { Transport } from '../shared/events.js';
 import type { SipMessage, SipRequest } from '../sip/message.js';
 import { replaceContactUri, setRequestUri } from '../sip/edit.js';
 import { formatUri, parseUri } from '../sip/uri.js';
-import type { NextHop } from './next-hop.js';
+import { unbracket, type NextHop } from './next-hop.js';
 import type { Source } from './relay-ports.js';
 
 const PROTO: Record<Transport, number> = { udp: 1, tcp: 2, tls: 3, ws: 5, wss: 6 };
@@ -35,5 +35,5 @@ export function takeRuriAlias(req: SipRequest): NextHop | undefined {
   const params = new Map(uri.params);
   params.delete('alias');
   setRequestUri(req, formatUri({ ...uri, params }));
-  return { transport, host: address.replace(/^\[|\]$/g, ''), port: portNumber };
+  return { transport, host: unbracket(address), port: portNumber };
 }

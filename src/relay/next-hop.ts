@@ -37,6 +37,7 @@ export function receivedHop(routeUri: SipUri): NextHop | undefined {
   return u ? nextHopOf(u) : undefined;
 }
 
-function unbracket(host: string): string {
+/** An IPv6 reference without its brackets; anything else as it is. */
+export function unbracket(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

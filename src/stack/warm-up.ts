@@ -20,7 +20,7 @@ import { TransactionLayer } from '../transaction/transaction-layer.js';
 import { timerValues } from '../transaction/timers.js';
 import { MessageReceiver, type Reply } from '../transport/message-receiver.js';
 import { responseTarget } from '../transport/response-target.js';
-import type { MessageSource } from '../transport/target.js';
+import { isReliable, type MessageSource } from '../transport/target.js';
 import { createDispatcher } from './create-dispatcher.js';
 import { DispatcherAdapter } from './dispatcher-adapter.js';
 import { relayOptions, statelessSource } from './sip-stack.js';
@@ -45,7 +45,7 @@ class Wire {
   }
 
   isReliable(target: Target): boolean {
-    return target.transport !== 'udp';
+    return isReliable(target);
   }
 
   /** The message sent to one of `ports` since the last feed. */

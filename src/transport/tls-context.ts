@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { SipDispatchError } from '../shared/errors.js';
 
@@ -85,7 +86,7 @@ export class TlsContexts {
     return {
       host,
       port,
-      servername: isIpLiteral(host) ? undefined : host,
+      servername: isIP(host) === 0 ? host : undefined,
       ca: this.loaded.ca,
       rejectUnauthorized: this.options.verifyServer,
       minVersion: this.options.minVersion,
@@ -154,8 +155,4 @@ function certificateInfo(pem: Buffer, file: string, serverName: string): Certifi
   } catch (e) {
     throw new SipDispatchError('TLS_CONFIG', `${file}: not a valid certificate: ${(e as Error).message}`, { file }, { cause: e });
   }
-}
-
-function isIpLiteral(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(':');
 }

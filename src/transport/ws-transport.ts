@@ -58,6 +58,8 @@ export interface WsConnectionInfo {
 
 export interface WsStats {
   connections: number;
+  /** Of them, over wss (the rest are ws). */
+  secure: number;
   accepted: number;
   refused: number;
   keepaliveClosed: number;
@@ -184,7 +186,9 @@ export class WsTransport {
   }
 
   stats(): WsStats {
-    return { connections: this.table.size, ...this.counts };
+    let secure = 0;
+    for (const c of this.table.values()) if (c.source.transport === 'wss') secure++;
+    return { connections: this.table.size, secure, ...this.counts };
   }
 
   async close(): Promise<void> {
