@@ -14,7 +14,7 @@ import type { Relay } from '../relay/relay.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import { resolveConfig } from '../config/resolve.js';
 import { systemClock } from '../shared/clock.js';
-import { supportsUdpReusePort } from '../transport/reuse-port.js';
+import { canShareUdpSockets } from '../transport/socket-fd.js';
 import type { PressureMonitor } from '../transport/pressure-monitor.js';
 import type { TransportManager } from '../transport/transport-manager.js';
 import { DispatcherAdapter } from '../stack/dispatcher-adapter.js';
@@ -56,20 +56,22 @@ export interface AppCore {
 export async function startCore(config: Config, logger: PinoLogger, dispatcher: Dispatcher): Promise<AppCore> {
   const options = resolveConfig(config);
   const decision = threadCount(options.lifecycle.workers, {
-    reusePort: supportsUdpReusePort(),
-    nodeVersion: process.versions.node,
+    sharedSockets: canShareUdpSockets(),
     platform: process.platform,
     udpListeners: options.transport.listen.filter((s) => s.transport === 'udp').length,
   });
   if (decision.warning) logger.warn({ workers: options.lifecycle.workers }, decision.warning);
   const adapter = new DispatcherAdapter(dispatcher, options.selection);
   if (decision.threads === 1) {
-    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: false }), undefined, logger, adapter);
+    return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen }), undefined, logger, adapter);
   }
   // worker_threads is loaded only here: one thread stays today's code path
   const { WorkerPool } = await import('../threads/worker-pool.js');
-  const pool = new WorkerPool({ config, threads: decision.threads, dispatcher, logger });
-  const stack = await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: true, router: pool.route, shareBan: (ban) => pool.shareBan(ban) });
+  // Kamailio's attendant ends every child when one dies; here the shared sockets are gone with it,
+  // and a supervisor (systemd, Docker's restart policy) starts a whole new process
+  const onLostSockets = (): never => process.exit(1);
+  const pool = new WorkerPool({ config, threads: decision.threads, dispatcher, logger, onLostSockets });
+  const stack = await startSipStack(config, logger, adapter, { listen: options.transport.listen, router: pool.route, shareBan: (ban) => pool.shareBan(ban) });
   try {
     await pool.start(stack);
   } catch (e) {
@@ -124,7 +126,11 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
     },
     async stop() {
       clearInterval(expiry);
-      await Promise.all([stack.stop(), pool?.stop()]);
+      // every thread finishes its calls while all of them still read the shared UDP sockets;
+      // then the workers end (closing them) and the main thread closes the rest
+      await Promise.all([stack.drain(), pool?.drain()]);
+      await pool?.stop();
+      await stack.stop();
     },
   };
 }

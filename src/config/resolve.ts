@@ -37,8 +37,7 @@ export interface ResolvedConfig {
   readonly selection: Pick<SelectOptions, 'useDefault' | 'hashFailover'>;
   readonly probe: ProberOptions;
   readonly timers: Required<TimerConfig>;
-  /** The listeners and reusePort are the stack's choice (worker threads). */
-  readonly transport: Omit<TransportManagerOptions, 'reusePort'>;
+  readonly transport: TransportManagerOptions;
   readonly relay: Omit<RelayOptions, 'advertised' | 'routes'> & { readonly routes: readonly RouteBlock[] };
   readonly admin: Required<Pick<AdminDeps, 'listBlocks' | 'reloadDeltaMs'>> & Pick<AdminDeps, 'token'> & { readonly http: { readonly host: string; readonly port: number } };
   readonly webhook: Pick<WebhookNotifierOptions, 'url' | 'retries' | 'queueSize'> | undefined;

@@ -11,6 +11,8 @@ export interface ListenSpec {
   /** 0 lets the system pick (tests). */
   readonly port: number;
   readonly family: 4 | 6;
+  /** UDP: this process's socket, already bound there, to read too (worker threads share the main thread's). */
+  readonly fd?: number;
 }
 
 export interface HostPort {

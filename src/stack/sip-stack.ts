@@ -40,7 +40,6 @@ export interface StackIdentity {
 export interface SipStackOptions {
   /** What this thread binds (a worker: the UDP listeners at the ports the main thread got). */
   readonly listen: readonly ListenSpec[];
-  readonly reusePort: boolean;
   readonly router?: DatagramRouter;
   /** Decided by the main thread for a worker; else taken from this thread's own sockets. */
   readonly identity?: StackIdentity;
@@ -62,7 +61,9 @@ export interface SipStack {
   readonly edge: EdgeGuard;
   /** This thread's own pressure (event-loop delay, UDP backlog): load shedding and excused timeouts. */
   readonly pressure: PressureMonitor;
-  /** Refuses new calls, waits for answers still pending (at most drain_timeout), closes sockets. */
+  /** Refuses new calls and waits for answers still pending (at most drain_timeout); the sockets stay open. */
+  drain(): Promise<void>;
+  /** Drains, then closes the sockets. */
   stop(): Promise<void>;
 }
 
@@ -108,7 +109,7 @@ function createHep(config: Config, logger: PinoLogger): HepExport | undefined {
 
 function createTransport(config: Config, logger: PinoLogger, options: SipStackOptions, hep: HepExport | undefined, filter: InboundFilter): TransportManager {
   return new TransportManager(
-    { ...resolveConfig(config).transport, listen: options.listen, reusePort: options.reusePort },
+    { ...resolveConfig(config).transport, listen: options.listen },
     { scheduler: systemScheduler, logger: logger.child({ component: 'transport' }), router: options.router, tap: hep?.capture, filter },
   );
 }
@@ -161,6 +162,13 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     logger.child({ component: 'relay' }),
   );
   transport.onMessage((msg, source) => relay.receive(msg, source));
+  const drain = async (): Promise<void> => {
+    relay.drain();
+    let timer: NodeJS.Timeout | undefined;
+    // Waits for answers still pending, not for the timers that only absorb retransmissions.
+    await Promise.race([transactions.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, resolveConfig(config).lifecycle.drainTimeoutMs)))]);
+    clearTimeout(timer);
+  };
   return {
     transport,
     transactions,
@@ -171,12 +179,9 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     edge: edge.guard,
     acl,
     pressure: pressure.monitor,
+    drain,
     async stop() {
-      relay.drain();
-      let timer: NodeJS.Timeout | undefined;
-      // Waits for answers still pending, not for the timers that only absorb retransmissions.
-      await Promise.race([transactions.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, resolveConfig(config).lifecycle.drainTimeoutMs)))]);
-      clearTimeout(timer);
+      await drain();
       transactions.close();
       pressure.stop();
       await transport.close();

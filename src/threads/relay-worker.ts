@@ -1,6 +1,7 @@
 /**
- * A relay worker thread (`workers: N`, threads 1..N-1): its own sockets on the shared UDP ports,
- * transactions and relay, over a replica of the main thread's dispatcher. Datagrams another
+ * A relay worker thread (`workers: N`, threads 1..N-1): it reads the main thread's UDP sockets
+ * (opened by descriptor) and runs its own transactions and relay, over a replica of the main
+ * thread's dispatcher. Datagrams another
  * thread owns are handed over; its events, statistics and destination failures go to the main
  * thread; dispatcher state, new peers and the stop order come from it.
  */
@@ -47,7 +48,6 @@ async function run(): Promise<void> {
   try {
     stack = await startSipStack(config, logger, dispatcher, {
       listen: start.listen,
-      reusePort: true,
       router: handoff.route,
       identity: start.identity,
       shareBan: (ban) => post({ type: 'ban', ban: { key: ban.key, reason: ban.reason, remainingMs: ban.until - systemScheduler.now() } }),
@@ -79,6 +79,7 @@ async function run(): Promise<void> {
   };
   parent.on('message', (m: ToWorker) => {
     if (m.type === 'replica') replica.applyReplicaState(m.state);
+    else if (m.type === 'drain') void stack.drain().then(() => post({ type: 'drained' }));
     else if (m.type === 'peer') handoff.connect(m.index, m.port, stack.transport);
     else if (m.type === 'ban') stack.edge.bans.ban(m.ban.key, m.ban.reason, systemScheduler.now(), m.ban.remainingMs);
     else if (m.type === 'unban') {

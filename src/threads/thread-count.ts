@@ -1,13 +1,13 @@
 /**
- * How many threads to run for `workers: N`. More than one needs UDP `reusePort` (Node 22.12+ /
- * 23.1+, on Linux and a few other systems) and a UDP listener to share; otherwise the program
- * runs today's single thread and says why, never failing to start.
+ * How many threads to run for `workers: N`. More than one reads the main thread's UDP sockets
+ * from every thread, which needs their descriptors from Linux's /proc (transport/socket-fd.ts),
+ * and a UDP listener to share; otherwise the program runs one thread and says why, never failing
+ * to start.
  */
 
 export interface ThreadSupport {
-  /** supportsUdpReusePort() of this process. */
-  readonly reusePort: boolean;
-  readonly nodeVersion: string;
+  /** canShareUdpSockets() of this process. */
+  readonly sharedSockets: boolean;
   readonly platform: string;
   /** UDP listen specs configured. */
   readonly udpListeners: number;
@@ -21,10 +21,10 @@ export interface ThreadDecision {
 
 export function threadCount(requested: number, support: ThreadSupport): ThreadDecision {
   if (requested <= 1) return { threads: 1, warning: undefined };
-  if (!support.reusePort) {
+  if (!support.sharedSockets) {
     return {
       threads: 1,
-      warning: `workers: ${requested} needs UDP reusePort (Node >= 22.12 or 23.1, on Linux); Node ${support.nodeVersion} on ${support.platform} has none: running 1 thread`,
+      warning: `workers: ${requested} shares the UDP sockets between threads through /proc (Linux); ${support.platform} has none: running 1 thread`,
     };
   }
   if (support.udpListeners === 0) {

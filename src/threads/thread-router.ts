@@ -1,6 +1,6 @@
 /**
- * Which thread owns a UDP datagram when several threads share the port (the kernel spreads
- * datagrams by 4-tuple, so one busy peer lands on one socket whatever the call):
+ * Which thread owns a UDP datagram when several threads read the same socket (the kernel gives
+ * each datagram to whichever thread reads first, whatever the call):
  * - a request belongs to the thread its Call-ID hashes to (FNV-1a), so retransmissions, CANCEL,
  *   ACK and in-dialog requests meet the transactions of their call;
  * - a response belongs to the thread whose tag its top Via branch carries (each thread puts its

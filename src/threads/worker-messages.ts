@@ -16,7 +16,7 @@ export interface WorkerStart {
   readonly index: number;
   readonly threads: number;
   readonly config: Config;
-  /** The UDP listeners at the ports the main thread bound. */
+  /** The UDP listeners the main thread bound, each with its socket's descriptor to read too. */
   readonly listen: readonly ListenSpec[];
   readonly identity: StackIdentity;
   readonly replica: ReplicaState;
@@ -29,11 +29,13 @@ export interface WorkerStart {
 /** Main thread → worker. */
 export type ToWorker =
   | { readonly type: 'replica'; readonly state: ReplicaState }
-  /** A restarted thread's new port. */
+  /** A thread started after this one: its port. */
   | { readonly type: 'peer'; readonly index: number; readonly port: MessagePort }
   /** A ban another thread made (or the admin API lifted: `remainingMs` 0; `key` undefined = flush). */
   | { readonly type: 'ban'; readonly ban: SharedBan }
   | { readonly type: 'unban'; readonly key: string | undefined }
+  /** Take no new calls, finish those in flight, keep reading the shared sockets; answer `drained`. */
+  | { readonly type: 'drain' }
   | { readonly type: 'stop' };
 
 /** Worker → main thread. */
@@ -44,6 +46,7 @@ export type FromWorker =
   | { readonly type: 'stats'; readonly transactions: number; readonly handoffs: number }
   | { readonly type: 'mark-failure'; readonly failure: FailureReport }
   | { readonly type: 'ban'; readonly ban: SharedBan }
+  | { readonly type: 'drained' }
   | { readonly type: 'stopped' };
 
 /**

@@ -1,9 +1,11 @@
 /**
- * The main thread's side of `workers: N`: starts threads 1..N-1 (relay-worker.ts) on the UDP ports
- * the main thread bound, wires a MessageChannel between every pair for handed-off datagrams, keeps
- * their dispatcher replicas in step with the authoritative dispatcher, re-publishes their events,
- * applies the failures they report, restarts a crashed worker (once a minute at most) and drains
- * them all on stop. Loaded only when more than one thread runs.
+ * The main thread's side of `workers: N`: starts threads 1..N-1 (relay-worker.ts) reading the UDP
+ * sockets the main thread bound (by descriptor: Kamailio's children all read the one socket), wires
+ * a MessageChannel between every pair for handed-off datagrams, keeps their dispatcher replicas in
+ * step with the authoritative dispatcher, re-publishes their events, applies the failures they
+ * report, and drains them all on stop. A thread that dies takes the shared sockets with it (its
+ * teardown closes the descriptors), so a crashed worker ends the process, as a crashed child ends
+ * Kamailio: `onLostSockets`. Loaded only when more than one thread runs.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
@@ -19,6 +21,7 @@ import type { DatagramRouter } from '../transport/transport-manager.js';
 import { DatagramHandoff, hasFlowListeners } from './datagram-handoff.js';
 import type { Ban } from '../edge/ban-table.js';
 import { systemScheduler } from '../shared/scheduler.js';
+import { findUdpSocketFd } from '../transport/socket-fd.js';
 import { republish } from './event-bridge.js';
 import { applyFailureReport } from './replica-dispatcher.js';
 import type { SipStack } from '../stack/sip-stack.js';
@@ -27,7 +30,6 @@ import type { FromWorker, SharedBan, ToWorker, WorkerStart } from './worker-mess
 
 const WORKER_URL = new URL('./relay-worker.js', import.meta.url);
 const START_TIMEOUT_MS = 20_000;
-const RESTART_INTERVAL_MS = 60_000;
 /** Catches list changes that publish no event (dispatcher.remove). */
 const SNAPSHOT_CHECK_MS = 1000;
 /** Time a worker gets beyond drain_timeout to report it stopped. */
@@ -41,6 +43,8 @@ export interface WorkerPoolOptions {
   readonly logger: PinoLogger;
   /** The worker script (tests); default the compiled relay-worker.js beside this file. */
   readonly workerUrl?: URL;
+  /** A started worker died: the UDP sockets every thread read are closed (the process must end). */
+  readonly onLostSockets: (worker: number, reason: string) => void;
 }
 
 interface Slot {
@@ -48,10 +52,7 @@ interface Slot {
   worker: Worker | undefined;
   transactions: number;
   handoffs: number;
-  /** Handoffs of the slot's earlier (crashed) workers. */
-  handoffsBefore: number;
-  lastRestartAt: number | undefined;
-  restartTimer: NodeJS.Timeout | undefined;
+  onDrained: (() => void) | undefined;
   onStopped: (() => void) | undefined;
 }
 
@@ -73,7 +74,7 @@ export class WorkerPool {
     Atomics.store(this.alive, 0, 1);
     this.handoff = new DatagramHandoff(0, options.threads, this.alive, hasFlowListeners(resolveConfig(options.config).transport.listen));
     for (let index = 1; index < options.threads; index++) {
-      this.slots.push({ index, worker: undefined, transactions: 0, handoffs: 0, handoffsBefore: 0, lastRestartAt: undefined, restartTimer: undefined, onStopped: undefined });
+      this.slots.push({ index, worker: undefined, transactions: 0, handoffs: 0, onDrained: undefined, onStopped: undefined });
     }
     setBranchTag(threadBranchTag(0));
   }
@@ -115,7 +116,7 @@ export class WorkerPool {
 
   /** Datagrams each thread handed to another one, by thread index. */
   handoffs(): number[] {
-    return [this.handoff.count, ...this.slots.map((s) => s.handoffsBefore + s.handoffs)];
+    return [this.handoff.count, ...this.slots.map((s) => s.handoffs)];
   }
 
   /** Server transactions alive on the workers (the main thread's are counted by the caller). */
@@ -125,7 +126,15 @@ export class WorkerPool {
     return n;
   }
 
-  /** Drains every worker (bounded by drain_timeout), then ends the threads. */
+  /**
+   * Every worker takes no new calls and finishes those in flight (bounded by drain_timeout), still
+   * reading the shared sockets: the main thread drains meanwhile, and closes them after stop().
+   */
+  async drain(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => this.drainSlot(slot)));
+  }
+
+  /** Drains every worker (if drain() did not), then ends the threads. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.snapshotCheck);
@@ -134,8 +143,20 @@ export class WorkerPool {
     this.handoff.close();
   }
 
+  private async drainSlot(slot: Slot): Promise<void> {
+    const worker = slot.worker;
+    if (!worker) return;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = new Promise<void>((resolve) => {
+      slot.onDrained = resolve;
+      timer = setTimeout(resolve, resolveConfig(this.options.config).lifecycle.drainTimeoutMs + STOP_GRACE_MS);
+    });
+    this.post(worker, { type: 'drain' });
+    await drained;
+    clearTimeout(timer);
+  }
+
   private async stopSlot(slot: Slot): Promise<void> {
-    clearTimeout(slot.restartTimer);
     const worker = slot.worker;
     if (!worker) return;
     let timer: NodeJS.Timeout | undefined;
@@ -235,6 +256,9 @@ export class WorkerPool {
         if (ban) this.shareBan(ban, slot.index);
         return;
       }
+      case 'drained':
+        slot.onDrained?.();
+        return;
       case 'stopped':
         slot.onStopped?.();
         return;
@@ -247,29 +271,12 @@ export class WorkerPool {
     if (slot.worker !== worker) return;
     Atomics.store(this.alive, slot.index, 0);
     slot.worker = undefined;
-    slot.handoffsBefore += slot.handoffs;
-    slot.handoffs = 0;
     slot.transactions = 0;
+    slot.onDrained?.();
     slot.onStopped?.();
     if (this.stopping) return;
-    const now = Date.now();
-    const wait = slot.lastRestartAt === undefined ? 0 : Math.max(0, slot.lastRestartAt + RESTART_INTERVAL_MS - now);
-    this.options.logger.error({ worker: slot.index, code, restartInMs: wait }, 'worker thread exited; restarting it');
-    slot.restartTimer = setTimeout(() => this.restart(slot), wait);
-    slot.restartTimer.unref();
-  }
-
-  private restart(slot: Slot): void {
-    if (this.stopping) return;
-    slot.lastRestartAt = Date.now();
-    this.spawn(slot).then(
-      () => this.options.logger.info({ worker: slot.index }, 'worker thread restarted'),
-      (e: unknown) => {
-        this.options.logger.error({ err: e, worker: slot.index }, 'worker thread restart failed; trying again in a minute');
-        slot.restartTimer = setTimeout(() => this.restart(slot), RESTART_INTERVAL_MS);
-        slot.restartTimer.unref();
-      },
-    );
+    this.options.logger.fatal({ worker: slot.index, code }, 'worker thread exited: the UDP sockets all threads read are closed with it');
+    this.options.onLostSockets(slot.index, `worker thread ${slot.index} exited with code ${code}`);
   }
 
   /**
@@ -305,10 +312,14 @@ export class WorkerPool {
   }
 }
 
-/** The UDP listeners as bound (port 0 resolved), for the workers to bind the same ports. */
+/** The UDP listeners as bound (port 0 resolved), with the descriptors the workers open. */
 function udpListeners(stack: SipStack): ListenSpec[] {
   return stack.transport
     .addresses()
     .filter((b) => b.transport === 'udp')
-    .map((b) => ({ transport: 'udp', host: b.address, port: b.port, family: b.family }));
+    .map((b) => {
+      const fd = findUdpSocketFd(b.address, b.port, b.family);
+      if (fd === undefined) throw new SipDispatchError('WORKER_FAILED', `no descriptor found for the UDP socket ${b.id} in /proc`, { listener: b.id });
+      return { transport: 'udp', host: b.address, port: b.port, family: b.family, fd };
+    });
 }

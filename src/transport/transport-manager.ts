@@ -31,8 +31,6 @@ export interface TransportManagerOptions {
   advertise: HostPort | undefined;
   /** Kamailio's force_rport: fill rport on every request, not only when the client asked. */
   forceRport: boolean;
-  /** SO_REUSEPORT on UDP where Node and the OS support it (worker threads). */
-  reusePort: boolean;
   /** UDP socket buffers in bytes (udp_buffer_size). */
   udpBufferSize: number;
   /** Largest message accepted, datagram or stream (bigger ones get 513 or are dropped). */
@@ -259,7 +257,7 @@ export class TransportManager {
   }
 
   private async openUdp(spec: ListenSpec): Promise<BoundAddress> {
-    const options = { reusePort: this.options.reusePort, bufferSize: this.options.udpBufferSize, logger: this.logger, tap: this.tap };
+    const options = { bufferSize: this.options.udpBufferSize, logger: this.logger, tap: this.tap };
     const socket = await UdpTransport.open(spec, options, this.datagramHandler(this.udp.length));
     this.udp.push(socket);
     this.udpById.set(socket.bound.id, socket);

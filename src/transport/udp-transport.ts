@@ -10,7 +10,6 @@ import type { BoundAddress } from './advertised-address.js';
 import type { ListenSpec } from '../shared/addresses.js';
 import { formatListenSpec } from './listen-spec.js';
 import { listenFailed } from './transport-errors.js';
-import { supportsUdpReusePort } from './reuse-port.js';
 import { familyOf, normalizeAddress } from './socket-address.js';
 import type { Reply } from './message-receiver.js';
 import type { MessageSource, SocketAddress } from './target.js';
@@ -19,8 +18,6 @@ import type { WireTap } from './wire-tap.js';
 export type DatagramHandler = (bytes: Buffer, source: MessageSource, reply: Reply) => void;
 
 export interface UdpTransportOptions {
-  /** Ask for SO_REUSEPORT (worker threads sharing the port); ignored where unsupported. */
-  reusePort: boolean;
   /**
    * SO_RCVBUF / SO_SNDBUF in bytes (the kernel caps them at net.core.rmem_max / wmem_max): the
    * default ~200 KB overflows in a burst of a few hundred datagrams while the event loop is busy.
@@ -30,9 +27,6 @@ export interface UdpTransportOptions {
   /** Told of every datagram sent. */
   tap?: WireTap;
 }
-
-/** dgram's option, missing from @types/node 20 (Node ≥ 22.12). */
-type SocketOptions = dgram.SocketOptions & { reusePort?: boolean };
 
 export class UdpTransport {
   readonly bound: BoundAddress;
@@ -59,15 +53,17 @@ export class UdpTransport {
     return { transport: 'udp', address, port, connectionId: this.bound.id, local: this.local };
   }
 
-  /** Binds; rejects with LISTEN_FAILED (never throws, never leaves a socket open). */
+  /**
+   * Binds; rejects with LISTEN_FAILED (never throws, never leaves a socket open). With `spec.fd`
+   * (a worker thread) it opens the socket the main thread bound instead: both read from it.
+   */
   static async open(spec: ListenSpec, options: UdpTransportOptions, onDatagram: DatagramHandler): Promise<UdpTransport> {
-    const socketOptions: SocketOptions = {
+    const socketOptions: dgram.SocketOptions = {
       type: spec.family === 6 ? 'udp6' : 'udp4',
       recvBufferSize: options.bufferSize,
       sendBufferSize: options.bufferSize,
       lookup: literalLookup,
     };
-    if (options.reusePort && supportsUdpReusePort()) socketOptions.reusePort = true;
     const socket = dgram.createSocket(socketOptions);
     await new Promise<void>((resolve, reject) => {
       const onError = (e: Error) => {
@@ -75,10 +71,19 @@ export class UdpTransport {
         reject(listenFailed(spec, e));
       };
       socket.once('error', onError);
-      socket.bind({ address: spec.host, port: spec.port, exclusive: true }, () => {
+      const bound = (): void => {
         socket.off('error', onError);
         resolve();
-      });
+      };
+      if (spec.fd === undefined) socket.bind({ address: spec.host, port: spec.port, exclusive: true }, bound);
+      else {
+        // opening a descriptor this thread's loop already watches throws EEXIST at once
+        try {
+          socket.bind({ fd: spec.fd }, bound);
+        } catch (e) {
+          onError(e as Error);
+        }
+      }
     });
     // after bind, a socket error (ICMP on some systems, send errors) is logged, never thrown
     socket.on('error', (e) => options.logger.warn({ err: e, listener: spec }, 'UDP socket error'));

@@ -7,11 +7,10 @@
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datagramOwner } from '../../../src/threads/thread-router.js';
-import { reusePortNode } from '../../support/reuse-port-node.js';
+import { canShareUdpSockets } from '../../../src/transport/socket-fd.js';
 import { startSipdispatch, type SipdispatchProcess } from '../../support/sipdispatch-process.js';
 
 const SOURCE = '127.0.0.77';
-const node22 = reusePortNode();
 
 function ping(callId: string, port: number): Buffer {
   return Buffer.from(
@@ -27,7 +26,7 @@ function callIdsOf(thread: number, count: number, prefix: string): string[] {
   return out;
 }
 
-describe.skipIf(!node22)('bans shared between worker threads', () => {
+describe.skipIf(!canShareUdpSockets())('bans shared between worker threads', () => {
   let proxy: SipdispatchProcess;
   let socket: dgram.Socket;
   const answered = new Set<string>();
@@ -36,7 +35,6 @@ describe.skipIf(!node22)('bans shared between worker threads', () => {
     proxy = await startSipdispatch({
       list: '1 sip:127.0.0.1:9 0 0\n',
       transports: ['udp'],
-      node: node22,
       args: ['--workers', '2'],
       config: 'reqs_density_per_unit: 3\nsampling_time_unit: 60\nban_expire: 60\n',
     });

@@ -1,9 +1,12 @@
 /**
- * WorkerPool's lifecycle with a stand-in worker script (test/fixtures/app/crashing-worker.mjs), on
- * any Node: a worker that cannot start fails the start with WORKER_FAILED; a crashed worker is
- * logged as an error and restarted at once, a second crash within a minute waits for the minute;
- * stop() ends everything, pending restarts included.
+ * WorkerPool's lifecycle with a stand-in worker script (test/fixtures/threads/crashing-worker.mjs),
+ * on any Node: a worker that cannot start fails the start with WORKER_FAILED; the worker gets the
+ * descriptor of the main thread's UDP socket; a crashed worker took the shared sockets with it, so
+ * it is logged as fatal and the owner is told to end the process; drain() waits for every worker.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DispatcherAdapter } from '../../../src/stack/dispatcher-adapter.js';
@@ -13,6 +16,7 @@ import { startSipStack, type SipStack } from '../../../src/stack/sip-stack.js';
 import { WorkerPool } from '../../../src/threads/worker-pool.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { setBranchTag } from '../../../src/sip/build.js';
+import { findUdpSocketFd } from '../../../src/transport/socket-fd.js';
 
 const FIXTURE = new URL('../../fixtures/threads/crashing-worker.mjs', import.meta.url);
 
@@ -43,6 +47,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
   setBranchTag('');
   delete process.env.SIPDISPATCH_FIXTURE_FAIL;
+  delete process.env.SIPDISPATCH_FIXTURE_OUT;
 });
 
 async function setup() {
@@ -52,11 +57,11 @@ async function setup() {
   const log = capturingLogger();
   const stack: SipStack = await startSipStack(config, log.logger, new DispatcherAdapter(dispatcher, { useDefault: false, hashFailover: 'neighbour' }), {
     listen: config.listenSpecs,
-    reusePort: false,
   });
   cleanups.push(() => stack.stop());
-  const pool = new WorkerPool({ config, threads: 2, dispatcher, logger: log.logger, workerUrl: FIXTURE });
-  return { dispatcher, stack, pool, log };
+  const lost: Array<{ worker: number; reason: string }> = [];
+  const pool = new WorkerPool({ config, threads: 2, dispatcher, logger: log.logger, workerUrl: FIXTURE, onLostSockets: (worker, reason) => lost.push({ worker, reason }) });
+  return { dispatcher, stack, pool, log, lost };
 }
 
 describe('WorkerPool lifecycle', () => {
@@ -66,22 +71,31 @@ describe('WorkerPool lifecycle', () => {
     await expect(pool.start(stack)).rejects.toMatchObject({ code: 'WORKER_FAILED', message: 'worker 1: cannot bind for worker 1' });
   });
 
-  it('restarts a crashed worker at once, a second crash only a minute after the restart, and stop() cancels that', async () => {
-    const { dispatcher, stack, pool, log } = await setup();
+  it('gives the worker the descriptor of the UDP socket the main thread bound, and drains it', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'sipdispatch-pool-')), 'fixture.jsonl');
+    process.env.SIPDISPATCH_FIXTURE_OUT = out;
+    const { stack, pool } = await setup();
+    cleanups.push(() => pool.stop());
+    await pool.start(stack);
+    await pool.drain();
+    const udp = stack.transport.addresses().find((a) => a.transport === 'udp')!;
+    const notes = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(notes).toEqual([
+      { started: 1, listen: [{ transport: 'udp', host: '127.0.0.1', port: udp.port, family: 4, fd: findUdpSocketFd('127.0.0.1', udp.port, 4) }] },
+      { drained: 1 },
+    ]);
+  });
+
+  it('a crashed worker is fatal: the shared sockets are gone, and the owner is told to end the process', async () => {
+    const { dispatcher, stack, pool, log, lost } = await setup();
     cleanups.push(() => pool.stop());
     await pool.start(stack);
     expect(pool.handoffs()).toEqual([0, 0]);
 
     dispatcher.setState(1, 'all', 'ip');
-    const first = await log.lineWith('worker thread exited; restarting it');
-    expect(first).toMatchObject({ level: 'error', worker: 1, restartInMs: 0 });
+    const fatal = await log.lineWith('worker thread exited: the UDP sockets all threads read are closed with it');
+    expect(fatal).toMatchObject({ level: 'fatal', worker: 1, code: 1 });
     expect(await log.lineWith('worker thread crashed')).toMatchObject({ level: 'error', worker: 1, err: { message: 'crash on purpose' } });
-    await log.lineWith('worker thread restarted');
-
-    dispatcher.setState(1, 'all', 'ap');
-    const second = await log.lineWith('worker thread exited; restarting it', 2);
-    expect(second.restartInMs).toBeGreaterThan(50_000);
-    await pool.stop();
-    expect(log.lines.filter((l) => l.msg === 'worker thread restarted')).toHaveLength(1);
+    expect(lost).toEqual([{ worker: 1, reason: 'worker thread 1 exited with code 1' }]);
   });
 });

@@ -1,18 +1,18 @@
 /**
- * `--workers 2` through the built CLI on loopback, with two backends. The kernel puts each source
- * socket's datagrams on one thread's socket, so calls whose Call-ID belongs to the other thread
- * must be handed over: from one UAC socket, INVITE/180/200/ACK/BYE complete; an INVITE
- * retransmitted from 7 other sockets (which land on either thread) reaches the backend once, the
- * owner's transaction re-sending the 180 each time; a CANCEL from another socket gets 200 and the
- * INVITE 487; /metrics counts every relayed request and the handoffs. On a Node without UDP
- * reusePort the same flag warns and runs one thread.
+ * `--workers 2` through the built CLI on loopback, with two backends, on this Node and on
+ * SIPDISPATCH_TEST_NODE's. Both threads read the one UDP socket, and the kernel gives each datagram
+ * to either, so calls whose Call-ID belongs to the other thread must be handed over: from one UAC
+ * socket, INVITE/180/200/ACK/BYE complete; an INVITE retransmitted from 7 other sockets reaches
+ * the backend once, the owner's transaction re-sending the 180 each time; a CANCEL from another
+ * socket gets 200 and the INVITE 487; /metrics counts every relayed request and the handoffs.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datagramOwner } from '../../../src/threads/thread-router.js';
 import type { SipRequest, SipResponse } from '../../../src/sip/message.js';
-import { nodeWithoutReusePort, reusePortNode } from '../../support/reuse-port-node.js';
+import { canShareUdpSockets } from '../../../src/transport/socket-fd.js';
+import { testNodes } from '../../support/test-nodes.js';
 import { header, inviteFrom, responseTo, SipPeer, type Received } from '../../support/sip-peer.js';
 import { startSipdispatch, waitFor, type SipdispatchProcess } from '../../support/sipdispatch-process.js';
 
@@ -128,9 +128,7 @@ async function call(uac: SipPeer, proxy: SipdispatchProcess, callId: string, rel
   return res;
 }
 
-const node22 = reusePortNode();
-
-describe.skipIf(!node22)(`--workers 2 with UDP reusePort (needs Node >= 22.12: set SIPDISPATCH_TEST_NODE${node22 ? '' : ', none found'})`, () => {
+describe.skipIf(!canShareUdpSockets()).each(testNodes())('--workers 2 on Node $version', (node) => {
   let proxy: SipdispatchProcess;
   let uac: SipPeer;
   let others: SipPeer[];
@@ -157,7 +155,7 @@ describe.skipIf(!node22)(`--workers 2 with UDP reusePort (needs Node >= 22.12: s
       '  - { set: 1, algorithm: 4 }',
       '',
     ].join('\n');
-    proxy = await startSipdispatch({ list: listOf(backends), node: node22!, args: ['--workers', '2'], config });
+    proxy = await startSipdispatch({ list: listOf(backends), node: node.path, args: ['--workers', '2'], config });
   });
 
   afterAll(async () => {
@@ -272,26 +270,5 @@ describe.skipIf(!node22)(`--workers 2 with UDP reusePort (needs Node >= 22.12: s
     expect(await proxy.stop()).toBe(0);
     expect(proxy.output()).toContain('"msg":"stopped"');
     expect(proxy.output()).not.toContain('"level":"error"');
-  });
-});
-
-const node20 = nodeWithoutReusePort();
-
-describe.skipIf(!node20)('--workers 2 on a Node without UDP reusePort (this process is Node >= 22.12)', () => {
-  it('warns, names the Node version, and relays on one thread', async () => {
-    const uac = await SipPeer.udp();
-    const backend = new Backend(await SipPeer.udp(), 'b1');
-    const proxy = await startSipdispatch({ list: `1 sip:127.0.0.1:${backend.peer.port}\n`, args: ['--workers', '2'], config: 'ds_ping_interval: 0\n' });
-    try {
-      expect(proxy.output()).toContain(`"msg":"workers: 2 needs UDP reusePort (Node >= 22.12 or 23.1, on Linux); Node ${process.versions.node} on ${process.platform} has none: running 1 thread"`);
-      expect(proxy.output()).not.toContain('relay worker threads started');
-      await call(uac, proxy, 'single-thread-call');
-      expect(backend.invites('single-thread-call')).toBe(1);
-      expect(sumSeries(await proxy.metrics(), 'sipdispatch_udp_handoffs_total')).toBe(0);
-    } finally {
-      await proxy.stop();
-      await uac.close();
-      await backend.peer.close();
-    }
   });
 });

@@ -21,7 +21,6 @@ export const baseOptions: TransportManagerOptions = {
   listen: [spec('udp:127.0.0.1:0'), spec('tcp:127.0.0.1:0')],
   advertise: undefined,
   forceRport: true,
-  reusePort: false,
   udpBufferSize: 1 << 20,
   maxMessageSize: 65536,
   tcp: { idleTimeoutMs: 120_000, maxConnections: 64, maxBufferedBytes: 1 << 20, connectTimeoutMs: 10_000, msgReadTimeoutMs: 0, acceptIpLimit: 0, maxQueuedTotal: 0 },

@@ -1,10 +1,11 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSipDispatchError } from '../../../src/shared/errors.js';
 import { serialize } from '../../../src/sip/serialize.js';
 import { responseTarget } from '../../../src/transport/response-target.js';
-import { supportsUdpReusePort } from '../../../src/transport/reuse-port.js';
+import { findUdpSocketFd } from '../../../src/transport/socket-fd.js';
 import { Harness, UdpClient, hasIpv6Loopback, record, request, spec } from './support.js';
 
 const ipv6 = await hasIpv6Loopback();
@@ -167,15 +168,46 @@ describe('UDP transport', () => {
     await expect(failure).rejects.toMatchObject({ code: 'LISTEN_FAILED', message: `cannot listen on udp:127.0.0.1:${port}: address already in use` });
   });
 
-  it('opens with reusePort asked for, sharing the port where supported and falling back elsewhere', async () => {
-    const { port } = await setup({ reusePort: true });
-    const second = Harness.start({ listen: [spec(`udp:127.0.0.1:${port}`)], reusePort: true });
-    if (supportsUdpReusePort()) {
-      const harness = await second;
-      cleanups.push(() => harness.manager.close());
-      expect(harness.port('udp')).toBe(port);
-    } else {
-      await expect(second).rejects.toMatchObject({ code: 'LISTEN_FAILED' });
+  it('finds the descriptor of its socket, which another thread opens and reads from: each datagram reaches one of them', async () => {
+    const { harness, client, port } = await setup();
+    const fd = findUdpSocketFd('127.0.0.1', port, 4);
+    expect(fd).toBeGreaterThan(2);
+    // the other thread reads the socket as a relay worker does (bind by fd) and answers with what it got
+    const reader = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const s = require('node:dgram').createSocket('udp4');
+       const got = [];
+       s.on('message', (m) => got.push(/Call-ID: (\\S+)/.exec(m.toString())[1]));
+       s.bind({ fd: workerData.fd }, () => parentPort.postMessage('ready'));
+       parentPort.on('message', () => parentPort.postMessage(got));`,
+      { eval: true, workerData: { fd } },
+    );
+    // ended before the harness closes the socket: its teardown closes the shared descriptor
+    cleanups.push(() => reader.terminate());
+    await once(reader, 'message');
+    const count = 200;
+    for (let i = 0; i < count; i++) await client.send(request({ callId: `shared-${i}` }), port);
+    const readerGot = async (): Promise<string[]> => {
+      reader.postMessage('report');
+      const [got] = (await once(reader, 'message')) as [string[]];
+      return got;
+    };
+    let other = await readerGot();
+    while (harness.received.length + other.length < count) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      other = await readerGot();
     }
+    const ids = [...harness.received.map((r) => r.message.callId), ...other].sort();
+    expect(ids).toEqual(Array.from({ length: count }, (_, i) => `shared-${i}`).sort());
+  });
+
+  it('refuses to open by descriptor a socket this thread already reads, with LISTEN_FAILED', async () => {
+    const { port } = await setup();
+    const fd = findUdpSocketFd('127.0.0.1', port, 4);
+    await expect(Harness.start({ listen: [{ ...spec(`udp:127.0.0.1:${port}`), fd }] })).rejects.toMatchObject({ code: 'LISTEN_FAILED' });
+  });
+
+  it('finds no descriptor where no socket of ours is bound', () => {
+    expect(findUdpSocketFd('127.0.0.1', 9, 4)).toBeUndefined();
   });
 });
