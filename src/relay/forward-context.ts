@@ -192,10 +192,12 @@ export class ForwardContext implements ClientTransactionHandlers {
       prependRecordRoute(req, us.recordRoute(this.source.transport, sourceToken));
       if (sourceToken !== undefined || targetToken !== undefined || transport !== this.source.transport) prependRecordRoute(req, us.recordRoute(transport, targetToken));
     }
-    pushVia(req, us.via(transport, newBranch()));
+    // with threads sharing the listeners, the farm answers this thread's own socket directly
+    const own = transport === 'udp' && c.connectionId === undefined ? this.core.farmSocket(address, c.port) : undefined;
+    pushVia(req, us.via(transport, newBranch(), own?.port));
     this.sentEpoch = this.core.pressure.epoch;
     this.starting = true;
-    this.current = this.core.createClient(req, { transport, host: address, port: c.port, connectionId: c.connectionId }, this);
+    this.current = this.core.createClient(req, { transport, host: address, port: c.port, connectionId: own?.connectionId ?? c.connectionId }, this);
     this.starting = false;
     publish('request.relayed', () => ({ set: this.plan.dispatched ? String(c.setId) : '', uri: this.plan.dispatched ? c.uri : '', method: req.method, callId: req.callId }));
   }

@@ -55,9 +55,10 @@ export class LocalIdentity {
     return a;
   }
 
-  via(transport: Transport, branch: string): string {
+  /** Our Via; `port`: another local port than the listener's (a thread's own farm socket). */
+  via(transport: Transport, branch: string, port?: number): string {
     const a = this.address(transport);
-    return formatVia({ transport: transport.toUpperCase(), host: bracket(a.host), port: a.port, branch, rport: true });
+    return formatVia({ transport: transport.toUpperCase(), host: bracket(a.host), port: port ?? a.port, branch, rport: true });
   }
 
   /**

@@ -9,7 +9,7 @@ import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } 
 import type { InviteClientTransaction } from '../transaction/invite-client-transaction.js';
 import type { Target } from '../shared/addresses.js';
 import type { LocalIdentity } from './local-identity.js';
-import type { AuthAnswers, RelayDispatcher, RelayIo, Source, SourceGroups } from './relay-ports.js';
+import type { AuthAnswers, LocalSocket, RelayDispatcher, RelayIo, Source, SourceGroups } from './relay-ports.js';
 import type { Flow, FlowTokens } from './flow-token.js';
 
 export interface RelayDeps {
@@ -40,6 +40,8 @@ export interface RelayCore {
   encodeFlow(flow: Flow): string | undefined;
   /** Kamailio's udp_mtu (0 = off): bigger requests to UDP destinations go over TCP. */
   readonly udpMtu: number;
+  /** This thread's own UDP socket toward a farm destination at address:port (RelayIo.farmSocket), or none. */
+  farmSocket(address: string, port: number): LocalSocket | undefined;
   /** Start a client transaction whose events go to `handlers`. */
   createClient(req: SipRequest, target: Target, handlers: ClientTransactionHandlers): ClientTransaction;
   /** Pop our Via and send a 2xx on towards the caller without a transaction (§16.7). */

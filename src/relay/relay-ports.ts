@@ -80,4 +80,15 @@ export interface RelayIo {
   resolve(host: string): string | Promise<string>;
   /** Is this connection (a flow) still open? */
   connectionOpen(transport: Transport, connectionId: string): boolean;
+  /**
+   * The UDP socket of this thread's own that requests to the farm at `address` leave from, so
+   * their answers come back to the thread that sent them (threads share the listeners); none
+   * with one thread.
+   */
+  farmSocket?(address: string): LocalSocket | undefined;
+}
+
+export interface LocalSocket {
+  readonly port: number;
+  readonly connectionId: string;
 }

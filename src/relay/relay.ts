@@ -24,7 +24,7 @@ import { nextMaxForwards } from './max-forwards.js';
 import { isPrivateIPv4 } from './private-address.js';
 import type { RelayCore, RelayDeps } from './relay-core.js';
 import type { RelayOptions } from './relay-options.js';
-import type { AuthAnswers, Candidate, RelayDispatcher, RelayTransactions, Source } from './relay-ports.js';
+import type { AuthAnswers, Candidate, LocalSocket, RelayDispatcher, RelayTransactions, Source } from './relay-ports.js';
 import { usesOutbound, type Flow, type FlowTokens } from './flow-token.js';
 import type { NextHop } from './next-hop.js';
 import { addContactAlias, takeRuriAlias } from './contact-alias.js';
@@ -92,6 +92,11 @@ export class Relay implements RelayCore {
 
   resolve(host: string): string | Promise<string> {
     return this.deps.io.resolve(host);
+  }
+
+  farmSocket(address: string, port: number): LocalSocket | undefined {
+    const io = this.deps.io;
+    return io.farmSocket && this.deps.dispatcher.isFromDestination(address, port, 'udp') ? io.farmSocket(address) : undefined;
   }
 
   flowToken(req: SipRequest, source: Source): string | undefined {

@@ -40,6 +40,8 @@ export interface StackIdentity {
 export interface SipStackOptions {
   /** What this thread binds (a worker: the UDP listeners at the ports the main thread got). */
   readonly listen: readonly ListenSpec[];
+  /** Several threads read these UDP listeners: each binds its own socket for requests to the farm. */
+  readonly threadSockets?: boolean;
   readonly router?: DatagramRouter;
   /** Decided by the main thread for a worker; else taken from this thread's own sockets. */
   readonly identity?: StackIdentity;
@@ -109,7 +111,7 @@ function createHep(config: Config, logger: PinoLogger): HepExport | undefined {
 
 function createTransport(config: Config, logger: PinoLogger, options: SipStackOptions, hep: HepExport | undefined, filter: InboundFilter): TransportManager {
   return new TransportManager(
-    { ...resolveConfig(config).transport, listen: options.listen },
+    { ...resolveConfig(config).transport, listen: options.listen, threadSockets: options.threadSockets },
     { scheduler: systemScheduler, logger: logger.child({ component: 'transport' }), router: options.router, tap: hep?.capture, filter },
   );
 }
@@ -151,6 +153,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
         responseTarget: (via, source) => responseTarget(via, (source as MessageSource | undefined) ?? statelessSource(via)),
         resolve: dns.resolve,
         connectionOpen: (t, id) => transport.connectionOpen(t, id),
+        farmSocket: options.threadSockets ? (address) => transport.farmSocket(address) : undefined,
       },
       flows: new FlowTokens(config.flow_token_secret ?? PROCESS_FLOW_SECRET),
       pressure: pressure.monitor,

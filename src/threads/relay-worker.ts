@@ -48,6 +48,7 @@ async function run(): Promise<void> {
   try {
     stack = await startSipStack(config, logger, dispatcher, {
       listen: start.listen,
+      threadSockets: true,
       router: handoff.route,
       identity: start.identity,
       shareBan: (ban) => post({ type: 'ban', ban: { key: ban.key, reason: ban.reason, remainingMs: ban.until - systemScheduler.now() } }),

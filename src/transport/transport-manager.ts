@@ -12,7 +12,7 @@ import type { Scheduler } from '../shared/scheduler.js';
 import { advertisedAddress, type BoundAddress } from './advertised-address.js';
 import type { HostPort, ListenSpec } from '../shared/addresses.js';
 import { MessageReceiver, type MessageHandler } from './message-receiver.js';
-import { isWildcard } from './socket-address.js';
+import { familyOf, isWildcard } from './socket-address.js';
 import { formatListenSpec } from './listen-spec.js';
 import type { LocalAddress, Target } from '../shared/addresses.js';
 import { isReliable } from './target.js';
@@ -33,6 +33,8 @@ export interface TransportManagerOptions {
   forceRport: boolean;
   /** UDP socket buffers in bytes (udp_buffer_size). */
   udpBufferSize: number;
+  /** Threads share the UDP listeners: this one binds its own socket for requests to the farm (farmSocket). */
+  threadSockets?: boolean;
   /** Largest message accepted, datagram or stream (bigger ones get 513 or are dropped). */
   maxMessageSize: number;
   tcp: Omit<TcpTransportOptions, 'maxMessageSize' | 'transport' | 'tls'>;
@@ -70,6 +72,8 @@ export class TransportManager {
   private readonly scheduler: Scheduler;
   private readonly filter: InboundFilter | undefined;
   private udp: UdpTransport[] = [];
+  /** threadSockets: this thread's own UDP sockets (one per family), never shared. */
+  private own: UdpTransport[] = [];
   private readonly udpById = new Map<string, UdpTransport>();
   private bound: BoundAddress[] = [];
   private local: Record<Transport, LocalAddress> | undefined;
@@ -100,6 +104,7 @@ export class TransportManager {
     try {
       await this.startSecure();
       for (const spec of this.options.listen) await this.open(spec);
+      if (this.options.threadSockets && !this.options.advertise) await this.openOwnSockets();
     } catch (e) {
       await this.close();
       throw e;
@@ -205,8 +210,9 @@ export class TransportManager {
 
   /** Closes every socket and connection; idempotent. */
   async close(): Promise<void> {
-    const udp = this.udp;
+    const udp = [...this.udp, ...this.own];
     this.udp = [];
+    this.own = [];
     this.udpById.clear();
     this.bound = [];
     this.local = undefined;
@@ -254,6 +260,31 @@ export class TransportManager {
 
   private cannotSend(target: Target, why: string, onError: SendErrorHandler | undefined): void {
     if (onError) queueMicrotask(() => onError(sendFailed(target, new Error(why))));
+  }
+
+  /**
+   * With threads reading the same listeners, each thread also binds a socket of its own on the
+   * first UDP listener's address of each family (a free port): requests it sends to the farm
+   * leave from there and name it in their Via, so the farm's answers reach this thread directly
+   * (no handover, no other thread woken). Not with `advertise`: a NAT would not map the port.
+   */
+  private async openOwnSockets(): Promise<void> {
+    const options = { bufferSize: this.options.udpBufferSize, logger: this.logger, tap: this.tap };
+    const receive: DatagramHandler = (bytes, source, reply) => this.receiver.receive(bytes, source, reply);
+    for (const family of [4, 6] as const) {
+      const listener = this.udp.find((u) => u.family === family);
+      if (!listener) continue;
+      const socket = await UdpTransport.open({ transport: 'udp', host: listener.bound.address, port: 0, family }, options, receive);
+      this.own.push(socket);
+      this.udpById.set(socket.bound.id, socket);
+    }
+  }
+
+  /** This thread's own UDP socket for requests to the farm at `address` (threadSockets), or none. */
+  farmSocket(address: string): { port: number; connectionId: string } | undefined {
+    const family = familyOf(address) || 4;
+    const own = this.own.find((u) => u.family === family);
+    return own && { port: own.bound.port, connectionId: own.bound.id };
   }
 
   private async openUdp(spec: ListenSpec): Promise<BoundAddress> {

@@ -192,6 +192,20 @@ describe.skipIf(!canShareUdpSockets()).each(testNodes())('--workers 2 on Node $v
     for (const b of backends) expect(oks.some((ok) => header(ok, 'to')!.includes(`tag=${b.name}`))).toBe(true);
   });
 
+  it("sends requests to the farm from each thread's own port, named in the Via, so the answers go straight back to that thread", () => {
+    const invites = backends.flatMap((b) => b.peer.received.filter((r) => r.msg.kind === 'request' && r.msg.method === 'INVITE' && r.msg.callId.startsWith('call-')));
+    expect(invites).toHaveLength(CALLS);
+    const ports = new Set<number>();
+    for (const r of invites) {
+      const via = (r.msg as SipRequest).via[0]!;
+      expect(via.port).toBe(r.from.port);
+      expect(r.from.port).not.toBe(proxy.sipPort);
+      ports.add(r.from.port);
+    }
+    // one port per thread: both threads owned some of the calls
+    expect(ports.size).toBe(2);
+  });
+
   it.each([0, 1])('absorbs a retransmitted INVITE in the transaction of its owner (thread %i)', async (thread) => {
     const [id] = callIdsOwnedBy(uac, 'hold-retransmit', thread, 1) as [string];
     const bytes = invite(uac, id);

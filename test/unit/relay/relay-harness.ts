@@ -6,7 +6,7 @@
 import { compileHashValue } from '../../../src/relay/hash-value.js';
 import { Relay } from '../../../src/relay/relay.js';
 import type { RouteRule } from '../../../src/relay/relay-options.js';
-import type { Candidate, RelayDispatcher, Source } from '../../../src/relay/relay-ports.js';
+import type { Candidate, RelayDispatcher, RelayIo, Source } from '../../../src/relay/relay-ports.js';
 import type { SelectionKey } from '../../../src/dispatcher/select.js';
 import type { Target } from '../../../src/shared/addresses.js';
 import { parseHashTemplate, type HashPart } from '../../../src/shared/hash-template.js';
@@ -121,7 +121,8 @@ export class RelayHarness {
   readonly relay: Relay;
   private seq = 0;
 
-  constructor(route: RouteOverrides = {}) {
+  /** `farmSocket`: the thread's own UDP socket the relay asks for (threads sharing the listeners). */
+  constructor(route: RouteOverrides = {}, farmSocket?: RelayIo['farmSocket']) {
     const logger = recordingLogger(this.log);
     this.layer = new TransactionLayer({ transport: this.transport, scheduler: this.scheduler, timers: testTimers(), logger });
     const rule: RouteRule = {
@@ -144,6 +145,7 @@ export class RelayHarness {
           responseTarget: (via, source) => (source ? { transport: source.transport, host: source.address, port: source.port } : { transport: 'udp', host: via.host, port: via.port ?? 5060 }),
           resolve: this.resolver.resolve,
           connectionOpen: () => true,
+          farmSocket,
         },
         pressure: { pressured: false, shedding: false, shedShare: 0, epoch: 0 },
       },
