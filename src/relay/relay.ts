@@ -3,6 +3,7 @@
  * the operators' kamailio.cfg (sanity, Max-Forwards, keepalive, loose routing, record_route,
  * ds_select_dst with failover, ds_is_from_list, add_path_received, fix_nated_contact).
  */
+import { STATELESS_TAG } from '../sip/stateless-ack.js';
 import { defaultPort } from '../sip/default-port.js';
 import type { SelectionKey } from '../dispatcher/select.js';
 import { publish } from '../shared/events.js';
@@ -191,7 +192,7 @@ export class Relay implements RelayCore {
       this.shedCredit -= 1;
     }
     const headers: Array<[string, string]> = rules.retryAfter > 0 ? [['Retry-After', String(rules.retryAfter)]] : [];
-    this.sendStateless(buildResponse(req, 503, 'Service Unavailable', { headers }), target);
+    this.sendStateless(buildResponse(req, 503, 'Service Unavailable', { headers, toTag: STATELESS_TAG }), target);
     publish('request.shed', { method: req.method, transport: source.transport });
     return true;
   }
@@ -210,7 +211,7 @@ export class Relay implements RelayCore {
     if (!rule?.sourceGroup || this.deps.groups?.has(rule.sourceGroup, source.address)) return false;
     if (source.certSubject !== undefined && this.options.tlsClientGroups.get(source.certSubject) === rule.sourceGroup) return false;
     if (this.deps.dispatcher.isFromDestination(source.address, source.port, source.transport)) return false;
-    if (rule.onDeny === 403) this.sendStateless(buildResponse(req, 403, 'Forbidden'), target);
+    if (rule.onDeny === 403) this.sendStateless(buildResponse(req, 403, 'Forbidden', { toTag: STATELESS_TAG }), target);
     else publish('dropped', { reason: 'acl', transport: source.transport });
     this.log.debug({ callId: req.callId, method: req.method, source: source.address, group: rule.sourceGroup }, 'source not in the route\'s group');
     return true;

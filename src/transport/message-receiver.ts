@@ -1,6 +1,7 @@
 /**
  * What happens to one complete message (a datagram, or one framed from a TCP stream): parse,
- * stamp the top Via of a request with received/rport, hand it to the handler. A request that
+ * stamp the top Via of a request with received/rport, hand it to the handler. The ACK of one of
+ * our stateless replies is absorbed before the parse (sl_filter_ACK). A request that
  * does not parse is answered from what could be read (400, 513...) or dropped; a malformed
  * response is dropped. Both publish `parse-error`, and `dropped` when nothing was sent back.
  */
@@ -11,6 +12,7 @@ import type { ParseError, SipMessage, SipRequest } from '../sip/message.js';
 import { buildResponseFromPartial } from '../sip/build.js';
 import { popVia, pushVia, setTopViaReceived } from '../sip/edit.js';
 import { parseMessage } from '../sip/parse-message.js';
+import { isAckToStatelessReply } from '../sip/stateless-ack.js';
 import { uriHost } from './socket-address.js';
 import type { MessageSource } from './target.js';
 import { viaReceivedParams } from './via-received.js';
@@ -55,6 +57,7 @@ export class MessageReceiver {
       }
     }
     this.options.tap?.captured(bytes, source.transport, source, source.local);
+    if (isAckToStatelessReply(bytes)) return;
     const result = parseMessage(bytes, this.parseOptions);
     if (!result.ok) {
       this.reject(result.error, source, reply);

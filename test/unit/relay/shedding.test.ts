@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { subscribe, type EventPayloads } from '../../../src/shared/events.js';
+import { STATELESS_TAG } from '../../../src/sip/stateless-ack.js';
 import { relayHarness, request, responseTo, type Sent } from './traffic-relay-harness.js';
 
 const unsubscribers: (() => void)[] = [];
@@ -28,6 +29,8 @@ describe('load shedding', () => {
     const out = h.take();
     expect(lines(out)).toEqual(['SIP/2.0 503 Service Unavailable -> 5090']);
     expect(header(out[0]!, 'retry-after')).toBe('5');
+    // the thread's stateless tag: the caller's ACK for it is absorbed from its bytes (sl_filter_ACK)
+    expect(header(out[0]!, 'to')).toBe(`<sip:bob@127.0.0.1>;tag=${STATELESS_TAG}`);
     expect(h.transactions.activeCount).toBe(2); // c1's server and client transactions only: the 503 is stateless
     expect(shed).toEqual([{ method: 'INVITE', transport: 'udp' }]);
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { subscribe } from '../../../src/shared/events.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { MessageReceiver } from '../../../src/transport/message-receiver.js';
+import { STATELESS_TAG } from '../../../src/sip/stateless-ack.js';
 import type { MessageSource } from '../../../src/transport/target.js';
 
 const source: MessageSource = { transport: 'udp', address: '127.0.0.1', port: 40000, connectionId: 'udp:127.0.0.1:5060', local: { address: '127.0.0.1', port: 5060 } };
@@ -53,5 +54,20 @@ describe('a request missing a mandatory header', () => {
 
   it('is handed on whole when nothing is missing', () => {
     expect(receive(request('none'))).toEqual({ replies: [], handled: 1 });
+  });
+});
+
+describe('the ACK of a stateless reply of ours', () => {
+  it('is absorbed before the parse: nothing handled, nothing answered, nothing counted as dropped', () => {
+    const dropped: string[] = [];
+    unsubscribe = subscribe('dropped', (e) => dropped.push(e.reason));
+    const bytes = Buffer.from(
+      request('').toString('latin1').replace('INVITE sip:', 'ACK sip:').replace('1 INVITE', '1 ACK').replace('To: <sip:bob@127.0.0.1>', `To: <sip:bob@127.0.0.1>;tag=${STATELESS_TAG}`),
+      'latin1',
+    );
+    expect(receive(bytes)).toEqual({ replies: [], handled: 0 });
+    expect(dropped).toEqual([]);
+    // the same ACK with another To tag (a farm's dialog) goes on to the handler
+    expect(receive(Buffer.from(bytes.toString('latin1').replace(STATELESS_TAG, 'farm-tag'), 'latin1')).handled).toBe(1);
   });
 });
