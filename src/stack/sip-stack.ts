@@ -195,7 +195,8 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
 
 /** Samples this thread's event-loop delay and the backlog of its UDP ports (docs/overload.md). */
 function startPressureMonitor(config: Config, transport: TransportManager): { monitor: PressureMonitor; stop(): void } {
-  const ports = new Set(transport.addresses().filter((a) => a.transport === 'udp').map((a) => a.port));
+  // the thread's own farm sockets too: answers lost there time out like the farm's fault
+  const ports = new Set(transport.udpPorts());
   const capacity = transport.udpReceiveBufferSize();
   const sampler = createPressureSampler(() => ports, () => capacity);
   const { thresholds, sampleIntervalMs } = resolveConfig(config).pressure;

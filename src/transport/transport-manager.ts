@@ -197,6 +197,11 @@ export class TransportManager {
     return this.bound;
   }
 
+  /** The local ports of every UDP socket of this thread, its own farm sockets included: the pressure monitor's. */
+  udpPorts(): number[] {
+    return [...this.udp, ...this.own].map((u) => u.bound.port);
+  }
+
   /** The largest receive buffer of our UDP sockets, bytes (0 without UDP): the pressure monitor's capacity. */
   udpReceiveBufferSize(): number {
     let max = 0;

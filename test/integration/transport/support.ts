@@ -9,7 +9,7 @@ import type { SipMessage } from '../../../src/sip/message.js';
 import { parseListenSpec } from '../../../src/config/listen-spec.js';
 import type { ListenSpec } from '../../../src/shared/addresses.js';
 import type { MessageSource } from '../../../src/transport/target.js';
-import { TransportManager, type TransportManagerOptions } from '../../../src/transport/transport-manager.js';
+import { TransportManager, type DatagramRouter, type TransportManagerOptions } from '../../../src/transport/transport-manager.js';
 
 export function spec(text: string): ListenSpec {
   const parsed = parseListenSpec(text);
@@ -45,8 +45,9 @@ export class Harness {
     });
   }
 
-  static async start(options: Partial<TransportManagerOptions> = {}, scheduler: Scheduler = systemScheduler): Promise<Harness> {
-    const harness = new Harness(new TransportManager({ ...baseOptions, ...options }, { scheduler, logger: silentLogger }));
+  /** `router`: the worker threads' datagram router (true: handed to another thread). */
+  static async start(options: Partial<TransportManagerOptions> = {}, scheduler: Scheduler = systemScheduler, router?: DatagramRouter): Promise<Harness> {
+    const harness = new Harness(new TransportManager({ ...baseOptions, ...options }, { scheduler, logger: silentLogger, router }));
     await harness.manager.start();
     return harness;
   }

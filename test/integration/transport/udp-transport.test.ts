@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSipDispatchError } from '../../../src/shared/errors.js';
+import { systemScheduler } from '../../../src/shared/scheduler.js';
 import { serialize } from '../../../src/sip/serialize.js';
 import { responseTarget } from '../../../src/transport/response-target.js';
 import { findUdpSocketFd } from '../../../src/transport/socket-fd.js';
@@ -199,6 +200,36 @@ describe('UDP transport', () => {
     }
     const ids = [...harness.received.map((r) => r.message.callId), ...other].sort();
     expect(ids).toEqual(Array.from({ length: count }, (_, i) => `shared-${i}`).sort());
+  });
+
+  it('threadSockets: a socket of its own for the farm, on the listener address, read by this thread alone and watched for pressure', async () => {
+    const routed: number[] = [];
+    const harness = await Harness.start({ listen: [spec('udp:127.0.0.1:0')], threadSockets: true }, systemScheduler, () => {
+      routed.push(1);
+      return true;
+    });
+    cleanups.push(() => harness.manager.close());
+    const own = harness.manager.farmSocket('127.0.0.1')!;
+    const listener = harness.port('udp');
+    expect(own.port).not.toBe(listener);
+    expect(own.connectionId).toBe(`udp:127.0.0.1:${own.port}`);
+    expect(harness.manager.udpPorts()).toEqual([listener, own.port]);
+    const client = await UdpClient.open();
+    cleanups.push(() => client.close());
+    await client.send(request({ callId: 'to-own-socket' }), own.port);
+    const [got] = await harness.waitFor(1);
+    expect(got?.message.callId).toBe('to-own-socket');
+    expect(got?.source.local).toEqual({ address: '127.0.0.1', port: own.port });
+    expect(routed).toEqual([]);
+  });
+
+  it('no socket of its own without threadSockets, nor with advertise (a NAT would not map its port)', async () => {
+    const plain = await Harness.start({ listen: [spec('udp:127.0.0.1:0')] });
+    cleanups.push(() => plain.manager.close());
+    expect(plain.manager.farmSocket('127.0.0.1')).toBeUndefined();
+    const advertised = await Harness.start({ listen: [spec('udp:127.0.0.1:0')], threadSockets: true, advertise: { host: '192.0.2.7', port: undefined } });
+    cleanups.push(() => advertised.manager.close());
+    expect(advertised.manager.farmSocket('127.0.0.1')).toBeUndefined();
   });
 
   it('refuses to open by descriptor a socket this thread already reads, with LISTEN_FAILED', async () => {
