@@ -16,7 +16,7 @@ Options:
   --advertise HOST[:PORT]  address put in Via and Record-Route (env SIPDISPATCH_ADVERTISE)
   --http HOST:PORT     admin API address (default 127.0.0.1:9060; env SIPDISPATCH_HTTP)
   --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (env SIPDISPATCH_LOG_LEVEL)
-  --workers N          threads sharing the UDP ports, 1-64 (Node >= 22.12 on Linux; else 1)
+  --workers N          threads reading the same UDP sockets, 1-64 (Linux; else 1)
   --check              validate config and list, print errors with file:line, exit 0 or 1
   -h, --help           this text
   -v, --version        the version`;
