@@ -2,6 +2,7 @@
  * The composition root: builds every component from the resolved config, wires events, sockets
  * and the admin API, and owns the lifecycle (reload, graceful stop).
  */
+import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { Logger as PinoLogger } from 'pino';
 import type { HepExport } from '../hep/hep-export.js';
@@ -56,6 +57,7 @@ export interface AppCore {
 export async function startCore(config: Config, logger: PinoLogger, dispatcher: Dispatcher): Promise<AppCore> {
   const options = resolveConfig(config);
   const decision = threadCount(options.lifecycle.workers, {
+    cores: availableParallelism(),
     sharedSockets: canShareUdpSockets(),
     platform: process.platform,
     udpListeners: options.transport.listen.filter((s) => s.transport === 'udp').length,

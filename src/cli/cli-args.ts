@@ -5,7 +5,7 @@ import type { Overrides } from '../config/load-config.js';
 
 export const USAGE = `Usage:
   sipdispatch [--config FILE] [--list FILE] [--listen PROTO:HOST:PORT]... [--advertise HOST[:PORT]]
-              [--http HOST:PORT] [--log-level LEVEL] [--workers N] [--check]
+              [--http HOST:PORT] [--log-level LEVEL] [--workers N|auto] [--check]
   sipdispatch rpc METHOD [PARAMS...] [--http HOST:PORT] [--token TOKEN]
   sipdispatch demo
 
@@ -16,7 +16,7 @@ Options:
   --advertise HOST[:PORT]  address put in Via and Record-Route (env SIPDISPATCH_ADVERTISE)
   --http HOST:PORT     admin API address (default 127.0.0.1:9060; env SIPDISPATCH_HTTP)
   --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (env SIPDISPATCH_LOG_LEVEL)
-  --workers N          threads reading the same UDP sockets, 1-64 (Linux; else 1)
+  --workers N|auto     threads reading the same UDP sockets, 1-64, auto: one per core up to 8 (Linux; else 1)
   --check              validate config and list, print errors with file:line, exit 0 or 1
   -h, --help           this text
   -v, --version        the version`;
@@ -61,7 +61,7 @@ export function parseCli(argv: string[]): CliCommand {
     http: v.http,
     log_level: v['log-level'],
     // a number for the schema; a non-numeric value fails its integer check, naming the key
-    workers: v.workers === undefined ? undefined : Number(v.workers),
+    workers: v.workers === undefined || v.workers === 'auto' ? v.workers : Number(v.workers),
   };
   for (const k of Object.keys(flags)) if (flags[k] === undefined) delete flags[k];
   const [sub, ...rest] = positionals;

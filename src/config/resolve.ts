@@ -49,7 +49,7 @@ export interface ResolvedConfig {
   readonly edge: EdgeGuardOptions & { readonly trusted: readonly string[] };
   /** HEP capture; undefined without `hep.collector`. */
   readonly hep: HepExportOptions | undefined;
-  readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number };
+  readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number | 'auto' };
   /** Scale-out; `redis` undefined = single instance. */
   readonly cluster: ClusterOptions;
   readonly warnings: readonly string[];

@@ -5,7 +5,12 @@
  * to start.
  */
 
+/** `workers: auto` runs one thread per core, at most this many (Kamailio's default is 8 children). */
+export const AUTO_MAX_THREADS = 8;
+
 export interface ThreadSupport {
+  /** os.availableParallelism(): what `auto` counts. */
+  readonly cores: number;
   /** canShareUdpSockets() of this process. */
   readonly sharedSockets: boolean;
   readonly platform: string;
@@ -19,8 +24,12 @@ export interface ThreadDecision {
   readonly warning: string | undefined;
 }
 
-export function threadCount(requested: number, support: ThreadSupport): ThreadDecision {
+export function threadCount(asked: number | 'auto', support: ThreadSupport): ThreadDecision {
+  const auto = asked === 'auto';
+  const requested = auto ? Math.min(Math.max(1, support.cores), AUTO_MAX_THREADS) : asked;
   if (requested <= 1) return { threads: 1, warning: undefined };
+  // auto asks for nothing in particular: where threads cannot share the sockets, one runs silently
+  if (auto && (!support.sharedSockets || support.udpListeners === 0)) return { threads: 1, warning: undefined };
   if (!support.sharedSockets) {
     return {
       threads: 1,

@@ -12,6 +12,10 @@ describe('config key workers', () => {
     expect((await loadConfig({})).workers).toBe(1);
   });
 
+  it('takes auto', async () => {
+    expect((await loadConfig({ workers: 'auto' })).workers).toBe('auto');
+  });
+
   it('takes 1 to 64 from the file', async () => {
     const p = join(dir, 'w.yaml');
     writeFileSync(p, 'workers: 64\n');
@@ -31,6 +35,10 @@ describe('config key workers', () => {
 describe('--workers N', () => {
   it('becomes the workers key, as a number', () => {
     expect(parseCli(['--workers', '2'])).toEqual({ kind: 'run', flags: { workers: 2 }, check: false });
+  });
+
+  it('passes auto as it is', () => {
+    expect(parseCli(['--workers', 'auto'])).toEqual({ kind: 'run', flags: { workers: 'auto' }, check: false });
   });
 
   it('is absent unless given', () => {
