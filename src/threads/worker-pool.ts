@@ -144,31 +144,28 @@ export class WorkerPool {
   }
 
   private async drainSlot(slot: Slot): Promise<void> {
-    const worker = slot.worker;
-    if (!worker) return;
-    let timer: NodeJS.Timeout | undefined;
-    const drained = new Promise<void>((resolve) => {
-      slot.onDrained = resolve;
-      timer = setTimeout(resolve, resolveConfig(this.options.config).lifecycle.drainTimeoutMs + STOP_GRACE_MS);
-    });
-    this.post(worker, { type: 'drain' });
-    await drained;
-    clearTimeout(timer);
+    if (slot.worker) await this.ask(slot, slot.worker, 'drain');
   }
 
   private async stopSlot(slot: Slot): Promise<void> {
     const worker = slot.worker;
     if (!worker) return;
-    let timer: NodeJS.Timeout | undefined;
-    const stopped = new Promise<void>((resolve) => {
-      slot.onStopped = resolve;
-      timer = setTimeout(resolve, resolveConfig(this.options.config).lifecycle.drainTimeoutMs + STOP_GRACE_MS);
-    });
-    this.post(worker, { type: 'stop' });
-    await stopped;
-    clearTimeout(timer);
+    await this.ask(slot, worker, 'stop');
     Atomics.store(this.alive, slot.index, 0);
     await worker.terminate();
+  }
+
+  /** Posts `drain` or `stop` and waits for the answer (`drained`, `stopped`), bounded by drain_timeout and a grace. */
+  private async ask(slot: Slot, worker: Worker, type: 'drain' | 'stop'): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<void>((resolve) => {
+      if (type === 'drain') slot.onDrained = resolve;
+      else slot.onStopped = resolve;
+      timer = setTimeout(resolve, resolveConfig(this.options.config).lifecycle.drainTimeoutMs + STOP_GRACE_MS);
+    });
+    this.post(worker, { type });
+    await answered;
+    clearTimeout(timer);
   }
 
   /** Starts the slot's worker with a channel to every running thread; resolves once it listens. */
