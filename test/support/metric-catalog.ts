@@ -45,6 +45,8 @@ export const CONTRACT_METRICS: readonly MetricFamily[] = [
   { name: 'sipdispatch_event_loop_delay_seconds', type: 'gauge', labels: [] },
   { name: 'sipdispatch_udp_receive_backlog_bytes', type: 'gauge', labels: [] },
   { name: 'sipdispatch_shedding', type: 'gauge', labels: [] },
+  // worker threads (workers > 1): datagrams handed to their owner thread
+  { name: 'sipdispatch_udp_handoffs_total', type: 'counter', labels: ['thread'] },
   // TLS and WebSocket (issue 14, docs/webrtc-tls.md)
   { name: 'sipdispatch_tls_handshake_failures_total', type: 'counter', labels: ['direction', 'reason'] },
   { name: 'sipdispatch_ws_upgrades_refused_total', type: 'counter', labels: ['transport', 'reason'] },
