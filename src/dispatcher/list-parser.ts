@@ -142,7 +142,15 @@ function ownCopy(s: string, start: number, end: number): string {
 
 /** Scans s[start, end), one line; undefined for a blank or comment line, a string for a "bad line". */
 function scanLine(s: string, start: number, end: number): RawLine | string | undefined {
-  const sc = scanner.reset(s, start, end);
+  const raw = scanColumns(scanner.reset(s, start, end));
+  // the scanner must not hold the file's text once its line is read
+  scanner.reset('', 0, 0);
+  return raw;
+}
+
+function scanColumns(sc: Scanner): RawLine | string | undefined {
+  const s = sc.s;
+  const end = sc.end;
   sc.skipSpace();
   if (sc.atEnd()) return undefined;
   const hasSetId = isDigit(sc.c);
