@@ -19,7 +19,7 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -279,7 +279,7 @@ if (values.only !== 'pacing') {
     for (const target of targets) {
       for (let i = 0; i < runs; i++) {
         const r = await oneRun(target, count);
-        console.log(`  ${target} ${count}: startup ${r.startupMs.toFixed(0)} ms, PSS ${(r.pssStart / 1e6).toFixed(1)} / steady ${(r.pssSteady / 1e6).toFixed(1)} / reloaded ${(r.pssReloaded / 1e6).toFixed(1)} / steady ${(r.pssReloadSteady / 1e6).toFixed(1)} MB, USS ${(r.ussStart / 1e6).toFixed(1)} MB, reload ${r.reloadMs.toFixed(0)} ms, worst ping ${r.worst.toFixed(1)} ms, ${r.replies} replies, ${r.lost} lost`);
+        console.log(`  ${target} ${count}: startup ${r.startupMs.toFixed(0)} ms, PSS ${(r.pssStart / 1e6).toFixed(1)} / steady ${(r.pssSteady / 1e6).toFixed(1)} / reloaded ${(r.pssReloaded / 1e6).toFixed(1)} / steady ${(r.pssReloadSteady / 1e6).toFixed(1)} MB, USS ${(r.ussStart / 1e6).toFixed(1)} MB, reload ${r.reloadMs.toFixed(0)} ms, worst ping ${r.worst.toFixed(1)} ms, ${r.replies} replies, ${r.lost} lost, load average ${loadavg()[0].toFixed(1)}`);
         rows.push(r);
       }
     }
@@ -317,7 +317,7 @@ if (values.only !== 'lists' && Number(values.pacing) > 0) {
   for (const target of targets) {
     for (let i = 0; i < runs; i++) {
       const r = await pacingRun(target, count, intervalS);
-      console.log(`  pacing ${target} ${count}: ${r.probes} probes, busiest 100 ms ${r.busiest100ms} vs average ${r.average100ms.toFixed(1)} (x${r.ratio.toFixed(2)})`);
+      console.log(`  pacing ${target} ${count}: ${r.probes} probes, busiest 100 ms ${r.busiest100ms} vs average ${r.average100ms.toFixed(1)} (x${r.ratio.toFixed(2)}), load average ${loadavg()[0].toFixed(1)}`);
       rows.push(r);
     }
   }
