@@ -67,8 +67,11 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
   // the address index now, not at the first request; then the start-up garbage (list load,
   // warm-up) is collected once, before any socket opens: the process starts at its live size
   adapter.indexNow();
-  const collected = collectStartUpGarbage();
-  if (collected) logger.info({ heapBeforeMb: Math.round(collected.heapBefore / 1e6), heapAfterMb: Math.round(collected.heapAfter / 1e6), ms: Math.round(collected.ms) }, 'start-up garbage collected');
+  const collected = await collectStartUpGarbage();
+  if (collected) {
+    const mb = (bytes: number): number => Math.round(bytes / 1e6);
+    logger.info({ heapBeforeMb: mb(collected.heapBefore), heapAfterMb: mb(collected.heapAfter), heapTotalMb: mb(collected.heapTotalAfter), ms: Math.round(collected.ms) }, 'start-up garbage collected');
+  }
   if (decision.threads === 1) {
     return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen, reusePort: false }), undefined, logger, adapter);
   }

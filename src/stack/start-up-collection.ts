@@ -1,46 +1,57 @@
 /**
  * One full garbage collection at the end of start-up, before the sockets open: loading a large
  * list (and the warm-up) leaves tens of MB of garbage in V8's old space, which V8 would otherwise
- * carry, with the heap headroom sized after it, until its own next full collection. Collected
+ * carry, with its pages still committed, until its memory reducer runs some seconds later. Done
  * here, the process starts at its live size. Never called on the hot path or during a reload: a
  * full collection holds the event loop (about 1 ms per MB of live heap).
  *
- * `gc()` is reached without `--expose-gc` on the command line (jest's leak detector does the
- * same): the flag is on only while one fresh context is made, so no script sees a `gc` global.
+ * The collection is V8's "collect all available garbage" (what a low-memory notification runs): it
+ * also compacts and gives the freed pages back to the system, which a plain `gc()` leaves
+ * committed on Node 20. It is reached through an in-process inspector session
+ * (HeapProfiler.collectGarbage), so no `--expose-gc` flag and no `gc` global are needed.
  */
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { Session } from 'node:inspector';
+import { getHeapStatistics } from 'node:v8';
 
 export interface CollectionReport {
   /** V8's used heap before and after (bytes). */
   readonly heapBefore: number;
   readonly heapAfter: number;
+  /** V8's committed heap after (bytes). */
+  readonly heapTotalAfter: number;
   readonly ms: number;
 }
 
-type Gc = () => void;
+/** How long start-up waits for the collection before going on without it. */
+const COLLECTION_WAIT_MS = 10_000;
 
-/** V8's gc(): the global one when node runs with --expose-gc, else one from a fresh context. */
-export function fullCollector(): Gc | undefined {
-  const exposed = (globalThis as { gc?: unknown }).gc;
-  if (typeof exposed === 'function') return exposed as Gc;
+/** Collects all available garbage; resolves false when this node has no inspector (start-up goes on). */
+export async function collectAllGarbage(): Promise<boolean> {
+  const session = new Session();
   try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as Gc) : undefined;
+    session.connect();
   } catch {
-    return undefined;
+    return false;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const error = await new Promise<Error | null | 'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), COLLECTION_WAIT_MS);
+      // resolve only: disconnecting from inside the callback deadlocks the thread
+      session.post('HeapProfiler.collectGarbage', resolve);
+    });
+    return error === null;
   } finally {
-    setFlagsFromString('--no-expose-gc');
+    clearTimeout(timer);
+    session.disconnect();
   }
 }
 
-/** Runs one full collection; undefined when this V8 offers none (start-up goes on regardless). */
-export function collectStartUpGarbage(collector: () => Gc | undefined = fullCollector): CollectionReport | undefined {
-  const gc = collector();
-  if (!gc) return undefined;
+/** Runs the start-up collection; undefined when none could run. */
+export async function collectStartUpGarbage(collect: () => Promise<boolean> = collectAllGarbage): Promise<CollectionReport | undefined> {
   const heapBefore = getHeapStatistics().used_heap_size;
   const started = performance.now();
-  gc();
-  return { heapBefore, heapAfter: getHeapStatistics().used_heap_size, ms: performance.now() - started };
+  if (!(await collect())) return undefined;
+  const after = getHeapStatistics();
+  return { heapBefore, heapAfter: after.used_heap_size, heapTotalAfter: after.total_heap_size, ms: performance.now() - started };
 }
