@@ -10,7 +10,7 @@
  * committed on Node 20. It is reached through an in-process inspector session
  * (HeapProfiler.collectGarbage), so no `--expose-gc` flag and no `gc` global are needed.
  */
-import { Session } from 'node:inspector';
+import type { Session } from 'node:inspector';
 import { getHeapStatistics } from 'node:v8';
 
 export interface CollectionReport {
@@ -27,8 +27,11 @@ const COLLECTION_WAIT_MS = 10_000;
 
 /** Collects all available garbage; resolves false when this node has no inspector (start-up goes on). */
 export async function collectAllGarbage(): Promise<boolean> {
-  const session = new Session();
+  let session: Session;
   try {
+    // loaded here: node:inspector throws at import in a node built without it
+    const inspector = await import('node:inspector');
+    session = new inspector.Session();
     session.connect();
   } catch {
     return false;
