@@ -1,25 +1,31 @@
 // List-scale mode: sipdispatch and Kamailio 5.6 side by side with large dispatcher lists (50 sets),
 // probing off, on loopback. Per size and proxy, `--runs` runs (medians reported):
 //   - startup to ready: spawn until the proxy answers an OPTIONS to itself (the list is loaded);
-//   - memory: PSS summed over the process tree (/proc/PID/smaps_rollup), after start and after
-//     the reload; per destination = (PSS at this size - PSS at the smallest size) / extra destinations;
+//   - memory: PSS summed over the process tree (/proc/PID/smaps_rollup) 1 s after ready (the
+//     headline), `--steady` s after ready (before any reload), 0.8 s after the reload and `--steady`
+//     s after the reload; per destination = (PSS at this size - PSS at the smallest size) / extra
+//     destinations;
 //   - worst ping round trip during a reload: an OPTIONS to the proxy every 5 ms while a list of
 //     the same size with every destination changed is reloaded (POST /reload; kamcmd
 //     dispatcher.reload), from 300 ms before the reload to 300 ms after it returned; lost pings.
 // The pacing mode (--pacing) probes N destinations on one loopback UDP sink every 10 s and reports
 // the busiest 100 ms window of one round against the round's average.
 //
+// sipdispatch runs as installed, with the node flags of its CLI's shebang (--plain-node: without
+// them, as runs before 2026-12-04 08:00 UTC did). --steady 0 skips the two later memory points.
+//
 //   npm run build && node bench/lists/list-scale.mjs [--sizes 1000,10000,50000] [--runs 3] [--pacing 10000]
+//     [--only lists|pacing] [--steady 11] [--plain-node]
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { freePort } from '../e2e/free-ports.mjs';
 import { processTree } from '../e2e/proc-stats.mjs';
-import { defaultSipdispatchCli, findExecutable, repoRoot } from '../e2e/start-proxy.mjs';
+import { defaultSipdispatchCli, findExecutable, repoRoot, shebangNodeArgs } from '../e2e/start-proxy.mjs';
 import { installExitCleanup, spawnTracked, stopTracked } from '../e2e/tracked-processes.mjs';
 import { makeList } from './make-list.mjs';
 
@@ -30,6 +36,8 @@ const { values } = parseArgs({
     pacing: { type: 'string', default: '10000' },
     'pacing-interval': { type: 'string', default: '10' },
     only: { type: 'string' },
+    steady: { type: 'string', default: '11' },
+    'plain-node': { type: 'boolean', default: false },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -38,6 +46,8 @@ const kamailioCfg = fileURLToPath(new URL('kamailio-lists.cfg', import.meta.url)
 const kamailio = findExecutable('kamailio', ['/usr/sbin']);
 const kamcmd = findExecutable('kamcmd', ['/usr/sbin']);
 const PING_EVERY_MS = 5;
+const steadyMs = Number(values.steady) * 1000;
+const nodeArgs = values['plain-node'] ? [] : shebangNodeArgs(defaultSipdispatchCli);
 installExitCleanup();
 
 const median = (xs) => {
@@ -135,7 +145,7 @@ async function start(target, o) {
           '-A', `DS_PING_INTERVAL=${o.pingInterval}`,
         ], { cwd: o.dir, logFile: join(o.dir, 'kamailio.log') })
       : spawnTracked(process.execPath, [
-          defaultSipdispatchCli, '--list', o.listFile, '--listen', `udp:127.0.0.1:${o.port}`,
+          ...nodeArgs, defaultSipdispatchCli, '--list', o.listFile, '--listen', `udp:127.0.0.1:${o.port}`,
           '--http', `127.0.0.1:${o.httpPort}`, '--log-level', 'warn', '--config', o.configFile,
         ], { cwd: repoRoot, logFile: join(o.dir, 'sipdispatch.log') });
   const p = o.pinger;
@@ -174,9 +184,16 @@ async function oneRun(target, count) {
   o.pinger = pinger(o.port);
   await o.pinger.ready;
   const { proc, startupMs } = await start(target, o);
+  // start() returns 300 ms after the first answer
+  const readyAt = performance.now() - 300;
   try {
     await sleep(700);
     const { pss: pssStart, uss: ussStart } = memory(proc.pid);
+    let pssSteady = NaN;
+    if (steadyMs > 0) {
+      await sleep(readyAt + steadyMs - performance.now());
+      pssSteady = memory(proc.pid).pss;
+    }
     writeFileSync(o.listFile, makeList({ count, generation: 1 }));
     o.pinger.start();
     await sleep(300);
@@ -187,7 +204,12 @@ async function oneRun(target, count) {
     const ping = await o.pinger.stop();
     await sleep(500);
     const { pss: pssReloaded } = memory(proc.pid);
-    return { target, count, startupMs, pssStart, ussStart, pssReloaded, reloadMs, ...ping };
+    let pssReloadSteady = NaN;
+    if (steadyMs > 0) {
+      await sleep(r0 + reloadMs + steadyMs - performance.now());
+      pssReloadSteady = memory(proc.pid).pss;
+    }
+    return { target, count, startupMs, pssStart, ussStart, pssSteady, pssReloaded, pssReloadSteady, reloadMs, ...ping };
   } finally {
     o.pinger.close();
     await stopTracked(proc);
@@ -250,14 +272,14 @@ async function pacingRun(target, count, intervalS) {
 
 const targets = ['sipdispatch', ...(kamailio && kamcmd ? ['kamailio'] : [])];
 if (targets.length < 2) console.warn('kamailio or kamcmd not found: sipdispatch only');
-console.log(`list-scale bench, ${new Date().toISOString()}, node ${process.version}, ${runs} runs per cell`);
+console.log(`list-scale bench, ${new Date().toISOString()}, node ${process.version} ${nodeArgs.join(' ')}, ${runs} runs per cell`);
 if (values.only !== 'pacing') {
   const rows = [];
   for (const count of sizes) {
     for (const target of targets) {
       for (let i = 0; i < runs; i++) {
         const r = await oneRun(target, count);
-        console.log(`  ${target} ${count}: startup ${r.startupMs.toFixed(0)} ms, PSS ${(r.pssStart / 1e6).toFixed(1)} / ${(r.pssReloaded / 1e6).toFixed(1)} MB, USS ${(r.ussStart / 1e6).toFixed(1)} MB, reload ${r.reloadMs.toFixed(0)} ms, worst ping ${r.worst.toFixed(1)} ms, ${r.replies} replies, ${r.lost} lost`);
+        console.log(`  ${target} ${count}: startup ${r.startupMs.toFixed(0)} ms, PSS ${(r.pssStart / 1e6).toFixed(1)} / steady ${(r.pssSteady / 1e6).toFixed(1)} / reloaded ${(r.pssReloaded / 1e6).toFixed(1)} / steady ${(r.pssReloadSteady / 1e6).toFixed(1)} MB, USS ${(r.ussStart / 1e6).toFixed(1)} MB, reload ${r.reloadMs.toFixed(0)} ms, worst ping ${r.worst.toFixed(1)} ms, ${r.replies} replies, ${r.lost} lost, load average ${loadavg()[0].toFixed(1)}`);
         rows.push(r);
       }
     }
@@ -272,6 +294,21 @@ if (values.only !== 'pacing') {
       console.log(`| ${count} | ${target} | ${cell(target, count, 'startupMs').toFixed(0)} | ${(cell(target, count, 'pssStart') / 1e6).toFixed(1)} | ${(cell(target, count, 'pssReloaded') / 1e6).toFixed(1)} | ${per('pssStart')} | ${per('ussStart')} | ${cell(target, count, 'reloadMs').toFixed(0)} | ${cell(target, count, 'worst').toFixed(1)} | ${cell(target, count, 'lost')} |`);
     }
   }
+  if (steadyMs > 0) {
+    const s = steadyMs / 1000;
+    console.log(`\nMemory over time, PSS in MB (per destination in KB): 1 s after ready (the headline above), ${s} s after ready, 0.8 s after the reload, ${s} s after the reload`);
+    console.log(`| destinations | proxy | 1 s after ready | ${s} s after ready | after reload | ${s} s after reload |`);
+    console.log('|---|---|---|---|---|---|');
+    for (const count of sizes) {
+      for (const target of targets) {
+        const at = (key) => {
+          const mb = (cell(target, count, key) / 1e6).toFixed(1);
+          return count === base ? mb : `${mb} (${((cell(target, count, key) - cell(target, base, key)) / (count - base) / 1024).toFixed(2)})`;
+        };
+        console.log(`| ${count} | ${target} | ${at('pssStart')} | ${at('pssSteady')} | ${at('pssReloaded')} | ${at('pssReloadSteady')} |`);
+      }
+    }
+  }
 }
 if (values.only !== 'lists' && Number(values.pacing) > 0) {
   const count = Number(values.pacing);
@@ -280,7 +317,7 @@ if (values.only !== 'lists' && Number(values.pacing) > 0) {
   for (const target of targets) {
     for (let i = 0; i < runs; i++) {
       const r = await pacingRun(target, count, intervalS);
-      console.log(`  pacing ${target} ${count}: ${r.probes} probes, busiest 100 ms ${r.busiest100ms} vs average ${r.average100ms.toFixed(1)} (x${r.ratio.toFixed(2)})`);
+      console.log(`  pacing ${target} ${count}: ${r.probes} probes, busiest 100 ms ${r.busiest100ms} vs average ${r.average100ms.toFixed(1)} (x${r.ratio.toFixed(2)}), load average ${loadavg()[0].toFixed(1)}`);
       rows.push(r);
     }
   }

@@ -23,6 +23,7 @@ import type { DnsCache } from '../transport/dns-cache.js';
 import { startSipStack, type SipStack } from '../stack/sip-stack.js';
 import { threadCount } from '../threads/thread-count.js';
 import { runSliced } from '../stack/run-sliced.js';
+import { collectStartUpGarbage } from '../stack/start-up-collection.js';
 import type { WorkerPool } from '../threads/worker-pool.js';
 
 
@@ -64,6 +65,14 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
   });
   if (decision.warning) logger.warn({ workers: options.lifecycle.workers }, decision.warning);
   const adapter = new DispatcherAdapter(dispatcher, options.selection);
+  // the address index now, not at the first request; then the start-up garbage (list load,
+  // warm-up) is collected once, before any socket opens: the process starts at its live size
+  adapter.indexNow();
+  const collected = await collectStartUpGarbage();
+  if (collected) {
+    const mb = (bytes: number): number => Math.round(bytes / 1e6);
+    logger.info({ heapBeforeMb: mb(collected.heapBefore), heapAfterMb: mb(collected.heapAfter), heapTotalMb: mb(collected.heapTotalAfter), ms: Math.round(collected.ms) }, 'start-up garbage collected');
+  }
   if (decision.threads === 1) {
     return assembleCore(config, dispatcher, await startSipStack(config, logger, adapter, { listen: options.transport.listen }), undefined, logger, adapter);
   }

@@ -101,6 +101,8 @@ export async function runApp(config: Config, logger: PinoLogger): Promise<Runnin
   try {
     const report = await loadList(dispatcher, options.list.file);
     for (const w of report.warnings) logger.warn({ file: options.list.file }, w);
+    // its garbage goes with the start-up collection in startCore
+    node.prepareDigest();
     core = await startCore(config, logger, dispatcher);
   } catch (e) {
     metrics.close();

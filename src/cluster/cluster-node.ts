@@ -227,6 +227,11 @@ export class ClusterNode {
     this.timers.push(this.deps.scheduler.setTimeout(tick, ms));
   }
 
+  /** Computes the loaded list's digest now (at start, before the start-up collection), not at the first heartbeat. */
+  prepareDigest(): void {
+    this.digest();
+  }
+
   private digest(): string {
     const snapshot = this.deps.dispatcher.snapshot;
     if (this.digestFor?.snapshot !== snapshot) this.digestFor = { snapshot, digest: listDigest(snapshot.entries) };

@@ -32,9 +32,9 @@ export interface DestinationAttrs {
 export interface AttrsParse {
   attrs: DestinationAttrs;
   /** The text is not a parameter list: Kamailio skips the whole entry. */
-  errors: string[];
+  errors: readonly string[];
   /** A value Kamailio would ignore (treat as 0 / unset) while keeping the entry. */
-  invalid: string[];
+  invalid: readonly string[];
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -57,23 +57,26 @@ export const NO_ATTRS: DestinationAttrs = Object.freeze({
   extra: EMPTY_EXTRA,
 });
 
-/** Splits on `;` outside double quotes; returns undefined when a quote is left open. */
-function splitParams(text: string): string[] | undefined {
-  const parts: string[] = [];
-  let start = 0;
+/** Where the parameter starting at `start` ends: the next `;` outside double quotes, or the end. */
+function paramEnd(text: string, start: number): number {
   let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charAt(i);
-    if (c === '"') quoted = !quoted;
-    else if (c === ';' && !quoted) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (c === 59 && !quoted) return i;
   }
-  if (quoted) return undefined;
-  parts.push(text.slice(start));
-  return parts;
+  return text.length;
 }
+
+/** Every double quote is closed. */
+function quotesClosed(text: string): boolean {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 34) quoted = !quoted;
+  return !quoted;
+}
+
+/** text[start, end) trimmed. */
+const trimmed = (text: string, start: number, end: number): string => text.slice(start, end).trim();
 
 function unquote(v: string): string {
   return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
@@ -142,12 +145,12 @@ const SETTERS = new Map<string, Setter>(Object.entries({
   obproxy: textSetter('obproxy', 'obproxy', isSipUri),
 } satisfies Record<string, Setter>));
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Parses an attrs column. Never throws. */
 export function parseAttrs(text: string): AttrsParse {
   const body = text.endsWith(';') ? text.slice(0, -1) : text;
-  const errors: string[] = [];
-  const invalid: string[] = [];
-  if (body === '') return { attrs: NO_ATTRS, errors, invalid };
+  if (body === '') return { attrs: NO_ATTRS, errors: NONE, invalid: NONE };
   // every field written here, in the literal: V8 keeps them in the object (a spread of NO_ATTRS
   // would put most in a second array, 88 bytes more per destination)
   const a: Mutable<DestinationAttrs> = {
@@ -165,21 +168,22 @@ export function parseAttrs(text: string): AttrsParse {
     obproxy: undefined,
     extra: EMPTY_EXTRA,
   };
-  const extra: Record<string, string> = {};
-  const parts = splitParams(body);
-  if (!parts) return { attrs: a, errors: [`attrs '${text}' have an unclosed quote`], invalid };
-  for (const part of parts) {
-    const eq = part.indexOf('=');
-    const name = (eq < 0 ? part : part.slice(0, eq)).trim();
-    if (name === '' || /[\s"]/.test(name)) {
-      errors.push(`attrs '${text}' are not a name=value list`);
-      break;
-    }
-    const value = eq < 0 ? '' : unquote(part.slice(eq + 1).trim());
+  if (!quotesClosed(body)) return { attrs: a, errors: [`attrs '${text}' have an unclosed quote`], invalid: NONE };
+  // nothing is allocated for the lists of problems or the extra names unless there are some
+  let invalid: string[] | undefined;
+  let extra: Record<string, string> | undefined;
+  for (let start = 0; start <= body.length; ) {
+    const end = paramEnd(body, start);
+    const eq = body.indexOf('=', start);
+    const nameEnd = eq < 0 || eq > end ? end : eq;
+    const name = trimmed(body, start, nameEnd);
+    if (name === '' || /[\s"]/.test(name)) return { attrs: a, errors: [`attrs '${text}' are not a name=value list`], invalid: invalid ?? NONE };
+    const value = nameEnd === end ? '' : unquote(trimmed(body, nameEnd + 1, end));
     const setter = SETTERS.get(name.toLowerCase());
-    if (setter) setter(a, value, invalid);
-    else extra[name] = value;
+    if (setter) setter(a, value, (invalid ??= []));
+    else (extra ??= {})[name] = value;
+    start = end + 1;
   }
-  a.extra = Object.keys(extra).length > 0 ? Object.freeze(extra) : EMPTY_EXTRA;
-  return { attrs: Object.freeze(a), errors, invalid };
+  if (extra) a.extra = Object.freeze(extra);
+  return { attrs: Object.freeze(a), errors: NONE, invalid: invalid !== undefined && invalid.length > 0 ? invalid : NONE };
 }

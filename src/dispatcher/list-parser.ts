@@ -60,20 +60,30 @@ interface RawLine {
   priority: number;
   attrs: string;
   /** Digits were directly followed by text (`10abc`), or text was left after the attrs. */
-  notes: string[];
+  notes: string[] | undefined;
 }
 
+/** Reads one line, s[p, end), in place: the file's text is never cut into line strings. */
 class Scanner {
+  s = '';
   p = 0;
-  constructor(readonly s: string) {}
+  end = 0;
+  /** Reused line after line (a load reads tens of thousands): toEntry consumes it at once. */
+  readonly raw: RawLine = { setId: 0, hasSetId: false, uri: '', flags: 0, priority: 0, attrs: '', notes: undefined };
+  reset(s: string, start: number, end: number): this {
+    this.s = s;
+    this.p = start;
+    this.end = end;
+    return this;
+  }
   get c(): string {
-    return this.s.charAt(this.p);
+    return this.p < this.end ? this.s.charAt(this.p) : '';
   }
   atEnd(): boolean {
-    return this.p >= this.s.length || this.c === '#';
+    return this.p >= this.end || this.c === '#';
   }
   skipSpace(): void {
-    while (this.p < this.s.length && isSpace(this.c)) this.p++;
+    while (this.p < this.end && isSpace(this.c)) this.p++;
   }
   digits(): number {
     let n = 0;
@@ -91,56 +101,91 @@ class Scanner {
     }
     return n;
   }
+  /** s[start, p) as a string of its own (see ownCopy). */
   token(stopAtHash: boolean): string {
     const start = this.p;
-    while (this.p < this.s.length && !isSpace(this.c) && !(stopAtHash && this.c === '#')) this.p++;
-    return this.s.slice(start, this.p);
+    while (this.p < this.end && !isSpace(this.c) && !(stopAtHash && this.c === '#')) this.p++;
+    return ownCopy(this.s, start, this.p);
   }
   gluedText(): boolean {
-    return this.p < this.s.length && !isSpace(this.c) && this.c !== '#';
+    return this.p < this.end && !isSpace(this.c) && this.c !== '#';
+  }
+  /** The line from `from` to its end. */
+  rest(from: number): string {
+    return this.s.slice(from, this.end);
+  }
+  note(text: string): void {
+    (this.raw.notes ??= []).push(text);
   }
 }
 
-/** Scans one line; undefined for a blank or comment line, a string for a "bad line". */
-function scanLine(line: string): RawLine | string | undefined {
-  const sc = new Scanner(line);
+const scanner = new Scanner();
+
+/**
+ * UTF-8 bytes of the token being copied. A token of a file line is at most 1022 bytes (fgets);
+ * dispatcher.add's columns can be longer and take the slower copy.
+ */
+const copyBuffer = Buffer.allocUnsafe(4096);
+
+/**
+ * s[start, end) as a string that does not point into `s`: V8 keeps a substring as a slice of its
+ * parent, so one kept URI would keep the whole list text (50 bytes a destination) alive. A short
+ * substring is a copy already; a longer one is copied through one reused buffer, without the
+ * Buffer object a `Buffer.from(...).toString()` round trip leaves behind each time.
+ */
+function ownCopy(s: string, start: number, end: number): string {
+  if (end - start < 13) return s.slice(start, end);
+  if ((end - start) * 3 > copyBuffer.length) return Buffer.from(s.slice(start, end), 'utf8').toString('utf8');
+  const bytes = copyBuffer.write(s.slice(start, end), 0, 'utf8');
+  return copyBuffer.toString('utf8', 0, bytes);
+}
+
+/** Scans s[start, end), one line; undefined for a blank or comment line, a string for a "bad line". */
+function scanLine(s: string, start: number, end: number): RawLine | string | undefined {
+  const raw = scanColumns(scanner.reset(s, start, end));
+  // the scanner must not hold the file's text once its line is read
+  scanner.reset('', 0, 0);
+  return raw;
+}
+
+function scanColumns(sc: Scanner): RawLine | string | undefined {
+  const s = sc.s;
+  const end = sc.end;
   sc.skipSpace();
   if (sc.atEnd()) return undefined;
   const hasSetId = isDigit(sc.c);
   const setId = sc.digits();
   sc.skipSpace();
   if (sc.atEnd()) return 'bad line: a set id without a destination';
-  const raw: RawLine = { setId, hasSetId, uri: sc.token(true), flags: 0, priority: 0, attrs: '', notes: [] };
-  if (sc.c === '#' && line.slice(sc.p + 1).trim() !== '') raw.notes.push(`'#' ends the destination: '${line.slice(sc.p).trim()}' is a comment`);
+  const raw = sc.raw;
+  raw.setId = setId;
+  raw.hasSetId = hasSetId;
+  raw.uri = sc.token(true);
+  raw.flags = 0;
+  raw.priority = 0;
+  raw.attrs = '';
+  raw.notes = undefined;
+  if (sc.c === '#' && sc.rest(sc.p + 1).trim() !== '') sc.note(`'#' ends the destination: '${sc.rest(sc.p).trim()}' is a comment`);
   sc.skipSpace();
   if (sc.atEnd()) return raw;
   const flagsStart = sc.p;
   raw.flags = sc.flags();
-  if (sc.p > flagsStart && sc.gluedText()) raw.notes.push(`'${line.slice(flagsStart, sc.p)}' is read as flags, the text after it as attrs`);
+  if (sc.p > flagsStart && sc.gluedText()) sc.note(`'${s.slice(flagsStart, sc.p)}' is read as flags, the text after it as attrs`);
   sc.skipSpace();
   if (sc.atEnd()) return raw;
   const prioStart = sc.p;
   raw.priority = sc.digits();
-  if (sc.p > prioStart && sc.gluedText()) raw.notes.push(`'${line.slice(prioStart, sc.p)}' is read as priority, the text after it as attrs`);
+  if (sc.p > prioStart && sc.gluedText()) sc.note(`'${s.slice(prioStart, sc.p)}' is read as priority, the text after it as attrs`);
   sc.skipSpace();
   if (sc.atEnd()) return raw;
   raw.attrs = sc.token(false);
   sc.skipSpace();
-  if (sc.p < line.length) raw.notes.push(`text after the attrs is ignored: '${line.slice(sc.p).trimEnd()}'`);
+  if (sc.p < end) sc.note(`text after the attrs is ignored: '${sc.rest(sc.p).trimEnd()}'`);
   return raw;
 }
 
 /** pack_dest: parse the URI, retrying with `sip:` for a bare host (Kamailio's exact condition). */
-/**
- * A copy of `s` that does not point into the file's text: V8 keeps a substring as a slice of its
- * parent, so one kept URI would keep the whole list text (50 bytes a destination) alive.
- */
-function ownCopy(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
-}
-
-function parseDestination(column: string): { uri: string; target: DestinationUri } | string {
-  const uri = ownCopy(column);
+function parseDestination(uri: string): { uri: string; target: DestinationUri } | string {
   let target = parseUri(uri);
   let text = uri;
   if (!target && uri.length > 4 && !uri.startsWith('sip:') && uri.length < 500) {
@@ -153,27 +198,20 @@ function parseDestination(column: string): { uri: string; target: DestinationUri
   return { uri: text, target };
 }
 
-interface Chunk {
-  text: string;
-  line: number;
-  /** The line was cut (1023 bytes or more); `first` marks its first piece. */
-  cut: boolean;
-  first: boolean;
+/** text[start, end) fits one fgets(1024) read: at most 1022 bytes before its newline. */
+function fitsOneRead(text: string, start: number, end: number): boolean {
+  const n = end - start;
+  // a UTF-16 unit is at most 3 bytes of UTF-8: most lines need no byte count
+  if (n * 3 + 1 <= FGETS_BYTES) return true;
+  if (n + 1 > FGETS_BYTES) return false;
+  return Buffer.byteLength(text.slice(start, end), 'utf8') + 1 <= FGETS_BYTES;
 }
 
-/**
- * The pieces of one line the way fgets(1024) reads it: a line of 1023 bytes or more comes in
- * pieces. `l` is the line without its newline.
- */
-function fgetsChunks(l: string, line: number): Chunk[] {
-  // most lines are short: the byte length is enough, no copy
-  if (l.length + 1 <= FGETS_BYTES && Buffer.byteLength(l, 'utf8') + 1 <= FGETS_BYTES) return [{ text: l, line, cut: false, first: true }];
+/** The pieces a line of 1023 bytes or more comes in through fgets(1024); `l` is the line without its newline. */
+function fgetsPieces(l: string): string[] {
   const bytes = Buffer.from(l + '\n', 'utf8');
-  if (bytes.length <= FGETS_BYTES) return [{ text: l, line, cut: false, first: true }];
-  const out: Chunk[] = [];
-  for (let at = 0; at < bytes.length; at += FGETS_BYTES) {
-    out.push({ text: bytes.subarray(at, at + FGETS_BYTES).toString('utf8'), line, cut: true, first: at === 0 });
-  }
+  const out: string[] = [];
+  for (let at = 0; at < bytes.length; at += FGETS_BYTES) out.push(bytes.subarray(at, at + FGETS_BYTES).toString('utf8'));
   return out;
 }
 
@@ -207,7 +245,7 @@ function toEntry(raw: RawLine, line: number, report: Report): ListEntry | undefi
     report.entry(line, dest, 'skipping');
     return undefined;
   }
-  const parsed = parseAttrs(raw.attrs === '' ? '' : ownCopy(raw.attrs));
+  const parsed = parseAttrs(raw.attrs);
   if (parsed.errors.length > 0) {
     for (const e of parsed.errors) report.entry(line, e, 'skipping');
     return undefined;
@@ -215,7 +253,7 @@ function toEntry(raw: RawLine, line: number, report: Report): ListEntry | undefi
   for (const e of parsed.invalid) report.entry(line, e, 'value ignored');
   if (!raw.hasSetId) report.warn(line, `no set id: '${raw.uri}' goes to set 0`);
   if (dest.uri !== raw.uri) report.warn(line, `'${raw.uri}' has no scheme: loaded as '${dest.uri}'`);
-  for (const n of raw.notes) report.warn(line, n);
+  for (const n of raw.notes ?? []) report.warn(line, n);
   return { line, setId: raw.setId, uri: dest.uri, target: dest.target, flags: raw.flags, priority: raw.priority, attrs: parsed.attrs };
 }
 
@@ -249,22 +287,25 @@ export function* parseListSteps(text: string, file: string, mode: ListMode, slic
   const entries: ListEntry[] = [];
   let malformed = false;
   let line = 0;
+  const read = (s: string, start: number, end: number): void => {
+    const raw = scanLine(s, start, end);
+    if (raw === undefined) return;
+    if (typeof raw === 'string') {
+      report.error(line, raw);
+      malformed = true;
+      return;
+    }
+    const entry = toEntry(raw, line, report);
+    if (entry) entries.push(entry);
+  };
   for (let at = 0; at < text.length; ) {
     const nl = text.indexOf('\n', at);
     const end = nl < 0 ? text.length : nl;
     line++;
-    for (const { text: lineText, cut, first } of fgetsChunks(text.slice(at, end), line)) {
-      if (cut && first) report.entry(line, `line is longer than ${FGETS_BYTES - 1} bytes`, 'read in pieces like Kamailio');
-      if (cut && mode === 'strict') continue;
-      const raw = scanLine(lineText);
-      if (raw === undefined) continue;
-      if (typeof raw === 'string') {
-        report.error(line, raw);
-        malformed = true;
-        continue;
-      }
-      const entry = toEntry(raw, line, report);
-      if (entry) entries.push(entry);
+    if (fitsOneRead(text, at, end)) read(text, at, end);
+    else {
+      report.entry(line, `line is longer than ${FGETS_BYTES - 1} bytes`, 'read in pieces like Kamailio');
+      if (mode !== 'strict') for (const piece of fgetsPieces(text.slice(at, end))) read(piece, 0, piece.length);
     }
     at = end + 1;
     if (line % sliceLines === 0) yield;

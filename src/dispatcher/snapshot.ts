@@ -195,7 +195,8 @@ export function* buildSnapshotSteps(entries: readonly ListEntry[], previous: Sna
       const e = entries[position];
       if (e === undefined) continue;
       const index = ordered.length;
-      const old = olds.get(identityKey(id, e.uri))?.shift();
+      // no key is built when nothing can persist (the start-up load)
+      const old = olds.size === 0 ? undefined : olds.get(identityKey(id, e.uri))?.shift();
       const runtime = freshRuntime(e);
       if (old && options.keepState) carryRuntime(runtime, e, old);
       const d: Destination = Object.freeze({
@@ -208,7 +209,8 @@ export function* buildSnapshotSteps(entries: readonly ListEntry[], previous: Sna
         priority: e.priority,
         attrs: e.attrs,
         loadKey: e.attrs.duid === undefined ? undefined : loadKey(id, e.attrs.duid),
-        seed: kamailioHash(`${id} ${e.uri}`),
+        // join builds the text flat: a template's chain of pieces would be flattened again to hash it
+        seed: kamailioHash([id, e.uri].join(' ')),
         line: e.line,
         runtime,
       });

@@ -1,7 +1,7 @@
 /**
  * Adapts the dispatcher core to the relay's port: destinations become candidates (cached per
  * destination object, so a selection allocates only its result array), and ds_is_from_list is a
- * set lookup rebuilt whenever a reload swaps the snapshot.
+ * map lookup rebuilt whenever a reload swaps the snapshot.
  */
 import { isIP } from 'node:net';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
@@ -13,15 +13,33 @@ import { nextHopOf } from '../relay/next-hop.js';
 
 export type DispatcherAdapterOptions = Pick<SelectOptions, 'useDefault' | 'hashFailover'>;
 
+/** The ports of an address's destinations: one (most addresses), or several; ANY_PORT matches any. */
+type Ports = number | number[];
+/** A destination whose URI gives no port: any port of its address matches (Kamailio's mode 2). */
+const ANY_PORT = -1;
+
+/** Adds `port` to an address's ports. */
+function withPort(ports: Ports | undefined, port: number): Ports {
+  if (ports === undefined || ports === port) return port;
+  if (typeof ports === 'number') return [ports, port];
+  if (!ports.includes(port)) ports.push(port);
+  return ports;
+}
+
+const hasPort = (ports: Ports, port: number): boolean =>
+  typeof ports === 'number' ? ports === port || ports === ANY_PORT : ports.includes(port) || ports.includes(ANY_PORT);
+
 export class DispatcherAdapter implements RelayDispatcher {
   private readonly candidates = new WeakMap<Destination, Candidate>();
   private readonly destinations = new WeakMap<Candidate, Destination>();
   private indexed: Snapshot | undefined;
-  /** "ip:port" of destinations with an explicit port, "ip" of those without (any port matches). */
-  private addresses = new Set<string>();
-  private hosts = new Set<string>();
+  /**
+   * Destinations' ports by IP address: one map entry an address, no key string built per
+   * destination or per lookup (two sets of "ip" and "ip:port" strings cost 100 bytes a destination).
+   */
+  private addresses = new Map<string, Ports>();
   /** An index built ahead of a swap (indexSteps). */
-  private prepared: { snapshot: Snapshot; addresses: Set<string>; hosts: Set<string> } | undefined;
+  private prepared: { snapshot: Snapshot; addresses: Map<string, Ports> } | undefined;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -57,14 +75,15 @@ export class DispatcherAdapter implements RelayDispatcher {
     // Kamailio's default mode 2: address and port, any transport.
     const snapshot = this.dispatcher.snapshot;
     if (snapshot !== this.indexed) this.reindex(snapshot);
-    return this.addresses.has(address) || this.addresses.has(`${address}:${port}`);
+    const ports = this.addresses.get(address);
+    return ports !== undefined && hasPort(ports, port);
   }
 
   /** Any destination at this address, whatever its port (edge security exempts the farm). */
   isDestinationHost(address: string): boolean {
     const snapshot = this.dispatcher.snapshot;
     if (snapshot !== this.indexed) this.reindex(snapshot);
-    return this.hosts.has(address);
+    return this.addresses.has(address);
   }
 
   callMoved(callId: string, c: Candidate): void {
@@ -91,6 +110,12 @@ export class DispatcherAdapter implements RelayDispatcher {
     return c;
   }
 
+  /** Builds the address index of the list in force (at start, before the sockets open), not at the first request. */
+  indexNow(): void {
+    const snapshot = this.dispatcher.snapshot;
+    if (snapshot !== this.indexed) this.reindex(snapshot);
+  }
+
   private reindex(snapshot: Snapshot): void {
     const pending = this.prepared;
     this.prepared = undefined;
@@ -100,7 +125,6 @@ export class DispatcherAdapter implements RelayDispatcher {
       return this.reindex(snapshot);
     }
     this.addresses = pending.addresses;
-    this.hosts = pending.hosts;
     this.indexed = snapshot;
   }
 
@@ -109,8 +133,7 @@ export class DispatcherAdapter implements RelayDispatcher {
    * a reload runs it before the swap, so the first request after it finds the index ready.
    */
   *indexSteps(snapshot: Snapshot, slice: number): Generator<void> {
-    const addresses = new Set<string>();
-    const hosts = new Set<string>();
+    const addresses = new Map<string, Ports>();
     let done = 0;
     for (const set of snapshot.sets.values()) {
       for (const d of set.destinations) {
@@ -118,11 +141,9 @@ export class DispatcherAdapter implements RelayDispatcher {
         const hop = nextHopOf(d.target);
         // Names are matched once resolved by the DNS cache; only literals are indexed here.
         if (!hop || isIP(hop.host) === 0) continue;
-        // join gives a flat string (a template would keep a chain of pieces, 50 bytes a destination)
-        addresses.add(d.target.port === undefined ? hop.host : [hop.host, hop.port].join(':'));
-        hosts.add(hop.host);
+        addresses.set(hop.host, withPort(addresses.get(hop.host), d.target.port === undefined ? ANY_PORT : hop.port));
       }
     }
-    this.prepared = { snapshot, addresses, hosts };
+    this.prepared = { snapshot, addresses };
   }
 }

@@ -1,4 +1,5 @@
 /** Rendezvous ownership, the list digest and the remote-load table. */
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { listDigest } from '../../../src/cluster/list-digest.js';
@@ -52,6 +53,18 @@ describe('listDigest', () => {
     expect(listDigest(entries('1 sip:10.0.0.11 2 0 duid=a\n2 sip:10.0.0.12 0 5'))).not.toBe(a);
     expect(listDigest(entries('1 sip:10.0.0.11 0 0 duid=a\n2 sip:10.0.0.12 0 6'))).not.toBe(a);
     expect(listDigest(entries('1 sip:10.0.0.11 0 0 duid=a'))).not.toBe(a);
+  });
+
+  // instances of different versions compare digests: the way lines are built must not change it
+  it('is sha256 of the sorted "set uri flags priority attrs" lines, as in 0.1', () => {
+    const text = '10 sip:10.0.0.11 0 0 duid=a\n9 sip:10.0.0.12 0 5\n1 sip:b.example.com:5080;transport=tcp 2 1 weight=50;duid=z\n1 sip:a.example.com 0 0\n';
+    expect(listDigest(entries(text))).toBe('f5c0bd87310639bf');
+    const line = fc.record({ set: fc.nat(300), host: fc.constantFrom('10.0.0.11', '10.0.0.12', 'a.example.com'), flags: fc.nat(31), priority: fc.nat(20), duid: fc.option(fc.stringMatching(/^[a-z0-9]{1,6}$/)) });
+    fc.assert(fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
+      const parsed = entries(lines.map((l) => `${l.set} sip:${l.host} ${l.flags} ${l.priority}${l.duid === null ? '' : ` duid=${l.duid}`}`).join('\n'));
+      const reference = parsed.map((e) => `${e.setId} ${e.uri} ${e.flags} ${e.priority} ${e.attrs.body}`).sort().join('\n');
+      expect(listDigest(parsed)).toBe(createHash('sha256').update(reference).digest('hex').slice(0, 16));
+    }));
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { flagsToState, stateLetters } from '../../../src/dispatcher/flags.js';
-import { parseDispatcherList, printDispatcherList, type ListEntry } from '../../../src/dispatcher/list-parser.js';
+import { parseDispatcherList, parseListSteps, printDispatcherList, type ListEntry } from '../../../src/dispatcher/list-parser.js';
 import { buildSnapshot, EMPTY_SNAPSHOT } from '../../../src/dispatcher/snapshot.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/dispatcher/${name}`, import.meta.url), 'utf8');
@@ -164,5 +164,24 @@ describe('printDispatcherList', () => {
   it('prints one entry per line with all five columns', () => {
     const r = parseDispatcherList('1 sip:a.example.com 8 5 duid=a\n2 b.example.com\n', 'd', 'strict');
     expect(printDispatcherList(r.entries)).toBe('# setid destination flags priority attrs\n1 sip:a.example.com 8 5 duid=a\n2 sip:b.example.com 0 0\n');
+  });
+});
+
+describe('parseListSteps', () => {
+  // the parser reuses one scanner line after line; dispatcher.add parses between two slices of a reload
+  it('gives the same result when other lists are parsed between its slices', () => {
+    const text = fixture('kamailio-quirks.list');
+    const whole = parseDispatcherList(text, 'q.list', 'lenient');
+    const steps = parseListSteps(text, 'q.list', 'lenient', 1);
+    let pauses = 0;
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) {
+        expect(r.value).toStrictEqual(whole);
+        break;
+      }
+      pauses++;
+      expect(parseDispatcherList('7 sip:interleaved.example.com:5099 0 3 duid=x;weight=9 junk', 'add', 'lenient').entries).toHaveLength(1);
+    }
+    expect(pauses).toBeGreaterThan(5);
   });
 });

@@ -45,4 +45,23 @@ describe('DispatcherAdapter address index', () => {
     // no port in the URI: any port of that address matches
     expect(adapter.isFromDestination('192.0.2.9', 5099, 'udp')).toBe(true);
   });
+
+  it('keeps every port of an address, any port for a URI without one, IPv6 without brackets', () => {
+    const d = new Dispatcher(dispatcherOptions());
+    const text = ['1 sip:10.0.0.1:5070', '2 sip:10.0.0.1:5080', '3 sip:10.0.0.1:5070', '1 sip:10.0.0.2:5070', '2 sip:10.0.0.2', '1 sip:[2001:db8::1]:5090', '1 sip:backend.example.com:5060'].join('\n');
+    expect(d.load(text, 'a.list').ok).toBe(true);
+    const adapter = new DispatcherAdapter(d, { useDefault: false, hashFailover: 'neighbour' });
+    adapter.indexNow();
+    expect(adapter.isFromDestination('10.0.0.1', 5070, 'udp')).toBe(true);
+    expect(adapter.isFromDestination('10.0.0.1', 5080, 'tcp')).toBe(true);
+    expect(adapter.isFromDestination('10.0.0.1', 5060, 'udp')).toBe(false);
+    // 10.0.0.2: one destination with port 5070, one without a port
+    expect(adapter.isFromDestination('10.0.0.2', 5071, 'udp')).toBe(true);
+    expect(adapter.isFromDestination('2001:db8::1', 5090, 'udp')).toBe(true);
+    expect(adapter.isFromDestination('2001:db8::1', 5091, 'udp')).toBe(false);
+    expect(adapter.isDestinationHost('2001:db8::1')).toBe(true);
+    expect(adapter.isDestinationHost('10.0.0.3')).toBe(false);
+    // names are matched once resolved, not here
+    expect(adapter.isDestinationHost('backend.example.com')).toBe(false);
+  });
 });
