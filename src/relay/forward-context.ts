@@ -84,6 +84,7 @@ export class ForwardContext implements ClientTransactionHandlers {
       return;
     }
     popVia(res);
+    this.core.awaiting(this.server, false);
     if (status < 200) {
       if (this.cancelled) {
         if (tx.kind === 'invite-client') this.sendCancel(tx);
@@ -162,6 +163,7 @@ export class ForwardContext implements ClientTransactionHandlers {
     this.next++;
     this.tries++;
     this.currentCandidate = c;
+    this.core.awaiting(this.server, true);
     if (this.tries > 1 && this.plan.dispatched && this.isInvite) this.core.dispatcher.callMoved(this.template.callId, c);
     const address = this.core.resolve(c.host);
     if (typeof address === 'string') {

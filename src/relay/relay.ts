@@ -44,9 +44,10 @@ export class Relay implements RelayCore {
   private readonly guardedRoutes: boolean;
   private readonly byServer = new Map<ServerTransaction, ForwardContext>();
   /**
-   * Requests being forwarded that have no final answer yet (max_transactions counts these: a
-   * flood toward a silent farm piles them up; answered ones wait out their timers cheaply, and
-   * at 1,000 calls/s there are ~20,000 of those with the 5 s wait_timer).
+   * Requests being forwarded whose current branch has had no response at all, not even 100 Trying
+   * (max_transactions counts these: a flood toward a silent farm piles them up). A healthy farm
+   * answers within a round trip; answered requests wait out their timers and ringing calls wait
+   * for fr_inv_timer, and neither is what the cap is for (1,000 calls/s ringing 20 s is 20,000).
    */
   private readonly unanswered = new Set<ServerTransaction>();
   /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
@@ -114,6 +115,11 @@ export class Relay implements RelayCore {
 
   respond(server: ServerTransaction, res: SipResponse, local: boolean): void {
     if (server.respond(res)) publish('response.sent', { status: res.status, local });
+  }
+
+  awaiting(server: ServerTransaction, silent: boolean): void {
+    if (silent) this.unanswered.add(server);
+    else this.unanswered.delete(server);
   }
 
   finished(server: ServerTransaction, status: number, callId: string): void {
@@ -296,7 +302,6 @@ export class Relay implements RelayCore {
   private startForward(tx: ServerTransaction, source: Source, plan: ForwardPlan): void {
     const ctx = new ForwardContext(this, tx, source, plan);
     if (tx.kind === 'invite-server') this.byServer.set(tx, ctx);
-    this.unanswered.add(tx);
     ctx.start();
   }
 
