@@ -164,7 +164,7 @@ export class Relay implements RelayCore {
           // A bug must cost this request, not the transaction: the caller gets an answer.
           this.log.error({ err: e, callId: req.callId, method: req.method }, 'request handling failed');
           this.unanswered.delete(d.tx);
-          this.reply(d.tx, 500, 'Server Internal Error');
+          this.respond(d.tx, buildResponse(req, 500, 'Server Internal Error'), true);
         }
     }
   }
@@ -266,7 +266,7 @@ export class Relay implements RelayCore {
       this.log.debug({ callId: req.callId, method: req.method, set: rule.set, algorithm: rule.algorithm, uri: candidates[0]!.uri }, 'dispatching');
     }
     if (req.method === 'REGISTER') addHeader(req, 'Path', this.identity.path(candidates[0]!.transport, source, this.flowToken(req, source)));
-    this.startForward(tx, source, {
+    this.startForward(tx, req, source, {
       candidates,
       failoverOn: rule.failoverOn,
       maxTries: rule.maxTries,
@@ -284,7 +284,7 @@ export class Relay implements RelayCore {
       return this.reply(tx, status, flow.outbound ? 'Flow Failed' : 'Temporarily Unavailable');
     }
     const c: Candidate = { setId: -1, uri: '', host: hop.host, port: hop.port, transport: hop.transport, duid: undefined, connectionId: flow?.connectionId, flow };
-    this.startForward(tx, source, {
+    this.startForward(tx, req, source, {
       candidates: [c],
       failoverOn: ALL_CODES,
       maxTries: 1,
@@ -299,10 +299,12 @@ export class Relay implements RelayCore {
     return takeRuriAlias(req) ?? hop;
   }
 
-  private startForward(tx: ServerTransaction, source: Source, plan: ForwardPlan): void {
-    const ctx = new ForwardContext(this, tx, source, plan);
+  private startForward(tx: ServerTransaction, req: SipRequest, source: Source, plan: ForwardPlan): void {
+    const ctx = new ForwardContext(this, tx, source, plan, req);
     if (tx.kind === 'invite-server') this.byServer.set(tx, ctx);
     ctx.start();
+    // The context keeps what it needs of the request: the transaction need not hold it pending.
+    tx.forgetRequest();
   }
 
   /** ACK for a 2xx: end to end, statelessly (§16.6, no transaction). */

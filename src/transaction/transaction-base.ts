@@ -11,6 +11,7 @@
 import { SipDispatchError } from '../shared/errors.js';
 import type { TimerHandle } from '../shared/scheduler.js';
 import type { SipRequest } from '../sip/message.js';
+import { parseMessage } from '../sip/parse-message.js';
 import type { TransactionContext, TransactionKind } from './transaction-types.js';
 import type { Target } from '../shared/addresses.js';
 import type { SendErrorHandler } from './transport.js';
@@ -35,7 +36,8 @@ export abstract class TransactionBase<S extends string> {
     readonly key: string,
     /** Where this transaction sends: the next hop (client) or the response target (server). */
     readonly peer: Target,
-    request: SipRequest,
+    /** Undefined: a client transaction of a releasing user, which re-parses its bytes on the rare read. */
+    request: SipRequest | undefined,
     /** The user said it never reads `request` once the transaction absorbs (handlers.releasesRequest). */
     private readonly releasable: boolean,
     initial: S,
@@ -55,8 +57,9 @@ export abstract class TransactionBase<S extends string> {
    * absorbing state dropped it, which happens only for users that set `releasesRequest`.
    */
   get request(): SipRequest {
-    if (this.held === undefined) throw new SipDispatchError('TXN_RELEASED', `transaction ${this.key} no longer holds its request`, { key: this.key });
-    return this.held;
+    const request = this.held ?? this.reparse();
+    if (request === undefined) throw new SipDispatchError('TXN_RELEASED', `transaction ${this.key} no longer holds its request`, { key: this.key });
+    return request;
   }
 
   /**
@@ -65,6 +68,30 @@ export abstract class TransactionBase<S extends string> {
    */
   protected releaseRequest(): void {
     if (this.releasable) this.held = undefined;
+  }
+
+  /**
+   * The user keeps what it still needs of the request itself (the relay, once a request is being
+   * forwarded): a releasing user's transaction drops it now instead of at the final response.
+   */
+  forgetRequest(): void {
+    this.releaseRequest();
+  }
+
+  /**
+   * The request parsed again from the bytes a client transaction sent, for the rare reads of a
+   * releasing user (a CANCEL, the ACK for a non-2xx): a parsed request is several times the size
+   * of its bytes, and a flood toward a silent farm keeps thousands of them pending.
+   */
+  protected reparse(): SipRequest | undefined {
+    return undefined;
+  }
+
+  /** `bytes` (a request serialized here) parsed again. */
+  protected static parseSent(bytes: Buffer | undefined): SipRequest | undefined {
+    if (bytes === undefined) return undefined;
+    const r = parseMessage(bytes);
+    return r.ok && r.message.kind === 'request' ? r.message : undefined;
   }
 
   /**

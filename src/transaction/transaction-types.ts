@@ -35,6 +35,13 @@ export interface ClientHandlers<Tx> {
   readonly releasesRequest?: boolean;
 }
 
+/**
+ * What a client transaction keeps in place of its user's handlers once no state can call them
+ * (Completed): the user's per-request objects (the relay's forwarding context) need not live on
+ * for Timer D or K.
+ */
+export const NO_CLIENT_HANDLERS: ClientHandlers<unknown> = { onResponse() {}, onTimeout() {}, onTransportError() {} };
+
 /** What a server transaction tells its user; both are optional (§16.9: no remedial action needed). */
 export interface ServerHandlers<Tx> {
   /** Timer H fired: the ACK for a non-2xx final never came; the transaction has terminated. */
