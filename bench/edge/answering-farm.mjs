@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// A farm that answers every request with one status at once (Via, From, To with a tag, Call-ID
-// and CSeq echoed), for bench/edge/flood.mjs --answer: its own process, so the flood's sender does
-// not starve it.   node bench/edge/answering-farm.mjs PORT STATUS   (prints "ready", then counts on SIGUSR2)
+// A farm for bench/edge/flood.mjs, in its own process so the flood's sender does not starve it:
+// it answers INVITE and BYE 200 (a Contact on the INVITE's), every other request STATUS (0: not
+// at all), at once, echoing Via, From, To (with a tag), Call-ID and CSeq.
+//   node bench/edge/answering-farm.mjs PORT STATUS   (prints "ready", then its count on SIGUSR2)
 import dgram from 'node:dgram';
 
 const [port, status] = process.argv.slice(2).map(Number);
@@ -14,8 +15,13 @@ socket.on('message', (msg, rinfo) => {
   const echoed = lines.filter((l) => /^(via|v|from|f|call-id|i|cseq):/i.test(l));
   const to = lines.find((l) => /^(to|t):/i.test(l));
   const tagged = /;tag=/i.test(to ?? '') ? to : `${to};tag=farm${answered}`;
-  const reason = status === 200 ? 'OK' : status === 404 ? 'Not Found' : 'Answer';
-  socket.send(Buffer.from(`SIP/2.0 ${status} ${reason}\r\n${echoed.join('\r\n')}\r\n${tagged}\r\nContent-Length: 0\r\n\r\n`, 'latin1'), rinfo.port, rinfo.address);
+  // calls (INVITE, BYE) are always answered 200, with a Contact for the dialog; the rest with `status`
+  const call = text.startsWith('INVITE ') || text.startsWith('BYE ');
+  if (!call && status === 0) return;
+  const code = call ? 200 : status;
+  const reason = code === 200 ? 'OK' : code === 404 ? 'Not Found' : 'Answer';
+  const contact = text.startsWith('INVITE ') ? `Contact: <sip:farm@127.0.0.1:${port}>\r\n` : '';
+  socket.send(Buffer.from(`SIP/2.0 ${code} ${reason}\r\n${echoed.join('\r\n')}\r\n${tagged}\r\n${contact}Content-Length: 0\r\n\r\n`, 'latin1'), rinfo.port, rinfo.address);
   answered++;
 });
 process.on('SIGUSR2', () => console.log(`answered ${answered}`));

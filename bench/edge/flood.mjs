@@ -4,9 +4,13 @@
 // dropped request, drops per second, RSS. (2) 200,000 requests from distinct sources (one per
 // loopback address 127.x.y.z, bound in turn): RSS growth with the bounded per-source tables.
 // Bounded in count; stops by itself.   node bench/edge/flood.mjs [--requests 300000]
-//   [--sources 200000] [--answer 0|200|404] [--config 'max_transactions: 5000'] [--snapshots] [--top 25]
-// --answer: the destination is a loopback UDP responder answering every request with that status
-// (a healthy farm: the transactions complete and wait out wait_timer); 0 (default) = silent.
+//   [--sources 200000] [--rate 0] [--answer 0|200|404] [--calls 0] [--config 'max_transactions: 5000']
+//   [--snapshots] [--top 25]
+// --answer: the destination answers every request with that status (a healthy farm: the
+// transactions complete and wait out wait_timer); 0 (default) = silent. --calls N: meanwhile a
+// trusted SIPp (127.0.0.10) places N calls at 100/s, which the destination answers (then it is
+// bench/edge/answering-farm.mjs even with --answer 0: silent to the flood only). --rate: the
+// distinct sources' requests per second (0 = as fast as the sender goes).
 // --snapshots: heap snapshots of the proxy before and after the distinct sources (a few seconds
 // each), and what grew, per transaction pair left alive.
 import { spawn } from 'node:child_process';
@@ -24,6 +28,8 @@ const { values: flags } = parseArgs({
     requests: { type: 'string', default: '300000' },
     sources: { type: 'string', default: '200000' },
     answer: { type: 'string', default: '0' },
+    calls: { type: 'string', default: '0' },
+    rate: { type: 'string', default: '0' },
     config: { type: 'string', default: '' },
     snapshots: { type: 'boolean', default: false },
     top: { type: 'string', default: '25' },
@@ -34,9 +40,10 @@ const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-bench-edge-'));
 const port = await freePort();
 const http = await freePort();
 const farmPort = await freePort();
-const farm = Number(flags.answer) > 0 ? await startResponder(farmPort, Number(flags.answer)) : undefined;
+const calls = Number(flags.calls);
+const farm = Number(flags.answer) > 0 || calls > 0 ? await startResponder(farmPort, Number(flags.answer)) : undefined;
 writeFileSync(join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${farmPort} 0 0\n`);
-writeFileSync(join(dir, 'config.yaml'), `ds_ping_interval: 0\nlog_level: error\n${flags.config.replaceAll('\\n', '\n')}\n`);
+writeFileSync(join(dir, 'config.yaml'), `ds_ping_interval: 0\nlog_level: error\ntrusted: [127.0.0.10/32]\n${flags.config.replaceAll('\\n', '\n')}\n`);
 const snapshotArgs = flags.snapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [];
 const proxy = spawn(process.execPath, ['--max-semi-space-size=4', ...snapshotArgs, cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: 'ignore' });
 process.on('exit', () => proxy.kill('SIGTERM'));
@@ -67,7 +74,8 @@ try {
   const before = flags.snapshots ? await snapshot() : undefined;
   const rss1 = rssMb();
   const t1 = Date.now();
-  const n = await floodDistinct(Number(flags.sources));
+  const caller = calls > 0 ? placeCalls(calls) : undefined;
+  const n = await floodDistinct(Number(flags.sources), Number(flags.rate));
   await new Promise((r) => setTimeout(r, 500));
   const rss2 = rssMb();
   const tracked = await metric('sipdispatch_edge_tracked_sources', '');
@@ -75,6 +83,10 @@ try {
   const active = await metric('sipdispatch_transactions_active', '');
   const shed = await metric('sipdispatch_shed_requests_total', 'method="OPTIONS"');
   console.log(`distinct sources (destination ${farm ? `answering ${flags.answer}, ${await farm.answered()} answered` : 'silent'}): ${n} requests from ${n} addresses in ${((Date.now() - t1) / 1000).toFixed(1)} s; tracked ${tracked}, evicted ${evicted}; transactions alive ${active}, shed ${shed}; RSS ${rss1.toFixed(0)} → ${rss2.toFixed(0)} MB (+${(rss2 - rss1).toFixed(0)} MB)`);
+  if (caller) {
+    const c = await caller;
+    console.log(`trusted calls meanwhile: ${c.successful} of ${calls} successful, ${c.failed} failed; RSS at the end ${rssMb().toFixed(0)} MB`);
+  }
   if (before) printGrowth(before, await snapshot(), Math.max(1, active / 2), Number(flags.top), 'pair');
 } finally {
   proxy.kill('SIGTERM');
@@ -126,9 +138,24 @@ async function floodOne(address, count) {
   return count;
 }
 
-async function floodDistinct(count) {
+/** SIPp from the trusted 127.0.0.10: `count` calls at 100/s (test/fixtures/sipp/uac.xml); its final counters. */
+async function placeCalls(count) {
+  const sippPort = await freePort();
+  const stat = join(dir, 'calls.csv');
+  const child = spawn('sipp', [`127.0.0.1:${port}`, '-sf', fileURLToPath(new URL('../../test/fixtures/sipp/uac.xml', import.meta.url)), '-i', '127.0.0.10', '-p', String(sippPort), '-cp', String(await freePort()), '-mp', String(await freePort()), '-m', String(count), '-r', '100', '-l', '500', '-d', '0', '-timeout', '300s', '-timeout_error', '-trace_stat', '-stf', stat, '-nostdin'], { cwd: dir, stdio: 'ignore' });
+  process.on('exit', () => child.kill('SIGKILL'));
+  await new Promise((r) => child.on('exit', r));
+  const [header, ...rows] = readFileSync(stat, 'utf8').trim().split('\n').map((l) => l.split(';'));
+  const last = rows.at(-1);
+  const col = (name) => Number(last[header.indexOf(name)]);
+  return { successful: col('SuccessfulCall(C)'), failed: Math.max(col('FailedCall(C)'), col('TotalCallCreated') - col('SuccessfulCall(C)')) };
+}
+
+async function floodDistinct(count, rate) {
   let sent = 0;
+  const t0 = Date.now();
   for (let i = 0; i < count; i += 500) {
+    if (rate > 0) await new Promise((r) => setTimeout(r, Math.max(0, t0 + (i / rate) * 1000 - Date.now())));
     await Promise.all(Array.from({ length: Math.min(500, count - i) }, async (_, k) => {
       const n = i + k + 1000;
       const address = `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255 || 1}`;

@@ -23,6 +23,8 @@ export interface RelayDeps {
   groups?: SourceGroups;
   /** Signs and reads flow tokens; without it no request gets one. */
   flows?: FlowTokens;
+  /** Sources the max_transactions cap never refuses (`trusted` networks, the farm); none when absent. */
+  trusted?: (address: string) => boolean;
 }
 
 export interface RelayCore {

@@ -140,7 +140,8 @@ export class Relay implements RelayCore {
     // Under pressure, or with the transaction table full, a new initial request costs one
     // stateless 503; everything else goes on.
     const cap = this.options.shedding.maxTransactions;
-    const full = cap > 0 && this.unanswered.size >= cap;
+    // Trusted sources (a carrier's trunk) are not refused by the cap: it bounds what strangers pile up.
+    const full = cap > 0 && this.unanswered.size >= cap && this.deps.trusted?.(source.address) !== true;
     if ((full || this.pressure.shedding) && this.shed(req, source, responseTarget, full)) return;
     if (this.guardedRoutes && this.denied(req, source, responseTarget)) return;
     const d = this.transactions.receiveRequest(req, responseTarget, this.serverHandlers);
