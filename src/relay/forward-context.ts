@@ -74,7 +74,7 @@ export class ForwardContext implements ClientTransactionHandlers {
    */
   private get template(): SipRequest {
     if (this.held !== undefined) return this.held;
-    const parsed = this.sentBytes && parseMessage(this.sentBytes);
+    const parsed = this.sentBytes && parseMessage(this.sentBytes, { maxSize: this.sentBytes.length });
     if (!parsed?.ok || parsed.message.kind !== 'request') throw new Error('forward context: the sent branch does not parse');
     const req = parsed.message;
     popVia(req);

@@ -90,7 +90,8 @@ export abstract class TransactionBase<S extends string> {
   /** `bytes` (a request serialized here) parsed again. */
   protected static parseSent(bytes: Buffer | undefined): SipRequest | undefined {
     if (bytes === undefined) return undefined;
-    const r = parseMessage(bytes);
+    // Any size: it was accepted (max_message_size may be above the parser's default) and sent.
+    const r = parseMessage(bytes, { maxSize: bytes.length });
     return r.ok && r.message.kind === 'request' ? r.message : undefined;
   }
 

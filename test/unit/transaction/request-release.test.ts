@@ -152,6 +152,14 @@ describe('a releasing user\'s pending transactions hold no parsed request', () =
     expectReleased(tx);
   });
 
+  it('client: a request above the parser\'s default size limit (max_message_size raised) is parsed again too', () => {
+    const h = releasing();
+    const invite = fixture('invite.sip');
+    invite.headers.push({ name: 'X-Big', key: 'x-big', value: 'x'.repeat(70_000) });
+    const tx = h.layer.createClient(invite, UDP_PEER, h.user);
+    expect(tx.request.headers.at(-1)?.value).toHaveLength(70_000);
+  });
+
   it('client of a user that keeps requests (the prober): holds the request it was given', () => {
     const h = harness();
     const options = fixture('options.sip');
