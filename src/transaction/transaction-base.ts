@@ -13,17 +13,20 @@ import type { TimerHandle } from '../shared/scheduler.js';
 import type { SipRequest } from '../sip/message.js';
 import { parseMessage } from '../sip/parse-message.js';
 import type { TransactionContext, TransactionKind } from './transaction-types.js';
+import type { StateQueue, StateTimerOwner } from './state-timers.js';
 import type { Target } from '../shared/addresses.js';
 import type { SendErrorHandler } from './transport.js';
 
-export abstract class TransactionBase<S extends string> {
+export abstract class TransactionBase<S extends string> implements StateTimerOwner {
   abstract readonly kind: TransactionKind;
   /** The machine's state; each subclass documents its transitions. */
   protected current: S | 'terminated';
   /** True over TCP: no retransmissions, zero-length absorb timers. */
   readonly reliable: boolean;
   protected retransmitTimer: TimerHandle | undefined;
-  protected stateTimer: TimerHandle | undefined;
+  /** The state timer, kept by the layer's StateTimers (a queue per duration): theirs to change. */
+  stateToken = 0;
+  stateQueue: StateQueue | undefined = undefined;
   /** The current retransmission interval (A, E or G). */
   protected interval = 0;
   private held: SipRequest | undefined;
@@ -120,9 +123,9 @@ export abstract class TransactionBase<S extends string> {
     tx.onRetransmitTimer?.();
   }
 
-  private static fireState(tx: TransactionBase<string>): void {
-    tx.stateTimer = undefined;
-    tx.onStateTimer();
+  /** Called by StateTimers when the state timer fires. */
+  onStateTimerFired(): void {
+    this.onStateTimer();
   }
 
   protected transmit(bytes: Buffer): void {
@@ -148,14 +151,12 @@ export abstract class TransactionBase<S extends string> {
 
   /** Replace the state timer. */
   protected armState(ms: number): void {
-    this.stateTimer?.cancel();
-    this.stateTimer = this.ctx.scheduler.setTimeout(TransactionBase.fireState, ms, this);
+    this.ctx.stateTimers.arm(this, ms);
   }
 
   protected stopTimers(): void {
     this.stopRetransmit();
-    this.stateTimer?.cancel();
-    this.stateTimer = undefined;
+    this.ctx.stateTimers.cancel(this);
   }
 
   /**

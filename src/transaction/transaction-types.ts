@@ -7,6 +7,7 @@
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import type { SipResponse } from '../sip/message.js';
+import type { StateTimers } from './state-timers.js';
 import type { TimerValues } from './timers.js';
 import type { TransactionTransport } from './transport.js';
 
@@ -67,6 +68,8 @@ export interface TransactionContext {
   readonly scheduler: Scheduler;
   readonly timers: TimerValues;
   readonly logger: Logger;
+  /** Every transaction's state timer, a queue per duration. */
+  readonly stateTimers: StateTimers;
   /** Called exactly once, when a transaction terminates, to drop it from the tables. */
   release(tx: { readonly kind: TransactionKind; readonly key: string }): void;
 }
