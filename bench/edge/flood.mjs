@@ -4,23 +4,49 @@
 // dropped request, drops per second, RSS. (2) 200,000 requests from distinct sources (one per
 // loopback address 127.x.y.z, bound in turn): RSS growth with the bounded per-source tables.
 // Bounded in count; stops by itself.   node bench/edge/flood.mjs [--requests 300000]
+//   [--sources 200000] [--rate 0] [--answer 0|200|404] [--calls 0] [--config 'max_transactions: 5000']
+//   [--snapshots] [--top 25]
+// --answer: the destination answers every request with that status (a healthy farm: the
+// transactions complete and wait out wait_timer); 0 (default) = silent. --calls N: meanwhile a
+// trusted SIPp (127.0.0.10) places N calls at 100/s, which the destination answers (then it is
+// bench/edge/answering-farm.mjs even with --answer 0: silent to the flood only). --rate: the
+// distinct sources' requests per second (0 = as fast as the sender goes).
+// --snapshots: heap snapshots of the proxy before and after the distinct sources (a few seconds
+// each), and what grew, per transaction pair left alive.
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../e2e/free-ports.mjs';
+import { printGrowth, summarise } from './heap-summary.mjs';
 
-const { values: flags } = parseArgs({ options: { requests: { type: 'string', default: '300000' }, sources: { type: 'string', default: '200000' } } });
+const { values: flags } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '300000' },
+    sources: { type: 'string', default: '200000' },
+    answer: { type: 'string', default: '0' },
+    calls: { type: 'string', default: '0' },
+    rate: { type: 'string', default: '0' },
+    config: { type: 'string', default: '' },
+    snapshots: { type: 'boolean', default: false },
+    top: { type: 'string', default: '25' },
+  },
+});
 const cli = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-bench-edge-'));
 const port = await freePort();
 const http = await freePort();
-writeFileSync(join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${await freePort()} 0 0\n`);
-writeFileSync(join(dir, 'config.yaml'), 'ds_ping_interval: 0\nlog_level: error\n');
-const proxy = spawn(process.execPath, ['--max-semi-space-size=4', cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: 'ignore' });
+const farmPort = await freePort();
+const calls = Number(flags.calls);
+const farm = Number(flags.answer) > 0 || calls > 0 ? await startResponder(farmPort, Number(flags.answer)) : undefined;
+writeFileSync(join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${farmPort} 0 0\n`);
+writeFileSync(join(dir, 'config.yaml'), `ds_ping_interval: 0\nlog_level: error\ntrusted: [127.0.0.10/32]\n${flags.config.replaceAll('\\n', '\n')}\n`);
+const snapshotArgs = flags.snapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [];
+const proxy = spawn(process.execPath, ['--max-semi-space-size=4', ...snapshotArgs, cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: 'ignore' });
+process.on('exit', () => proxy.kill('SIGTERM'));
 await waitReady();
 
 const cpuS = () => {
@@ -45,17 +71,62 @@ try {
   const banned = await metric('sipdispatch_dropped_total', 'reason="banned"');
   console.log(`one source: ${sent} OPTIONS in ${seconds.toFixed(1)} s; dropped as banned ${banned} (${(banned / seconds).toFixed(0)}/s); proxy CPU ${cpu.toFixed(2)} s = ${((cpu / banned) * 1e6).toFixed(2)} µs per dropped request, ${((cpu / seconds) * 100).toFixed(0)} % of a core; RSS ${rss0.toFixed(0)} → ${rssMb().toFixed(0)} MB`);
 
+  const before = flags.snapshots ? await snapshot() : undefined;
   const rss1 = rssMb();
   const t1 = Date.now();
-  const n = await floodDistinct(Number(flags.sources));
+  const caller = calls > 0 ? placeCalls(calls) : undefined;
+  const n = await floodDistinct(Number(flags.sources), Number(flags.rate));
   await new Promise((r) => setTimeout(r, 500));
+  const rss2 = rssMb();
   const tracked = await metric('sipdispatch_edge_tracked_sources', '');
   const evicted = await metric('sipdispatch_edge_evictions_total', '');
-  console.log(`distinct sources: ${n} requests from ${n} addresses in ${((Date.now() - t1) / 1000).toFixed(1)} s; tracked ${tracked}, evicted ${evicted}; RSS ${rss1.toFixed(0)} → ${rssMb().toFixed(0)} MB (+${(rssMb() - rss1).toFixed(0)} MB)`);
+  const active = await metric('sipdispatch_transactions_active', '');
+  const shed = await metric('sipdispatch_shed_requests_total', 'method="OPTIONS"');
+  console.log(`distinct sources (destination ${farm ? `answering ${flags.answer}, ${await farm.answered()} answered` : 'silent'}): ${n} requests from ${n} addresses in ${((Date.now() - t1) / 1000).toFixed(1)} s; tracked ${tracked}, evicted ${evicted}; transactions alive ${active}, shed ${shed}; RSS ${rss1.toFixed(0)} → ${rss2.toFixed(0)} MB (+${(rss2 - rss1).toFixed(0)} MB)`);
+  if (caller) {
+    const c = await caller;
+    console.log(`trusted calls meanwhile: ${c.successful} of ${calls} successful, ${c.failed} failed; RSS at the end ${rssMb().toFixed(0)} MB`);
+  }
+  if (before) printGrowth(before, await snapshot(), Math.max(1, active / 2), Number(flags.top), 'pair');
 } finally {
   proxy.kill('SIGTERM');
+  farm?.close();
 }
 
+/** Signals the proxy to write a heap snapshot and summarises it once complete (V8 writes it in chunks). */
+async function snapshot() {
+  const seen = new Set(readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')));
+  process.kill(proxy.pid, 'SIGUSR2');
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !seen.has(f));
+    if (!file) continue;
+    try {
+      const summary = summarise(join(dir, file));
+      rmSync(join(dir, file));
+      return summary;
+    } catch {
+      // still being written
+    }
+  }
+  throw new Error('no heap snapshot written');
+}
+
+/** bench/edge/answering-farm.mjs on `farmPort`, in its own process. */
+async function startResponder(farmPort, status) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./answering-farm.mjs', import.meta.url)), String(farmPort), String(status)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = [];
+  child.stdout.setEncoding('utf8').on('data', (d) => lines.push(...d.split('\n').filter(Boolean)));
+  while (!lines.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+  const answered = async () => {
+    const n = lines.length;
+    child.kill('SIGUSR2');
+    while (lines.length === n) await new Promise((r) => setTimeout(r, 20));
+    return Number(lines.at(-1).split(' ')[1]);
+  };
+  process.on('exit', () => child.kill('SIGTERM'));
+  return { answered, close: () => child.kill('SIGTERM') };
+}
 async function floodOne(address, count) {
   const socket = dgram.createSocket('udp4');
   await new Promise((r) => socket.bind(0, address, r));
@@ -67,9 +138,24 @@ async function floodOne(address, count) {
   return count;
 }
 
-async function floodDistinct(count) {
+/** SIPp from the trusted 127.0.0.10: `count` calls at 100/s (test/fixtures/sipp/uac.xml); its final counters. */
+async function placeCalls(count) {
+  const sippPort = await freePort();
+  const stat = join(dir, 'calls.csv');
+  const child = spawn('sipp', [`127.0.0.1:${port}`, '-sf', fileURLToPath(new URL('../../test/fixtures/sipp/uac.xml', import.meta.url)), '-i', '127.0.0.10', '-p', String(sippPort), '-cp', String(await freePort()), '-mp', String(await freePort()), '-m', String(count), '-r', '100', '-l', '500', '-d', '0', '-timeout', '300s', '-timeout_error', '-trace_stat', '-stf', stat, '-nostdin'], { cwd: dir, stdio: 'ignore' });
+  process.on('exit', () => child.kill('SIGKILL'));
+  await new Promise((r) => child.on('exit', r));
+  const [header, ...rows] = readFileSync(stat, 'utf8').trim().split('\n').map((l) => l.split(';'));
+  const last = rows.at(-1);
+  const col = (name) => Number(last[header.indexOf(name)]);
+  return { successful: col('SuccessfulCall(C)'), failed: Math.max(col('FailedCall(C)'), col('TotalCallCreated') - col('SuccessfulCall(C)')) };
+}
+
+async function floodDistinct(count, rate) {
   let sent = 0;
+  const t0 = Date.now();
   for (let i = 0; i < count; i += 500) {
+    if (rate > 0) await new Promise((r) => setTimeout(r, Math.max(0, t0 + (i / rate) * 1000 - Date.now())));
     await Promise.all(Array.from({ length: Math.min(500, count - i) }, async (_, k) => {
       const n = i + k + 1000;
       const address = `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255 || 1}`;

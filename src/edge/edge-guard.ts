@@ -66,6 +66,11 @@ export class EdgeGuard {
     this.authFailures = a.enabled ? new Pike({ density: a.maxRetry - 1, windowMs: a.windowMs, maxSources: options.pike.maxSources }) : undefined;
   }
 
+  /** A dispatcher destination or in a `trusted` network: never banned, and never refused by max_transactions. */
+  isExempt(address: string): boolean {
+    return this.deps.isExempt(address);
+  }
+
   /**
    * The final answer to a request from `address`: 403, or 401/407 to a request that carried
    * credentials, counts as an auth failure (a first 401 challenge is how digest starts).

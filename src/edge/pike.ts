@@ -3,6 +3,10 @@
  * within any `windowMs` (a sliding window, exact: the times of its last `density` requests are
  * kept) is over the limit. The table of sources is an LRU of at most `maxSources`; what it evicts
  * is counted, so an operator sees when spoofed sources churn it.
+ *
+ * The LRU maps a source to a slot number; every slot's request times live in one typed array, so
+ * a source costs its key and `density` × 4 bytes, not a typed array (three objects and a native
+ * allocation) of its own: a flood of distinct sources fills the table at a third of the memory.
  */
 import { LRUCache } from 'lru-cache';
 
@@ -14,21 +18,31 @@ export interface PikeOptions {
   maxSources: number;
 }
 
-/** The last `density` request times of one source, as a ring. */
-interface History {
-  times: Float64Array;
-  next: number;
-  count: number;
-}
-
 export class Pike {
-  private readonly table: LRUCache<string, History>;
+  private readonly table: LRUCache<string, number>;
+  /** Slot s holds its last `density` request times at [s·density, (s+1)·density), as a ring, in ms since `epoch`. */
+  private readonly times: Uint32Array;
+  /** Per slot: where the next time goes in its ring, and how many times it holds. */
+  private readonly next: Uint32Array;
+  private readonly count: Uint32Array;
+  /** Per slot: its last request time (ms, as given): after a window of silence the ring starts over. */
+  private readonly last: Float64Array;
+  private readonly free: number[] = [];
+  private fresh = 0;
+  private epoch: number | undefined;
   evicted = 0;
 
   constructor(private readonly options: PikeOptions) {
-    this.table = new LRUCache<string, History>({
-      max: options.maxSources,
-      disposeAfter: (_v, _k, reason) => {
+    const { maxSources, density } = options;
+    // Zero-filled and untouched until used: the pages of the slots no source took cost no memory.
+    this.times = new Uint32Array(maxSources * density);
+    this.next = new Uint32Array(maxSources);
+    this.count = new Uint32Array(maxSources);
+    this.last = new Float64Array(maxSources);
+    this.table = new LRUCache<string, number>({
+      max: maxSources,
+      dispose: (slot, _k, reason) => {
+        this.free.push(slot);
         if (reason === 'evict') this.evicted++;
       },
     });
@@ -37,17 +51,20 @@ export class Pike {
   /** Counts one request from `key` at `now`; true when it makes the source go over the density. */
   hit(key: string, now: number): boolean {
     const { density, windowMs } = this.options;
-    let h = this.table.get(key);
-    if (!h) {
-      h = { times: new Float64Array(density), next: 0, count: 0 };
-      this.table.set(key, h);
-    }
+    const slot = this.slotFor(key);
+    // Times are kept as 32-bit offsets from the first request seen. Starting over after a silence
+    // of a window keeps every kept time within density × windowMs of now, far from wrapping.
+    if (now - this.last[slot]! >= windowMs) this.count[slot] = 0;
+    this.last[slot] = now;
+    const base = slot * density;
+    const at = this.next[slot]!;
+    const rel = (now - (this.epoch ??= now)) >>> 0;
     // the oldest of the last `density` requests: if it is still inside the window, this one is
     // request density + 1 within windowMs
-    const over = h.count === density && now - h.times[h.next]! < windowMs;
-    h.times[h.next] = now;
-    h.next = (h.next + 1) % density;
-    if (h.count < density) h.count++;
+    const over = this.count[slot] === density && ((rel - this.times[base + at]!) >>> 0) < windowMs;
+    this.times[base + at] = rel;
+    this.next[slot] = at + 1 === density ? 0 : at + 1;
+    if (this.count[slot]! < density) this.count[slot]!++;
     return over;
   }
 
@@ -58,5 +75,18 @@ export class Pike {
 
   get tracked(): number {
     return this.table.size;
+  }
+
+  private slotFor(key: string): number {
+    const known = this.table.get(key);
+    if (known !== undefined) return known;
+    // Full: the least recently seen source gives up its slot (dispose counts the eviction).
+    if (this.table.size >= this.options.maxSources) this.table.pop();
+    const slot = this.free.pop() ?? this.fresh++;
+    this.next[slot] = 0;
+    this.count[slot] = 0;
+    this.last[slot] = -Infinity;
+    this.table.set(key, slot);
+    return slot;
   }
 }

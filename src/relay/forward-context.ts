@@ -6,8 +6,9 @@
 import { publish, type FailoverReason } from '../shared/events.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildResponse, newBranch } from '../sip/build.js';
-import { popVia, prependRecordRoute, pushVia } from '../sip/edit.js';
+import { popRecordRoute, popVia, prependRecordRoute, pushVia } from '../sip/edit.js';
 import { cloneRequest } from '../sip/message-record.js';
+import { parseMessage } from '../sip/parse-message.js';
 import { serialize } from '../sip/serialize.js';
 import type { ClientTransaction, ClientTransactionHandlers, ServerTransaction } from '../transaction/transactions.js';
 import type { RelayCore } from './relay-core.js';
@@ -39,6 +40,13 @@ export class ForwardContext implements ClientTransactionHandlers {
   private starting = false;
   /** The pressure epoch when the current branch was sent (a change by its timeout excuses it). */
   private sentEpoch = 0;
+  /** The request to forward, parsed, until a branch carries it (see `template`). */
+  private held: SipRequest | undefined;
+  /** The last branch as sent, and how many Record-Route values it added to the request. */
+  private sentBytes: Buffer | undefined;
+  private addedRecordRoutes = 0;
+  /** The request carried credentials (auth-failure bans count the farm's 401/407 to those). */
+  private readonly credentials: boolean;
 
   /** Neither this context nor the relay reads a transaction's request after its final response. */
   readonly releasesRequest = true;
@@ -48,18 +56,30 @@ export class ForwardContext implements ClientTransactionHandlers {
     readonly server: ServerTransaction,
     private readonly source: Source,
     private readonly plan: ForwardPlan,
-  ) {}
+    request: SipRequest,
+  ) {
+    this.held = request;
+    this.credentials = hasCredentials(request);
+  }
 
   get isInvite(): boolean {
     return this.server.kind === 'invite-server';
   }
 
   /**
-   * The request being forwarded: the server transaction's, which it drops once answered. Read
-   * only until then; after its answer a context only relays late 2xx retransmissions.
+   * The request being forwarded, as edited for the farm. Once a branch is sent, nothing parsed is
+   * kept (a request pending toward a silent farm would hold its parsed form for fr_timer): the
+   * rare paths that need it (failover, a local 408/487/503, their logs) parse the branch's bytes
+   * again and take off what the branch added, its Via and Record-Routes. Read only until answered.
    */
   private get template(): SipRequest {
-    return this.server.request;
+    if (this.held !== undefined) return this.held;
+    const parsed = this.sentBytes && parseMessage(this.sentBytes, { maxSize: this.sentBytes.length });
+    if (!parsed?.ok || parsed.message.kind !== 'request') throw new Error('forward context: the sent branch does not parse');
+    const req = parsed.message;
+    popVia(req);
+    for (let i = 0; i < this.addedRecordRoutes; i++) popRecordRoute(req);
+    return req;
   }
 
   start(): void {
@@ -84,6 +104,7 @@ export class ForwardContext implements ClientTransactionHandlers {
       return;
     }
     popVia(res);
+    this.core.awaiting(this.server, false);
     if (status < 200) {
       if (this.cancelled) {
         if (tx.kind === 'invite-client') this.sendCancel(tx);
@@ -162,6 +183,7 @@ export class ForwardContext implements ClientTransactionHandlers {
     this.next++;
     this.tries++;
     this.currentCandidate = c;
+    this.core.awaiting(this.server, true);
     if (this.tries > 1 && this.plan.dispatched && this.isInvite) this.core.dispatcher.callMoved(this.template.callId, c);
     const address = this.core.resolve(c.host);
     if (typeof address === 'string') {
@@ -184,21 +206,30 @@ export class ForwardContext implements ClientTransactionHandlers {
     const req = cloneRequest(this.template);
     const us = this.core.identity;
     const transport = this.transportFor(c, req);
+    let added = 0;
     if (this.plan.recordRoute) {
       // Double Record-Route when the transport changes, so each side routes back on its own; an
       // entry that faces a flow (a WebSocket or TLS client) carries its token, whichever side it is on.
       const sourceToken = this.core.flowToken(req, this.source);
       const targetToken = c.flow && this.core.encodeFlow(c.flow);
       prependRecordRoute(req, us.recordRoute(this.source.transport, sourceToken));
-      if (sourceToken !== undefined || targetToken !== undefined || transport !== this.source.transport) prependRecordRoute(req, us.recordRoute(transport, targetToken));
+      added = 1;
+      if (sourceToken !== undefined || targetToken !== undefined || transport !== this.source.transport) {
+        prependRecordRoute(req, us.recordRoute(transport, targetToken));
+        added = 2;
+      }
     }
     // with threads sharing the listeners, the farm answers this thread's own socket directly
     const own = transport === 'udp' && c.connectionId === undefined ? this.core.farmSocket(address, c.port) : undefined;
     pushVia(req, us.via(transport, newBranch(), own?.port));
     this.sentEpoch = this.core.pressure.epoch;
     this.starting = true;
-    this.current = this.core.createClient(req, { transport, host: address, port: c.port, connectionId: own?.connectionId ?? c.connectionId }, this);
+    const tx = this.core.createClient(req, { transport, host: address, port: c.port, connectionId: own?.connectionId ?? c.connectionId }, this);
+    this.current = tx;
     this.starting = false;
+    this.sentBytes = tx.sentBytes;
+    this.addedRecordRoutes = added;
+    this.held = undefined;
     publish('request.relayed', () => ({ set: this.plan.dispatched ? String(c.setId) : '', uri: this.plan.dispatched ? c.uri : '', method: req.method, callId: req.callId }));
   }
 
@@ -245,12 +276,13 @@ export class ForwardContext implements ClientTransactionHandlers {
 
   private answer(res: SipResponse, local: boolean): void {
     this.done = true;
-    const callId = this.template.callId;
     const status = res.status;
-    if (!local && (status === 401 || status === 403 || status === 407)) this.core.authAnswers?.answered(this.source, status, hasCredentials(this.template));
+    if (!local && (status === 401 || status === 403 || status === 407)) this.core.authAnswers?.answered(this.source, status, this.credentials);
     this.best = undefined;
+    this.held = undefined;
+    this.sentBytes = undefined;
     this.core.respond(this.server, res, local);
-    this.core.finished(this.server, res.status, callId);
+    this.core.finished(this.server, status, res.callId);
   }
 }
 

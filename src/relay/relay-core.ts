@@ -23,6 +23,8 @@ export interface RelayDeps {
   groups?: SourceGroups;
   /** Signs and reads flow tokens; without it no request gets one. */
   flows?: FlowTokens;
+  /** Sources the max_transactions cap never refuses (`trusted` networks, the farm); none when absent. */
+  trusted?: (address: string) => boolean;
 }
 
 export interface RelayCore {
@@ -50,6 +52,8 @@ export interface RelayCore {
   cancelBranch(tx: InviteClientTransaction): void;
   /** Answer upstream on the server transaction. */
   respond(server: ServerTransaction, res: SipResponse, local: boolean): void;
+  /** Whether the request's current branch has had no response at all yet (max_transactions counts those). */
+  awaiting(server: ServerTransaction, silent: boolean): void;
   /** The context answered its final response (the server transaction may have dropped its request). */
   finished(server: ServerTransaction, status: number, callId: string): void;
 }

@@ -45,9 +45,10 @@ export class Relay implements RelayCore {
   private readonly guardedRoutes: boolean;
   private readonly byServer = new Map<ServerTransaction, ForwardContext>();
   /**
-   * Requests being forwarded that have no final answer yet (max_transactions counts these: a
-   * flood toward a silent farm piles them up; answered ones wait out their timers cheaply, and
-   * at 1,000 calls/s there are ~20,000 of those with the 5 s wait_timer).
+   * Requests being forwarded whose current branch has had no response at all, not even 100 Trying
+   * (max_transactions counts these: a flood toward a silent farm piles them up). A healthy farm
+   * answers within a round trip; answered requests wait out their timers and ringing calls wait
+   * for fr_inv_timer, and neither is what the cap is for (1,000 calls/s ringing 20 s is 20,000).
    */
   private readonly unanswered = new Set<ServerTransaction>();
   /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
@@ -122,6 +123,11 @@ export class Relay implements RelayCore {
     if (server.respond(res)) publish('response.sent', { status: res.status, local });
   }
 
+  awaiting(server: ServerTransaction, silent: boolean): void {
+    if (silent) this.unanswered.add(server);
+    else this.unanswered.delete(server);
+  }
+
   finished(server: ServerTransaction, status: number, callId: string): void {
     this.byServer.delete(server);
     this.unanswered.delete(server);
@@ -140,7 +146,8 @@ export class Relay implements RelayCore {
     // Under pressure, or with the transaction table full, a new initial request costs one
     // stateless 503; everything else goes on.
     const cap = this.options.shedding.maxTransactions;
-    const full = cap > 0 && this.unanswered.size >= cap;
+    // Trusted sources (a carrier's trunk) are not refused by the cap: it bounds what strangers pile up.
+    const full = cap > 0 && this.unanswered.size >= cap && this.deps.trusted?.(source.address) !== true;
     if ((full || this.pressure.shedding) && this.shed(req, source, responseTarget, full)) return;
     if (this.guardedRoutes && this.denied(req, source, responseTarget)) return;
     const d = this.transactions.receiveRequest(req, responseTarget, this.serverHandlers);
@@ -164,7 +171,7 @@ export class Relay implements RelayCore {
           // A bug must cost this request, not the transaction: the caller gets an answer.
           this.log.error({ err: e, callId: req.callId, method: req.method }, 'request handling failed');
           this.unanswered.delete(d.tx);
-          this.reply(d.tx, 500, 'Server Internal Error');
+          this.respond(d.tx, buildResponse(req, 500, 'Server Internal Error'), true);
         }
     }
   }
@@ -266,7 +273,7 @@ export class Relay implements RelayCore {
       this.log.debug({ callId: req.callId, method: req.method, set: rule.set, algorithm: rule.algorithm, uri: candidates[0]!.uri }, 'dispatching');
     }
     if (req.method === 'REGISTER') addHeader(req, 'Path', this.identity.path(candidates[0]!.transport, source, this.flowToken(req, source)));
-    this.startForward(tx, source, {
+    this.startForward(tx, req, source, {
       candidates,
       failoverOn: rule.failoverOn,
       maxTries: rule.maxTries,
@@ -284,7 +291,7 @@ export class Relay implements RelayCore {
       return this.reply(tx, status, flow.outbound ? 'Flow Failed' : 'Temporarily Unavailable');
     }
     const c: Candidate = { setId: -1, uri: '', host: hop.host, port: hop.port, transport: hop.transport, duid: undefined, connectionId: flow?.connectionId, flow };
-    this.startForward(tx, source, {
+    this.startForward(tx, req, source, {
       candidates: [c],
       failoverOn: ALL_CODES,
       maxTries: 1,
@@ -299,11 +306,12 @@ export class Relay implements RelayCore {
     return takeRuriAlias(req) ?? hop;
   }
 
-  private startForward(tx: ServerTransaction, source: Source, plan: ForwardPlan): void {
-    const ctx = new ForwardContext(this, tx, source, plan);
+  private startForward(tx: ServerTransaction, req: SipRequest, source: Source, plan: ForwardPlan): void {
+    const ctx = new ForwardContext(this, tx, source, plan, req);
     if (tx.kind === 'invite-server') this.byServer.set(tx, ctx);
-    this.unanswered.add(tx);
     ctx.start();
+    // The context keeps what it needs of the request: the transaction need not hold it pending.
+    tx.forgetRequest();
   }
 
   /** ACK for a 2xx: end to end, statelessly (§16.6, no transaction). */

@@ -118,6 +118,16 @@ export function prependRecordRoute(req: SipRequest, value: string): void {
   req.recordRoute = list.concat(req.recordRoute);
 }
 
+/** Removes the first Record-Route value; returns it. */
+export function popRecordRoute(req: SipRequest): NameAddr | undefined {
+  const first = req.recordRoute[0];
+  const at = firstIndex(req, 'record-route');
+  if (first === undefined || at === -1) return undefined;
+  replaceLeadingEntry(req, at, first.raw, undefined);
+  req.recordRoute = req.recordRoute.slice(1);
+  return first;
+}
+
 /** Replaces the Request-URI (SIP, SIPS and TEL URIs must parse; any absolute URI is accepted). */
 export function setRequestUri(req: SipRequest, uri: string): void {
   const u = toByteString(uri);

@@ -159,6 +159,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
       pressure: pressure.monitor,
       groups: acl,
       authAnswers: { answered: (source, status, hadCredentials) => edge.guard.authAnswered(source.address, status, hadCredentials) },
+      trusted: (address) => edge.guard.isExempt(address),
     },
     transactions,
     relayOptions(config, identity),

@@ -6,7 +6,7 @@
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildAck } from './hop-by-hop.js';
 import { TransactionBase } from './transaction-base.js';
-import type { ClientHandlers, TransactionContext } from './transaction-types.js';
+import { NO_CLIENT_HANDLERS, type ClientHandlers, type TransactionContext } from './transaction-types.js';
 import type { Target } from '../shared/addresses.js';
 
 export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
@@ -17,7 +17,10 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
   /** Timer C fired: the user was told and is cancelling; wait for the final response. */
   private timedOut = false;
 
-  /** The request as sent, for Timer A; dropped once a response ends retransmissions. */
+  /**
+   * The request as sent: for Timer A, and for a releasing user the request itself (the CANCEL and
+   * the ACK are built from it); dropped with the final response.
+   */
   private bytes: Buffer | undefined;
 
   constructor(
@@ -26,12 +29,21 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     target: Target,
     request: SipRequest,
     bytes: Buffer,
-    private readonly handlers: ClientHandlers<InviteClientTransaction>,
+    private handlers: ClientHandlers<InviteClientTransaction>,
     private readonly timerB: number,
     private readonly timerC: number,
   ) {
-    super(ctx, key, target, request, handlers.releasesRequest === true, 'calling');
+    super(ctx, key, target, handlers.releasesRequest === true ? undefined : request, handlers.releasesRequest === true, 'calling');
     this.bytes = bytes;
+  }
+
+  /** The request as sent, until the final response. */
+  get sentBytes(): Buffer | undefined {
+    return this.bytes;
+  }
+
+  protected override reparse(): SipRequest | undefined {
+    return TransactionBase.parseSent(this.bytes);
   }
 
   /** True once Timer C fired and the user was told (it is cancelling this branch). */
@@ -87,7 +99,6 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
       // client transaction SHOULD NOT retransmit the request any longer."
       this.current = 'proceeding';
       this.stopRetransmit();
-      this.bytes = undefined;
     }
     // Timer C (fr_inv_timer) replaces B and restarts on every provisional (§16.6 bullet 11), unless
     // it already fired and the user is cancelling.
@@ -103,9 +114,9 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     // 64*T1, "and the response MUST be passed up to the TU." No ACK: the end points handle it.
     this.current = 'accepted';
     this.stopRetransmit();
-    this.bytes = undefined;
     this.armState(this.ctx.timers.M);
     this.handlers.onResponse(this, res);
+    this.bytes = undefined;
     this.releaseRequest();
   }
 
@@ -117,7 +128,6 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     // which the original request was sent."
     this.current = 'completed';
     this.stopRetransmit();
-    this.bytes = undefined;
     this.ackBytes = TransactionBase.keep(buildAck(this.request, res));
     this.transmit(this.ackBytes);
     // "The client transaction SHOULD start timer D when it enters the 'Completed' state, with a
@@ -126,6 +136,8 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     if (this.reliable) this.terminate();
     else this.armState(this.ctx.timers.D);
     this.handlers.onResponse(this, res);
+    this.handlers = NO_CLIENT_HANDLERS;
+    this.bytes = undefined;
     this.releaseRequest();
   }
 

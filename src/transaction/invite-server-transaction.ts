@@ -23,6 +23,8 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
   private lastResponse: Buffer | undefined;
   private lastToTag: string | undefined;
   private ownTag: string | undefined;
+  /** The user forgot the request before the 100 Trying was built from it: drop it once sent. */
+  private forgetAfterTrying = false;
 
   /** The CSeq number, which a CANCEL for this INVITE repeats (§9.1). */
   readonly seq: number;
@@ -143,6 +145,12 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     this.terminate();
   }
 
+  override forgetRequest(): void {
+    // The 100 Trying of this tick is built from the request in a microtask.
+    if (this.current === 'proceeding' && this.lastResponse === undefined) this.forgetAfterTrying = true;
+    else super.forgetRequest();
+  }
+
   private accept(bytes: Buffer): void {
     // §17.2.1: "If, while in the 'Proceeding' state, the TU passes a 2xx response to the server
     // transaction, the server transaction MUST pass this response to the transport layer for
@@ -181,9 +189,11 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     // the TU will generate a provisional or final response within 200 ms". A proxy's callers
     // expect it at once; a user that already answered makes it useless. "the insertion of tags in
     // the To header field of the response ... is downgraded from MAY to SHOULD NOT."
-    if (this.current !== 'proceeding' || this.lastResponse !== undefined) return;
-    this.lastResponse = serialize(buildResponse(this.request, 100, 'Trying'));
-    this.transmit(this.lastResponse);
+    if (this.current === 'proceeding' && this.lastResponse === undefined) {
+      this.lastResponse = serialize(buildResponse(this.request, 100, 'Trying'));
+      this.transmit(this.lastResponse);
+    }
+    if (this.forgetAfterTrying) this.releaseRequest();
   }
 
   /** Timer G. */

@@ -4,7 +4,7 @@
  */
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { TransactionBase } from './transaction-base.js';
-import type { ClientHandlers, TransactionContext } from './transaction-types.js';
+import { NO_CLIENT_HANDLERS, type ClientHandlers, type TransactionContext } from './transaction-types.js';
 import type { Target } from '../shared/addresses.js';
 
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -21,11 +21,20 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     target: Target,
     request: SipRequest,
     bytes: Buffer,
-    private readonly handlers: ClientHandlers<NonInviteClientTransaction>,
+    private handlers: ClientHandlers<NonInviteClientTransaction>,
     private readonly timerF: number,
   ) {
-    super(ctx, key, target, request, handlers.releasesRequest === true, 'trying');
+    super(ctx, key, target, handlers.releasesRequest === true ? undefined : request, handlers.releasesRequest === true, 'trying');
     this.bytes = bytes;
+  }
+
+  /** The request as sent while it may be retransmitted (until the final response). */
+  get sentBytes(): Buffer | undefined {
+    return this.bytes;
+  }
+
+  protected override reparse(): SipRequest | undefined {
+    return TransactionBase.parseSent(this.bytes);
   }
 
   /** Enter Trying: called by the layer once the transaction is in its table. */
@@ -71,12 +80,13 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     // the 'Completed' state." Same words for "Proceeding".
     this.current = 'completed';
     this.stopRetransmit();
-    this.bytes = undefined;
     // "Once the client transaction enters the 'Completed' state, it MUST set Timer K to fire in T4
     // seconds for unreliable transports, and zero seconds for reliable transports."
     if (this.reliable) this.terminate();
     else this.armState(this.ctx.timers.K);
     this.handlers.onResponse(this, res);
+    this.handlers = NO_CLIENT_HANDLERS;
+    this.bytes = undefined;
     this.releaseRequest();
   }
 

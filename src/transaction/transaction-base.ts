@@ -11,18 +11,22 @@
 import { SipDispatchError } from '../shared/errors.js';
 import type { TimerHandle } from '../shared/scheduler.js';
 import type { SipRequest } from '../sip/message.js';
+import { parseMessage } from '../sip/parse-message.js';
 import type { TransactionContext, TransactionKind } from './transaction-types.js';
+import type { StateQueue, StateTimerOwner } from './state-timers.js';
 import type { Target } from '../shared/addresses.js';
 import type { SendErrorHandler } from './transport.js';
 
-export abstract class TransactionBase<S extends string> {
+export abstract class TransactionBase<S extends string> implements StateTimerOwner {
   abstract readonly kind: TransactionKind;
   /** The machine's state; each subclass documents its transitions. */
   protected current: S | 'terminated';
   /** True over TCP: no retransmissions, zero-length absorb timers. */
   readonly reliable: boolean;
   protected retransmitTimer: TimerHandle | undefined;
-  protected stateTimer: TimerHandle | undefined;
+  /** The state timer, kept by the layer's StateTimers (a queue per duration): theirs to change. */
+  stateToken = 0;
+  stateQueue: StateQueue | undefined = undefined;
   /** The current retransmission interval (A, E or G). */
   protected interval = 0;
   private held: SipRequest | undefined;
@@ -35,7 +39,8 @@ export abstract class TransactionBase<S extends string> {
     readonly key: string,
     /** Where this transaction sends: the next hop (client) or the response target (server). */
     readonly peer: Target,
-    request: SipRequest,
+    /** Undefined: a client transaction of a releasing user, which re-parses its bytes on the rare read. */
+    request: SipRequest | undefined,
     /** The user said it never reads `request` once the transaction absorbs (handlers.releasesRequest). */
     private readonly releasable: boolean,
     initial: S,
@@ -55,8 +60,9 @@ export abstract class TransactionBase<S extends string> {
    * absorbing state dropped it, which happens only for users that set `releasesRequest`.
    */
   get request(): SipRequest {
-    if (this.held === undefined) throw new SipDispatchError('TXN_RELEASED', `transaction ${this.key} no longer holds its request`, { key: this.key });
-    return this.held;
+    const request = this.held ?? this.reparse();
+    if (request === undefined) throw new SipDispatchError('TXN_RELEASED', `transaction ${this.key} no longer holds its request`, { key: this.key });
+    return request;
   }
 
   /**
@@ -65,6 +71,31 @@ export abstract class TransactionBase<S extends string> {
    */
   protected releaseRequest(): void {
     if (this.releasable) this.held = undefined;
+  }
+
+  /**
+   * The user keeps what it still needs of the request itself (the relay, once a request is being
+   * forwarded): a releasing user's transaction drops it now instead of at the final response.
+   */
+  forgetRequest(): void {
+    this.releaseRequest();
+  }
+
+  /**
+   * The request parsed again from the bytes a client transaction sent, for the rare reads of a
+   * releasing user (a CANCEL, the ACK for a non-2xx): a parsed request is several times the size
+   * of its bytes, and a flood toward a silent farm keeps thousands of them pending.
+   */
+  protected reparse(): SipRequest | undefined {
+    return undefined;
+  }
+
+  /** `bytes` (a request serialized here) parsed again. */
+  protected static parseSent(bytes: Buffer | undefined): SipRequest | undefined {
+    if (bytes === undefined) return undefined;
+    // Any size: it was accepted (max_message_size may be above the parser's default) and sent.
+    const r = parseMessage(bytes, { maxSize: bytes.length });
+    return r.ok && r.message.kind === 'request' ? r.message : undefined;
   }
 
   /**
@@ -92,9 +123,9 @@ export abstract class TransactionBase<S extends string> {
     tx.onRetransmitTimer?.();
   }
 
-  private static fireState(tx: TransactionBase<string>): void {
-    tx.stateTimer = undefined;
-    tx.onStateTimer();
+  /** Called by StateTimers when the state timer fires. */
+  onStateTimerFired(): void {
+    this.onStateTimer();
   }
 
   protected transmit(bytes: Buffer): void {
@@ -120,14 +151,12 @@ export abstract class TransactionBase<S extends string> {
 
   /** Replace the state timer. */
   protected armState(ms: number): void {
-    this.stateTimer?.cancel();
-    this.stateTimer = this.ctx.scheduler.setTimeout(TransactionBase.fireState, ms, this);
+    this.ctx.stateTimers.arm(this, ms);
   }
 
   protected stopTimers(): void {
     this.stopRetransmit();
-    this.stateTimer?.cancel();
-    this.stateTimer = undefined;
+    this.ctx.stateTimers.cancel(this);
   }
 
   /**

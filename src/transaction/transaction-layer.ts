@@ -14,6 +14,7 @@ import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import { StateTimers } from './state-timers.js';
 import type { TimerValues } from './timers.js';
 import { clientKey, hasMagicCookie, isRfc2543, responseKey, serverKey } from './transaction-keys.js';
 import type { ClientTimeouts, TransactionContext, TransactionKind } from './transaction-types.js';
@@ -54,7 +55,7 @@ export class TransactionLayer {
 
   constructor(private readonly options: TransactionLayerOptions) {
     const { transport, scheduler, timers, logger } = options;
-    this.ctx = { transport, scheduler, timers, logger, release: (tx) => this.release(tx) };
+    this.ctx = { transport, scheduler, timers, logger, stateTimers: new StateTimers(scheduler), release: (tx) => this.release(tx) };
   }
 
   /** Live transactions, for `sipdispatch_transactions_active`. */

@@ -7,6 +7,7 @@
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import type { SipResponse } from '../sip/message.js';
+import type { StateTimers } from './state-timers.js';
 import type { TimerValues } from './timers.js';
 import type { TransactionTransport } from './transport.js';
 
@@ -35,6 +36,13 @@ export interface ClientHandlers<Tx> {
   readonly releasesRequest?: boolean;
 }
 
+/**
+ * What a client transaction keeps in place of its user's handlers once no state can call them
+ * (Completed): the user's per-request objects (the relay's forwarding context) need not live on
+ * for Timer D or K.
+ */
+export const NO_CLIENT_HANDLERS: ClientHandlers<unknown> = { onResponse() {}, onTimeout() {}, onTransportError() {} };
+
 /** What a server transaction tells its user; both are optional (§16.9: no remedial action needed). */
 export interface ServerHandlers<Tx> {
   /** Timer H fired: the ACK for a non-2xx final never came; the transaction has terminated. */
@@ -60,6 +68,8 @@ export interface TransactionContext {
   readonly scheduler: Scheduler;
   readonly timers: TimerValues;
   readonly logger: Logger;
+  /** Every transaction's state timer, a queue per duration. */
+  readonly stateTimers: StateTimers;
   /** Called exactly once, when a transaction terminates, to drop it from the tables. */
   release(tx: { readonly kind: TransactionKind; readonly key: string }): void;
 }

@@ -40,6 +40,8 @@ export interface StartOptions {
   files?: Record<string, string>;
   /** The loopback address of its SIP listeners (another host's, e.g. 127.0.0.12); 127.0.0.1 by default. */
   host?: string;
+  /** Raise its open-file limit to this first (`ulimit -n` in a bash that execs node; as root the hard limit too). */
+  fdLimit?: number;
 }
 
 export async function startSipdispatch(options: StartOptions): Promise<SipdispatchProcess> {
@@ -57,7 +59,11 @@ export async function startSipdispatch(options: StartOptions): Promise<Sipdispat
     args.push('--config', join(dir, 'sipdispatch.yaml'));
   }
   if (options.args) args.push(...options.args);
-  const child = spawn(options.node ?? process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const node = options.node ?? process.execPath;
+  const child =
+    options.fdLimit === undefined
+      ? spawn(node, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('bash', ['-c', `ulimit -n ${options.fdLimit} 2>/dev/null; exec "$0" "$@"`, node, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

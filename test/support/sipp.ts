@@ -12,7 +12,7 @@ import { basename, delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type SippTransport = 'udp' | 'tcp';
-export type SippScenarioName = 'uac' | 'uas' | 'uas-503' | 'options-uac';
+export type SippScenarioName = 'uac' | 'uas' | 'uas-503' | 'options-uac' | 'options-flood';
 
 export interface SippUasOptions {
   readonly port: number;

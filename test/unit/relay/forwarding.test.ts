@@ -5,8 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachEventLogging } from '../../../src/stack/logging.js';
-import { FR_INV_TIMER, FR_TIMER } from '../transaction/harness.js';
-import { candidate, RelayHarness, recordingLogger, type LogLine } from './relay-harness.js';
+import { FR_INV_TIMER, FR_TIMER, parse } from '../transaction/harness.js';
+import { CALLER, candidate, RelayHarness, recordingLogger, type LogLine } from './relay-harness.js';
+
+const CALLER_HOST = CALLER.address;
 
 const A = candidate('a', 1);
 const B = candidate('b', 2);
@@ -185,5 +187,35 @@ describe('the failover log line', () => {
       { callId: 'call-1@192.0.2.10', set: '1', uri: A.uri, reason: 'response-5xx', next: B.uri },
       { callId: 'call-1@192.0.2.10', set: '1', uri: B.uri, reason: 'timeout', next: C.uri },
     ]);
+  });
+});
+
+describe('the request pending toward the farm is kept as the bytes sent, not parsed', () => {
+  /** The request as the farm got it, less what differs per branch (our Via's branch). */
+  const unbranched = (bytes: Buffer): string => bytes.toString('latin1').replace(/branch=z9hG4bK[^;\r\n]*/, 'branch=X');
+
+  it('each failover branch carries the same request, byte for byte, apart from its Via branch (Record-Route once)', () => {
+    const h = harness();
+    play(h, [503, 'silent', 200]);
+    const sent = h.transport.sent.filter((s) => s.target.host !== CALLER_HOST && s.bytes.toString('latin1').startsWith('INVITE '));
+    const firsts = [...new Map(sent.map((s) => [s.target.host, s.bytes])).values()];
+    expect(firsts).toHaveLength(3);
+    const text = unbranched(firsts[0]!);
+    expect(firsts.map(unbranched)).toEqual([text, text, text]);
+    expect(text.match(/^Record-Route:/gim)).toHaveLength(1);
+    expect(text.match(/^Via:/gim)).toHaveLength(2);
+    expect(text).toContain('Max-Forwards: 69');
+  });
+
+  it('a local 408 after every destination timed out carries the caller\'s Via, From, To and Call-ID', () => {
+    const h = harness();
+    const invite = h.invite();
+    h.advance(FR_TIMER);
+    h.advance(FR_TIMER);
+    h.advance(FR_TIMER);
+    const final = h.transport.sent.map((s) => parse(s.bytes)).find((m) => m.kind === 'response' && m.status === 408);
+    expect(final).toMatchObject({ callId: invite.callId, from: { raw: invite.from.raw }, cseq: { seq: 1, method: 'INVITE' } });
+    expect(final!.via.map((v) => v.raw)).toEqual(invite.via.map((v) => v.raw));
+    expect(h.dispatcher.failures).toEqual(['a timeout', 'b timeout', 'c timeout']);
   });
 });

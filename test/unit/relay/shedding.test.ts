@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { subscribe, type EventPayloads } from '../../../src/shared/events.js';
 import { STATELESS_TAG } from '../../../src/sip/stateless-ack.js';
-import { relayHarness, request, responseTo, type Sent } from './traffic-relay-harness.js';
+import { relayHarness, request, responseTo, TRUSTED, type Sent } from './traffic-relay-harness.js';
 
 const unsubscribers: (() => void)[] = [];
 afterEach(() => {
@@ -131,5 +131,40 @@ describe('load shedding', () => {
     expect(h.transactions.activeCount).toBeGreaterThanOrEqual(4);
     h.receive(request('INVITE', 'c4'));
     expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+  });
+
+  it('max_transactions never refuses a trusted source (a carrier), and pressure shedding still does', async () => {
+    const h = await relayHarness([5071], { max_transactions: 1 });
+    h.receive(request('INVITE', 'c1'));
+    h.receive(request('INVITE', 'c2'));
+    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071', 'SIP/2.0 503 Service Unavailable -> 5090']);
+    h.receive(request('INVITE', 't1').replace('127.0.0.1:5090', '127.0.0.10:5060'), TRUSTED);
+    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+    h.pressure.pressured = h.pressure.shedding = true;
+    h.receive(request('INVITE', 't2').replace('127.0.0.1:5090', '127.0.0.10:5060'), TRUSTED);
+    expect(lines(h.take())).toEqual(['SIP/2.0 503 Service Unavailable -> 5060']);
+  });
+
+  it('max_transactions counts only branches with no response at all: a ringing call is not counted, a failover to a silent destination is', async () => {
+    const h = await relayHarness([5071, 5072], { max_transactions: 1 });
+    h.receive(request('INVITE', 'c1'));
+    const [first] = h.take();
+    h.receive(request('INVITE', 'c2'));
+    expect(lines(h.take())).toEqual(['SIP/2.0 503 Service Unavailable -> 5090']);
+
+    // 100 Trying from the farm: c1 is no longer silent, though still without a final answer
+    h.receive(responseTo(first!, 100, 'Trying'), { address: '127.0.0.1', port: 5071 });
+    h.receive(request('INVITE', 'c3'));
+    const [third] = h.take();
+    expect(third!.line).toMatch(/^INVITE /);
+
+    // c3's destination answers 503: the failover branch to the other one is silent again, and counted
+    h.receive(responseTo(third!, 100, 'Trying'), { address: '127.0.0.1', port: third!.target.port });
+    h.receive(request('INVITE', 'c4'));
+    const [fourth] = h.take();
+    h.receive(responseTo(fourth!, 503, 'Service Unavailable'), { address: '127.0.0.1', port: fourth!.target.port });
+    expect(h.take().some((s) => s.line.startsWith('INVITE '))).toBe(true);
+    h.receive(request('INVITE', 'c5'));
+    expect(lines(h.take())).toEqual(['SIP/2.0 503 Service Unavailable -> 5090']);
   });
 });

@@ -22,6 +22,8 @@ import type { MessageSource } from '../../../src/transport/target.js';
 
 export const PROXY = { host: '127.0.0.1', port: 5060 };
 export const CALLER = { address: '127.0.0.1', port: 5090 };
+/** A source in `trusted` (a carrier's trunk). */
+export const TRUSTED = { address: '127.0.0.10', port: 5060 };
 
 export interface Sent {
   target: Target;
@@ -79,6 +81,7 @@ export async function relayHarness(backendPorts: number[], overrides: Record<str
         connectionOpen: () => true,
       },
       pressure,
+      trusted: (address) => address === TRUSTED.address,
     },
     transactions,
     relayOptions(config, { advertised: { udp: { host: PROXY.host, port: PROXY.port } }, bound: [`${PROXY.host}:${PROXY.port}`] }),

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SipDispatchError } from '../../../src/shared/errors.js';
+import { serialize } from '../../../src/sip/serialize.js';
+import { buildCancel } from '../../../src/transaction/hop-by-hop.js';
 import type { ClientTransaction, ServerTransaction } from '../../../src/transaction/transactions.js';
 import { RecordingUser, T1, UDP_PEER, UDP_SOURCE, fixture, flushMicrotasks, harness, parse, responseTo, type Harness } from './harness.js';
 
@@ -128,5 +130,75 @@ describe('request release in absorbing states', () => {
     expect(h.user.callIdsSeen).toEqual([options.callId]);
     h.scheduler.advance(10 * T1);
     expect(h.transport.sent).toHaveLength(1);
+  });
+});
+
+describe('a releasing user\'s pending transactions hold no parsed request', () => {
+  it('client: the request is parsed again from the bytes it sent, for the CANCEL while ringing and the ACK of a non-2xx', () => {
+    const h = releasing();
+    const invite = fixture('invite.sip');
+    const tx = h.layer.createClient(invite, UDP_PEER, h.user);
+    const sent = h.transport.last().bytes;
+    expect(tx.request).not.toBe(invite);
+    expect(serialize(tx.request).equals(sent)).toBe(true);
+    h.layer.receiveResponse(responseTo(invite, 180, 'Ringing', 'b1'));
+    expect(tx.state).toBe('proceeding');
+    // the CANCEL the relay builds after Timer C or the caller's CANCEL
+    expect(serialize(buildCancel(tx.request)).equals(serialize(buildCancel(invite)))).toBe(true);
+    h.layer.receiveResponse(responseTo(invite, 487, 'Request Terminated', 'b1'));
+    const ack = parse(h.transport.last().bytes);
+    expect(ack).toMatchObject({ kind: 'request', method: 'ACK', uri: invite.uri, callId: invite.callId, cseq: { seq: invite.cseq.seq, method: 'ACK' } });
+    expect(ack.via.map((v) => v.raw)).toEqual([invite.via[0]!.raw]);
+    expectReleased(tx);
+  });
+
+  it('client: a request above the parser\'s default size limit (max_message_size raised) is parsed again too', () => {
+    const h = releasing();
+    const invite = fixture('invite.sip');
+    invite.headers.push({ name: 'X-Big', key: 'x-big', value: 'x'.repeat(70_000) });
+    const tx = h.layer.createClient(invite, UDP_PEER, h.user);
+    expect(tx.request.headers.at(-1)?.value).toHaveLength(70_000);
+  });
+
+  it('client of a user that keeps requests (the prober): holds the request it was given', () => {
+    const h = harness();
+    const options = fixture('options.sip');
+    const tx = h.layer.createClient(options, UDP_PEER, h.user);
+    expect(tx.request).toBe(options);
+  });
+
+  it('non-INVITE server: forgetRequest drops it at once; the final still goes out and retransmissions are absorbed', () => {
+    const h = releasing();
+    const options = fixture('options.sip');
+    const tx = newServer(h, 'options.sip');
+    tx.forgetRequest();
+    expectReleased(tx);
+    expect(h.layer.receiveRequest(fixture('options.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'retransmission', tx });
+    tx.respond(responseTo(options, 408, 'Request Timeout', 'srv'));
+    expect(h.layer.receiveRequest(fixture('options.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'retransmission', tx });
+    expect(h.transport.lines).toEqual(['SIP/2.0 408 Request Timeout', 'SIP/2.0 408 Request Timeout']);
+  });
+
+  it('INVITE server: forgotten in the tick it arrived, it still sends its 100 Trying, then holds nothing; CANCEL still matches', async () => {
+    const h = releasing();
+    const invite = fixture('invite.sip');
+    const tx = newServer(h, 'invite.sip');
+    tx.forgetRequest();
+    await flushMicrotasks();
+    expect(h.transport.lines).toEqual(['SIP/2.0 100 Trying']);
+    expectReleased(tx);
+    expect(h.layer.receiveRequest(fixture('invite.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'retransmission', tx });
+    expect(h.transport.lines).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 100 Trying']);
+    expect(h.layer.receiveRequest(fixture('cancel.sip'), UDP_SOURCE, h.user)).toEqual({ kind: 'cancel', tx });
+    tx.respond(responseTo(invite, 487, 'Request Terminated', 'busy8810'));
+    expect(tx.state).toBe('completed');
+    expect(h.layer.receiveRequest(fixture('ack-non2xx.sip'), UDP_SOURCE, h.user)).toMatchObject({ kind: 'ack', absorbed: true });
+  });
+
+  it('the default user: forgetRequest keeps the request', () => {
+    const h = harness();
+    const tx = newServer(h, 'options.sip');
+    tx.forgetRequest();
+    expect(tx.request.method).toBe('OPTIONS');
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { T1, UDP_PEER, UDP_SOURCE, fixture, harness, responseTo } from './harness.js';
 
 describe('transaction timers (issue #7: no closure per transaction)', () => {
-  it('all four machines arm their timers with two shared callbacks and themselves as the argument', () => {
+  it('retransmission timers use one shared callback with the transaction as argument; state timers one scheduler timer per duration', () => {
     const h = harness();
     const arm = vi.spyOn(h.scheduler, 'setTimeout');
     const ict1 = h.layer.createClient(fixture('invite.sip', 'z9hG4bKict1'), UDP_PEER, h.user);
@@ -14,13 +14,36 @@ describe('transaction timers (issue #7: no closure per transaction)', () => {
     ist.respond(responseTo(ist.request, 486, 'Busy Here', 'b1'));
     nist.respond(responseTo(nist.request, 200, 'OK', 'n1'));
 
-    // B A, B A, F E, H G, J: the state slot's callback, then the retransmission slot's.
+    // B (the 5 s queue's timer) A, A, (F queued) E, H (the 32 s queue's timer) G, (J queued)
     const calls = arm.mock.calls;
-    expect(calls.map((c) => c[2])).toEqual([ict1, ict1, ict2, ict2, nict, nict, ist, ist, nist]);
-    expect(calls.map((c) => c[1])).toEqual([5000, T1, 5000, T1, 5000, T1, 64 * T1, T1, 64 * T1]);
-    const [stateFn, retransmitFn] = [calls[0]?.[0], calls[1]?.[0]];
-    expect(stateFn).not.toBe(retransmitFn);
-    expect(calls.map((c) => c[0])).toEqual([stateFn, retransmitFn, stateFn, retransmitFn, stateFn, retransmitFn, stateFn, retransmitFn, stateFn]);
+    expect(calls.map((c) => c[1])).toEqual([5000, T1, T1, T1, 64 * T1, T1]);
+    const retransmits = calls.filter((c) => c[1] === T1);
+    expect(retransmits.map((c) => c[2])).toEqual([ict1, ict2, nict, ist]);
+    expect(new Set(retransmits.map((c) => c[0])).size).toBe(1);
+    const [fiveSeconds, thirtyTwo] = [calls[0]!, calls[4]!];
+    expect(fiveSeconds[0]).toBe(thirtyTwo[0]);
+    expect(fiveSeconds[0]).not.toBe(retransmits[0]![0]);
+    expect(fiveSeconds[2]).not.toBe(thirtyTwo[2]);
+  });
+
+  it('a state timer queue fires each transaction at its own time, skips cancelled ones and leaves no timer behind', () => {
+    const h = harness();
+    const a = h.layer.createClient(fixture('options.sip', 'z9hG4bKqa'), UDP_PEER, h.user);
+    h.scheduler.advance(1000);
+    const b = h.layer.createClient(fixture('options.sip', 'z9hG4bKqb'), UDP_PEER, h.user);
+    h.scheduler.advance(1000);
+    const c = h.layer.createClient(fixture('options.sip', 'z9hG4bKqc'), UDP_PEER, h.user);
+    // b is answered: Timer F is replaced by K (another queue)
+    h.layer.receiveResponse(responseTo(b.request, 200, 'OK', 'x'));
+    h.scheduler.advance(3000);
+    expect(h.user.timeouts).toEqual([a]);
+    h.scheduler.advance(1999);
+    expect(h.user.timeouts).toEqual([a]);
+    h.scheduler.advance(1);
+    expect(h.user.timeouts).toEqual([a, c]);
+    h.scheduler.advance(10_000);
+    expect([a.state, b.state, c.state]).toEqual(['terminated', 'terminated', 'terminated']);
+    expect(h.scheduler.pending).toBe(0);
   });
 
   it('a fired shared callback acts on the transaction it was armed for only', () => {
