@@ -46,7 +46,7 @@ export interface AppCore {
   activeTransactions(): number;
   /** The admin API lifted a ban (`key` undefined: every ban): worker threads lift it too. */
   liftBan(key: string | undefined): void;
-  /** Datagrams each thread handed to the thread owning them, by thread index (empty with one thread). */
+  /** Datagrams each thread handed to the thread owning them, by thread index (one thread: [0], it hands nothing over). */
   handoffs(): readonly number[];
   /** Re-reads the list file and swaps it in (/reload and SIGHUP serialize through the admin's gate). */
   reload(reset?: boolean): Promise<ReloadOutcome>;
@@ -109,7 +109,7 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
     acl: stack.acl,
     pressure: stack.pressure,
     activeTransactions: () => stack.transactions.activeCount + (pool?.transactions() ?? 0),
-    handoffs: () => pool?.handoffs() ?? [],
+    handoffs: () => pool?.handoffs() ?? [0],
     liftBan: (key) => pool?.liftBan(key),
     async reload(reset = false) {
       // the permissions table reloads with the list (Kamailio: permissions.addressReload); a bad

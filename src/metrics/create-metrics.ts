@@ -114,7 +114,7 @@ function defineGauges(registers: Registry[], sources: MetricsSources): void {
   });
   new Counter({
     name: 'sipdispatch_udp_handoffs_total',
-    help: 'UDP datagrams a thread received and handed to the thread owning them (workers > 1), by the receiving thread.',
+    help: 'UDP datagrams a thread received and handed to the thread owning them, by the receiving thread (always 0 with one thread).',
     labelNames: ['thread'] as const, registers,
     collect() {
       this.reset();
