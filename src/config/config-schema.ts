@@ -109,7 +109,7 @@ export const configSchema = {
 
     // lifecycle and events
     drain_timeout: { type: 'integer', minimum: 0, default: 32000 },
-    workers: { anyOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { const: 'auto' }], default: 1, description: 'threads reading the same UDP sockets, as Kamailio children do (Linux); auto: one per core, at most 8' },
+    workers: { anyOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { const: 'auto' }], default: 'auto', description: 'threads reading the same UDP sockets, as Kamailio children do (Linux); auto: one per core, at most 8' },
     webhook_url: { type: 'string', pattern: '^https?://' },
     webhook_queue_size: { type: 'integer', minimum: 1, default: 1000 },
     webhook_retries: { type: 'integer', minimum: 0, default: 3 },

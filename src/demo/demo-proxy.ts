@@ -54,6 +54,8 @@ export async function startDemoProxy(options: DemoProxyOptions): Promise<DemoPro
       routes: [{ set: 1, algorithm: 4 }],
       // the caller has finished when the demo stops: nothing is left to drain
       drain_timeout: 0,
+      // a demo at a few calls per second: one thread
+      workers: 1,
     });
     app = await runApp(config, createLogger({ level: config.log_level, destination: options.logTo }));
   } catch (e) {

@@ -5,12 +5,13 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../support/sipp.js';
 import { waitFor } from '../support/sipdispatch-process.js';
+import { AUTO_MAX_THREADS } from '../../src/threads/thread-count.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -37,6 +38,10 @@ describe('the Dockerfile commands, run outside Docker', () => {
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     try {
       await waitFor(() => out.includes('"msg":"sipdispatch started"'), child, 10_000, () => out);
+      // the default, workers: auto, runs a thread per core (at most 8); one core runs one thread
+      const threads = Math.min(availableParallelism(), AUTO_MAX_THREADS);
+      if (threads > 1) expect(out).toContain(`"threads":${threads},"msg":"relay worker threads started"`);
+      else expect(out).not.toContain('relay worker threads started');
       const [hcCmd, ...hcArgs] = execForm('HEALTHCHECK');
       expect(hcCmd).toBe('node');
       const hc = spawnSync(process.execPath, hcArgs, { cwd: root, env, encoding: 'utf8', timeout: 10_000 });

@@ -34,7 +34,7 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** The node binary to run the CLI with (default: this process's). */
   node?: string;
-  /** More command-line flags, e.g. ['--workers', '2']. */
+  /** More command-line flags, e.g. ['--workers', '2'] (without `--workers` or `workers:` in the config it runs one thread). */
   args?: string[];
   /** More files written into its working directory (name → contents), e.g. an address file. */
   files?: Record<string, string>;
@@ -58,6 +58,10 @@ export async function startSipdispatch(options: StartOptions): Promise<Sipdispat
     writeFileSync(join(dir, 'sipdispatch.yaml'), options.config);
     args.push('--config', join(dir, 'sipdispatch.yaml'));
   }
+  // One thread unless the test asks for threads (the default, auto, runs one per core): most tests
+  // read metrics right after a call, and a worker thread's events reach them in 100 ms batches.
+  const asksThreads = options.args?.includes('--workers') === true || /^workers:/m.test(options.config ?? '');
+  if (!asksThreads) args.push('--workers', '1');
   if (options.args) args.push(...options.args);
   const node = options.node ?? process.execPath;
   const child =

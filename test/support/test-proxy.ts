@@ -25,6 +25,8 @@ export async function startTestProxy(listText: string, overrides: Record<string,
     log_level: 'silent',
     ds_ping_interval: 0,
     drain_timeout: 0,
+    // in process: one thread (the test reads this thread's transactions and metrics directly)
+    workers: 1,
     ...overrides,
   });
   const logger = pino({ level: 'silent' });

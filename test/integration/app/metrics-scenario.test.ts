@@ -41,6 +41,7 @@ describe('metrics after a scripted scenario', () => {
       ds_ping_interval: 0,
       drain_timeout: 0,
       routes: [{ set: 1, algorithm: 8 }],
+      workers: 1,
     });
     app = await runApp(config, pino({ level: 'silent' }));
     const sipPort = app.core.transport.addresses()[0]!.port;

@@ -13,7 +13,7 @@ describe('start-up collection', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-collect-'));
     const list = join(dir, 'dispatcher.list');
     writeFileSync(list, Array.from({ length: 200 }, (_, i) => `${1 + (i % 4)} sip:127.0.${i >> 8}.${i & 255}:5080 0 0 duid=d${i}`).join('\n'));
-    const config = await loadConfig({ list, listen: ['udp:127.0.0.1:0'], http: '127.0.0.1:0', ds_ping_interval: 0, drain_timeout: 0, warm_up_calls: 20 });
+    const config = await loadConfig({ list, listen: ['udp:127.0.0.1:0'], http: '127.0.0.1:0', ds_ping_interval: 0, drain_timeout: 0, warm_up_calls: 20, workers: 1 });
     const lines: Array<{ msg: string; heapBeforeMb?: number; heapAfterMb?: number }> = [];
     const out = new Writable({
       write(chunk: Buffer, _enc, done) {

@@ -13,7 +13,7 @@ describe('start-up warnings', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-warnings-'));
     const list = join(dir, 'dispatcher.list');
     writeFileSync(list, '1 sip:127.0.0.1:5080\n');
-    const config = await loadConfig({ list, listen: ['udp:127.0.0.1:0'], http: '127.0.0.1:0', ds_ping_interval: 0, drain_timeout: 0, ds_ping_reply_codes: 'code=486;bogus' });
+    const config = await loadConfig({ list, listen: ['udp:127.0.0.1:0'], http: '127.0.0.1:0', ds_ping_interval: 0, drain_timeout: 0, ds_ping_reply_codes: 'code=486;bogus', workers: 1 });
     const lines: Array<{ level: string; msg: string }> = [];
     const out = new Writable({
       write(chunk: Buffer, _enc, done) {

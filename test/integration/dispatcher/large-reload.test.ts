@@ -51,6 +51,7 @@ describe('reloading 10,000 destinations while calls flow', () => {
       trusted: ['127.0.0.0/8'],
       list_slice_size: 500,
       routes: [{ set: 1, algorithm: 4 }],
+      workers: 1,
     });
     app = await runApp(config, pino({ level: 'silent' }));
     writeFileSync(listFile, largeList(uas.map((p) => p.port), 1));

@@ -8,8 +8,8 @@ import { loadConfig } from '../../../src/config/load-config.js';
 const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-workers-'));
 
 describe('config key workers', () => {
-  it('defaults to 1 (one thread, as before)', async () => {
-    expect((await loadConfig({})).workers).toBe(1);
+  it('defaults to auto (one thread per core, at most 8)', async () => {
+    expect((await loadConfig({})).workers).toBe('auto');
   });
 
   it('takes auto', async () => {
