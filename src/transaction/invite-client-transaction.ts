@@ -13,7 +13,8 @@ export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'accept
 
 export class InviteClientTransaction extends TransactionBase<InviteClientState> {
   readonly kind = 'invite-client' as const;
-  private ackBytes: Buffer | undefined;
+  /** The ACK of a non-2xx final, kept (TransactionBase.keep) to answer its retransmissions. */
+  private ackBytes: string | undefined;
   /** Timer C fired: the user was told and is cancelling; wait for the final response. */
   private timedOut = false;
 
@@ -118,6 +119,8 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     this.handlers.onResponse(this, res);
     this.bytes = undefined;
     this.releaseRequest();
+    // Accepted is not cut short: a call the farm accepted, not something a stranger piles up.
+    this.absorbing(false);
   }
 
   private onFailure(res: SipResponse): void {
@@ -128,8 +131,9 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     // which the original request was sent."
     this.current = 'completed';
     this.stopRetransmit();
-    this.ackBytes = TransactionBase.keep(buildAck(this.request, res));
-    this.transmit(this.ackBytes);
+    const ack = buildAck(this.request, res);
+    if (!this.reliable) this.ackBytes = TransactionBase.keep(ack);
+    this.transmit(ack);
     // "The client transaction SHOULD start timer D when it enters the 'Completed' state, with a
     // value of at least 32 seconds for unreliable transports, and a value of zero seconds for
     // reliable transports."
@@ -139,6 +143,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     this.handlers = NO_CLIENT_HANDLERS;
     this.bytes = undefined;
     this.releaseRequest();
+    this.absorbing();
   }
 
   /** Timer A. */

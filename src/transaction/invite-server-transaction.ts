@@ -20,7 +20,8 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
   private static tryingCount = 0;
 
   readonly kind = 'invite-server' as const;
-  private lastResponse: Buffer | undefined;
+  /** The last response sent: a provisional as sent, a non-2xx final kept (TransactionBase.keep). */
+  private lastResponse: Buffer | string | undefined;
   private lastToTag: string | undefined;
   private ownTag: string | undefined;
   /** The user forgot the request before the 100 Trying was built from it: drop it once sent. */
@@ -125,6 +126,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
         // transports, and zero seconds for reliable transports."
         if (this.reliable) this.terminate();
         else this.armState(this.ctx.timers.I);
+        this.absorbing();
         return true;
       case 'confirmed':
         // §17.2.1: "The purpose of the 'Confirmed' state is to absorb any additional ACK messages".
@@ -162,6 +164,8 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     // Accepted re-sends nothing by itself (2xx retransmissions come from the TU).
     this.lastResponse = undefined;
     this.absorb();
+    // Not cut short: ended early, a late INVITE retransmission would be forwarded as a new call.
+    this.absorbing(false);
   }
 
   private complete(bytes: Buffer): void {

@@ -88,6 +88,7 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     this.handlers = NO_CLIENT_HANDLERS;
     this.bytes = undefined;
     this.releaseRequest();
+    this.absorbing();
   }
 
   /** Timer E. */

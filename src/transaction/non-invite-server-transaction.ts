@@ -13,7 +13,8 @@ export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'term
 
 export class NonInviteServerTransaction extends TransactionBase<NonInviteServerState> {
   readonly kind = 'non-invite-server' as const;
-  private lastResponse: Buffer | undefined;
+  /** The last response sent: a provisional as sent, the final one kept (TransactionBase.keep). */
+  private lastResponse: Buffer | string | undefined;
 
   /** The To tag of an RFC 2543 request, which its retransmissions repeat (§17.2.3); else undefined. */
   readonly rfc2543ToTag: string | undefined;
@@ -60,6 +61,7 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
     this.transmit(bytes);
     this.releaseRequest();
     if (this.reliable) this.terminate();
+    else this.absorbing();
     return true;
   }
 

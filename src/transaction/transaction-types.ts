@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import type { SipResponse } from '../sip/message.js';
 import type { StateTimers } from './state-timers.js';
+import type { CompletedEntry } from './completed-transactions.js';
 import type { TimerValues } from './timers.js';
 import type { TransactionTransport } from './transport.js';
 
@@ -71,5 +72,7 @@ export interface TransactionContext {
   /** Every transaction's state timer, a queue per duration. */
   readonly stateTimers: StateTimers;
   /** Called exactly once, when a transaction terminates, to drop it from the tables. */
-  release(tx: { readonly kind: TransactionKind; readonly key: string }): void;
+  release(tx: { readonly kind: TransactionKind; readonly key: string } & CompletedEntry): void;
+  /** A transaction entered a state that only absorbs retransmissions, which the cap may end early. */
+  absorbing(tx: CompletedEntry): void;
 }
