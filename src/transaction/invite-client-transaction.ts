@@ -12,7 +12,10 @@ import type { Target } from '../shared/addresses.js';
 export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
 
 export class InviteClientTransaction extends TransactionBase<InviteClientState> {
-  readonly kind = 'invite-client' as const;
+  // On the prototype: no field per transaction (thousands wait out their timers).
+  get kind(): 'invite-client' {
+    return 'invite-client';
+  }
   /** The ACK of a non-2xx final, kept (TransactionBase.keep) to answer its retransmissions. */
   private ackBytes: string | undefined;
   /** Timer C fired: the user was told and is cancelling; wait for the final response. */

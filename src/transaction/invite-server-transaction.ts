@@ -19,7 +19,10 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
   private static readonly tryingQueue: Array<InviteServerTransaction | undefined> = [];
   private static tryingCount = 0;
 
-  readonly kind = 'invite-server' as const;
+  // On the prototype: no field per transaction (thousands wait out their timers).
+  get kind(): 'invite-server' {
+    return 'invite-server';
+  }
   /** The last response sent: a provisional as sent, a non-2xx final kept (TransactionBase.keep). */
   private lastResponse: Buffer | string | undefined;
   private lastToTag: string | undefined;

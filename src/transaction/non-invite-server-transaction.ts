@@ -12,7 +12,10 @@ import type { Target } from '../shared/addresses.js';
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 export class NonInviteServerTransaction extends TransactionBase<NonInviteServerState> {
-  readonly kind = 'non-invite-server' as const;
+  // On the prototype: no field per transaction (thousands wait out their timers).
+  get kind(): 'non-invite-server' {
+    return 'non-invite-server';
+  }
   /** The last response sent: a provisional as sent, the final one kept (TransactionBase.keep). */
   private lastResponse: Buffer | string | undefined;
 

@@ -17,6 +17,7 @@ import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { StateTimers } from './state-timers.js';
 import { CompletedTransactions, type CompletedEntry } from './completed-transactions.js';
+import { AbsorbingClient } from './absorbing-client.js';
 import type { TimerValues } from './timers.js';
 import { clientKey, hasMagicCookie, isRfc2543, responseKey, serverKey } from './transaction-keys.js';
 import type { ClientTimeouts, TransactionContext, TransactionKind } from './transaction-types.js';
@@ -59,7 +60,8 @@ export type RequestDisposition =
 const EVICTED = Object.freeze({});
 
 export class TransactionLayer {
-  private readonly clients = new Map<string, ClientTransaction>();
+  /** Client transactions, and the records that stand in for non-INVITE ones in Completed. */
+  private readonly clients = new Map<string, ClientTransaction | AbsorbingClient>();
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
   private readonly completed: CompletedTransactions;
@@ -76,7 +78,17 @@ export class TransactionLayer {
       stateTimers: new StateTimers(scheduler),
       release: (tx) => this.release(tx),
       absorbing: (tx) => completed.add(tx),
+      absorbResponses: (key) => this.absorbResponses(key),
     };
+  }
+
+  private absorbResponses(key: string): AbsorbingClient {
+    const record = new AbsorbingClient(this.ctx, key);
+    this.clients.set(key, record);
+    // §17.1.2.2: "it MUST set Timer K to fire in T4 seconds for unreliable transports".
+    this.ctx.stateTimers.arm(record, this.options.timers.K);
+    this.completed.add(record);
+    return record;
   }
 
   private static onEvicted(): void {
@@ -231,7 +243,7 @@ export class TransactionLayer {
 
   private release(tx: { readonly kind: TransactionKind; readonly key: string } & CompletedEntry): void {
     this.completed.remove(tx);
-    const table: Map<string, Transaction> = tx.kind === 'invite-client' || tx.kind === 'non-invite-client' ? this.clients : this.servers;
+    const table: Map<string, Transaction | AbsorbingClient> = tx.kind === 'invite-client' || tx.kind === 'non-invite-client' ? this.clients : this.servers;
     if (table.get(tx.key) === tx) table.delete(tx.key);
   }
 }

@@ -63,6 +63,13 @@ export interface ClientTimeouts {
   frInvTimer?: number;
 }
 
+/** What stands in for a client transaction in Completed (absorbing-client.ts). */
+export interface Absorber {
+  /** Timer K fired or it was ended early. */
+  readonly ended: boolean;
+  abort(): void;
+}
+
 /** Given to every transaction by the layer: one object shared by all of them. */
 export interface TransactionContext {
   readonly transport: TransactionTransport;
@@ -75,4 +82,9 @@ export interface TransactionContext {
   release(tx: { readonly kind: TransactionKind; readonly key: string } & CompletedEntry): void;
   /** A transaction entered a state that only absorbs retransmissions, which the cap may end early. */
   absorbing(tx: CompletedEntry): void;
+  /**
+   * A non-INVITE client transaction entered Completed over UDP: from now on a small record under
+   * `key` absorbs response retransmissions until Timer K (absorbing-client.ts), in its place.
+   */
+  absorbResponses(key: string): Absorber;
 }

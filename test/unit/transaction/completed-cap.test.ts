@@ -158,6 +158,28 @@ describe('max_completed_transactions', () => {
     expect(tx.state).toBe('completed');
   });
 
+  it('a non-INVITE client in Completed leaves a record absorbing in its place; shutdown or abort ends it', () => {
+    const h = harness(false, 10);
+    const req = fixture('options.sip', 'z9hG4bK-c1');
+    const client = h.layer.createClient(req, UDP_PEER, h.user);
+    h.layer.receiveResponse(responseTo(req, 404, 'Not Found', 'u'));
+    expect(h.layer.activeCount).toBe(1);
+    expect(h.layer.awaitingFinal()).toBe(0);
+    h.layer.close();
+    expect(client.state).toBe('terminated');
+    expect(h.layer.activeCount).toBe(0);
+    expect(h.layer.completedCount).toBe(0);
+    expect(h.layer.receiveResponse(responseTo(req, 404, 'Not Found', 'u'))).toBe(false);
+
+    const req2 = fixture('options.sip', 'z9hG4bK-c2');
+    const other = h.layer.createClient(req2, UDP_PEER, h.user);
+    h.layer.receiveResponse(responseTo(req2, 200, 'OK', 'u'));
+    other.abort();
+    expect(other.state).toBe('terminated');
+    expect(h.layer.activeCount).toBe(0);
+    expect(h.scheduler.pending).toBe(0);
+  });
+
   it('ends nothing without a cap', () => {
     const h = harness(false, 0);
     const all = Array.from({ length: 50 }, (_, i) => answeredOptions(h, `z9hG4bK-o${i}`));
