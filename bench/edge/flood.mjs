@@ -57,6 +57,12 @@ const cpuS = () => {
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proxy.pid}/status`, 'utf8'))[1]) / 1024;
+/** The main thread's V8 heap used and total, and external memory, from prom-client's default metrics (MB). */
+const heapMb = async () => {
+  const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+  const read = (name) => Number(text.split('\n').find((l) => l.startsWith(name + ' '))?.split(' ').at(-1) ?? NaN) / 2 ** 20;
+  return [read('nodejs_heap_size_used_bytes'), read('nodejs_heap_size_total_bytes'), read('nodejs_external_memory_bytes')].map((v) => v.toFixed(0));
+};
 const metric = async (name, label) => {
   const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(label));
@@ -76,17 +82,20 @@ try {
 
   const activeBefore = await metric('sipdispatch_transactions_active', '');
   const before = flags.snapshots ? await snapshot() : undefined;
+  const heap1 = await heapMb();
   const rss1 = rssMb();
   const t1 = Date.now();
   const caller = calls > 0 ? placeCalls(calls) : undefined;
   const n = await floodDistinct(Number(flags.sources), Number(flags.rate));
   await new Promise((r) => setTimeout(r, 500));
   const rss2 = rssMb();
+  const heap2 = await heapMb();
   const tracked = await metric('sipdispatch_edge_tracked_sources', '');
   const evicted = await metric('sipdispatch_edge_evictions_total', '');
   const active = await metric('sipdispatch_transactions_active', '');
   const shed = await metric('sipdispatch_shed_requests_total', 'method="OPTIONS"');
   console.log(`distinct sources (destination ${farm ? `answering ${flags.answer}, ${await farm.answered()} answered` : 'silent'}): ${n} requests from ${n} addresses in ${((Date.now() - t1) / 1000).toFixed(1)} s; tracked ${tracked}, evicted ${evicted}; transactions alive ${active}, shed ${shed}; RSS ${rss1.toFixed(0)} → ${rss2.toFixed(0)} MB (+${(rss2 - rss1).toFixed(0)} MB)`);
+  console.log(`main thread's V8 heap used/total, external: ${heap1.join('/')} → ${heap2.join('/')} MB`);
   if (caller) {
     const c = await caller;
     console.log(`trusted calls meanwhile: ${c.successful} of ${calls} successful, ${c.failed} failed; RSS at the end ${rssMb().toFixed(0)} MB`);

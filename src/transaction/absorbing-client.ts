@@ -11,7 +11,7 @@ import type { StateQueue, StateTimerOwner } from './state-timers.js';
 import type { TransactionContext } from './transaction-types.js';
 
 export class AbsorbingClient implements StateTimerOwner, CompletedEntry {
-  stateToken = 0;
+  stateSlot = -1;
   stateQueue: StateQueue | undefined = undefined;
   completedSlot = -1;
   /** Timer K fired, or it was ended early (max_completed_transactions, shutdown). */

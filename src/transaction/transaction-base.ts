@@ -27,7 +27,7 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
   readonly reliable: boolean;
   protected retransmitTimer: TimerHandle | undefined;
   /** The state timer, kept by the layer's StateTimers (a queue per duration): theirs to change. */
-  stateToken = 0;
+  stateSlot = -1;
   stateQueue: StateQueue | undefined = undefined;
   /** Its place among the answered transactions the layer bounds (-1: not there). Owned by CompletedTransactions. */
   completedSlot = -1;
