@@ -94,7 +94,8 @@ try {
   const evicted = await metric('sipdispatch_edge_evictions_total', '');
   const active = await metric('sipdispatch_transactions_active', '');
   const shed = await metric('sipdispatch_shed_requests_total', 'method="OPTIONS"');
-  console.log(`distinct sources (destination ${farm ? `answering ${flags.answer}, ${await farm.answered()} answered` : 'silent'}): ${n} requests from ${n} addresses in ${((Date.now() - t1) / 1000).toFixed(1)} s; tracked ${tracked}, evicted ${evicted}; transactions alive ${active}, shed ${shed}; RSS ${rss1.toFixed(0)} → ${rss2.toFixed(0)} MB (+${(rss2 - rss1).toFixed(0)} MB)`);
+  const ended = await metric('sipdispatch_transactions_completed_evicted_total', '');
+  console.log(`distinct sources (destination ${farm ? `answering ${flags.answer}, ${await farm.answered()} answered` : 'silent'}): ${n} requests from ${n} addresses in ${((Date.now() - t1) / 1000).toFixed(1)} s; tracked ${tracked}, evicted ${evicted}; transactions alive ${active}, shed ${shed}, answered ones ended early ${ended}; RSS ${rss1.toFixed(0)} → ${rss2.toFixed(0)} MB (+${(rss2 - rss1).toFixed(0)} MB)`);
   console.log(`main thread's V8 heap used/total, external: ${heap1.join('/')} → ${heap2.join('/')} MB`);
   if (caller) {
     const c = await caller;
