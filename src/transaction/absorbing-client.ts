@@ -2,9 +2,9 @@
  * A non-INVITE client transaction in Completed over UDP, reduced to what is left of it: its key
  * in the table, to absorb retransmissions of the final response until Timer K (§17.1.2.2: the
  * state "exists to buffer any additional response retransmissions"). Nothing is sent any more,
- * and the user was told everything, so the transaction object, its next hop and its user's state
- * need not live on: with every answered request of the last T4 seconds kept, a fifth of what a
- * request pair costs there (issue #13: a flood toward a farm that answers).
+ * and the user was told everything, so the transaction object, its next hop and its send-error
+ * handler (~250 B) need not live on for T4: this record is ~70 B (issue #13: under a flood toward
+ * a farm that answers, every answered request of the last T4 seconds is kept).
  */
 import type { CompletedEntry } from './completed-transactions.js';
 import type { StateQueue, StateTimerOwner } from './state-timers.js';

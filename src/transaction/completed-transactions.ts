@@ -1,8 +1,8 @@
 /**
  * The bound on answered transactions waiting out their timers (max_completed_transactions).
  *
- * A transaction that has its final answer stays to absorb retransmissions (Timers D, I, J, K, L,
- * M: wait_timer or T4), so without a bound their number is the request rate × that time: a flood
+ * A transaction that has its final answer stays to absorb retransmissions (Timers D, I, J, K:
+ * wait_timer or T4), so without a bound their number is the request rate × that time: a flood
  * that the farm answers grows memory with the rate the proxy can take. Kamailio bounds the same
  * cells by its shared memory pool. Here they sit in one FIFO in the order they entered their
  * absorbing state; above the cap the oldest is ended early, without telling its user. The price:
@@ -10,8 +10,10 @@
  * instead of absorbed.
  *
  * Never in the FIFO: a transaction still waiting for its final answer (max_transactions bounds
- * those) and an INVITE server transaction in Completed, which retransmits its non-2xx answer until
- * the ACK (ending it would stop those retransmissions and lose the answer if it was lost).
+ * those), an INVITE server transaction in Completed, which retransmits its non-2xx answer until
+ * the ACK (ending it would stop those retransmissions and lose the answer if it was lost), and
+ * INVITEs in RFC 6026's Accepted (a call the farm took; ended early, a late INVITE retransmission
+ * would be forwarded as a new call).
  */
 
 /** What the FIFO needs of a transaction: its slot (owned here; -1 when not queued) and a silent end. */
