@@ -188,6 +188,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
   /** Keep only what Completed and Accepted need: the tag and bytes, not the messages they came from. */
   private absorb(): void {
     if (this.lastToTag !== undefined) this.lastToTag = ownCopy(this.lastToTag);
+    this.keepPeer();
     this.releaseRequest();
   }
 

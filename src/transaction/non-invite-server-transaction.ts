@@ -60,6 +60,7 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
     if (!this.reliable) {
       this.armState(this.ctx.timers.J);
       this.lastResponse = TransactionBase.keep(bytes);
+      this.keepPeer();
     }
     this.transmit(bytes);
     this.releaseRequest();

@@ -18,6 +18,7 @@ import type { StateQueue, StateTimerOwner } from './state-timers.js';
 import type { CompletedEntry } from './completed-transactions.js';
 import type { Target } from '../shared/addresses.js';
 import type { SendErrorHandler } from './transport.js';
+import { ownCopy } from './transaction-keys.js';
 
 export abstract class TransactionBase<S extends string> implements StateTimerOwner, CompletedEntry {
   abstract readonly kind: TransactionKind;
@@ -42,7 +43,7 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
     /** The table key (see transaction-keys.ts). */
     readonly key: string,
     /** Where this transaction sends: the next hop (client) or the response target (server). */
-    readonly peer: Target,
+    private target: Target,
     /** Undefined: a client transaction of a releasing user, which re-parses its bytes on the rare read. */
     request: SipRequest | undefined,
     /** The user said it never reads `request` once the transaction absorbs (handlers.releasesRequest). */
@@ -50,12 +51,27 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
     initial: S,
   ) {
     this.current = initial;
-    this.reliable = ctx.transport.isReliable(peer);
+    this.reliable = ctx.transport.isReliable(target);
     this.held = request;
   }
 
   get state(): S | 'terminated' {
     return this.current;
+  }
+
+  /** Where this transaction sends: the next hop (client) or the response target (server). */
+  get peer(): Target {
+    return this.target;
+  }
+
+  /**
+   * A server transaction about to wait out a timer keeps a host of its own: a response target's
+   * host is often the Via's sent-by, sliced from the request's header text, and V8 slices strings
+   * of 13 characters or more ('203.0.113.100'), so it would keep the whole header section alive.
+   */
+  protected keepPeer(): void {
+    const t = this.target;
+    if (t.host.length >= 13) this.target = { ...t, host: ownCopy(t.host) };
   }
 
   /**

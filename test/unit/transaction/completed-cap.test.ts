@@ -180,6 +180,22 @@ describe('max_completed_transactions', () => {
     expect(h.scheduler.pending).toBe(0);
   });
 
+  it('an answered server transaction keeps a response target of its own when its host may be a slice of the request', () => {
+    const h = harness(false, 10);
+    const long = { transport: 'udp' as const, host: '203.0.113.100', port: 5060 };
+    const d = h.layer.receiveRequest(fixture('options.sip', 'z9hG4bK-l1'), long, h.user);
+    if (d.kind !== 'new') throw new Error(d.kind);
+    expect(d.tx.peer).toBe(long);
+    d.tx.respond(responseTo(fixture('options.sip', 'z9hG4bK-l1'), 200, 'OK', 'srv'));
+    expect(d.tx.peer).not.toBe(long);
+    expect(d.tx.peer).toEqual(long);
+    h.layer.receiveRequest(fixture('options.sip', 'z9hG4bK-l1'), long, h.user);
+    expect(h.transport.last().target).toEqual(long);
+    // a short host (never a slice) is kept as it is
+    const short = answeredOptions(h, 'z9hG4bK-s1');
+    expect(short.peer).toBe(UDP_SOURCE);
+  });
+
   it('ends nothing without a cap', () => {
     const h = harness(false, 0);
     const all = Array.from({ length: 50 }, (_, i) => answeredOptions(h, `z9hG4bK-o${i}`));
