@@ -5,14 +5,16 @@
 // loopback address 127.x.y.z, bound in turn): RSS growth with the bounded per-source tables.
 // Bounded in count; stops by itself.   node bench/edge/flood.mjs [--requests 300000]
 //   [--sources 200000] [--rate 0] [--answer 0|200|404] [--calls 0] [--config 'max_transactions: 5000']
-//   [--snapshots] [--top 25]
+//   [--snapshots [--settle 0]] [--top 25]
 // --answer: the destination answers every request with that status (a healthy farm: the
 // transactions complete and wait out wait_timer); 0 (default) = silent. --calls N: meanwhile a
 // trusted SIPp (127.0.0.10) places N calls at 100/s, which the destination answers (then it is
 // bench/edge/answering-farm.mjs even with --answer 0: silent to the flood only). --rate: the
 // distinct sources' requests per second (0 = as fast as the sender goes).
 // --snapshots: heap snapshots of the proxy before and after the distinct sources (a few seconds
-// each), and what grew, per transaction pair left alive.
+// each), and what grew, per transaction pair left alive. --settle MS: wait that long after the RSS
+// reading before the second snapshot (e.g. past fr_timer, so no request is still pending) and
+// count the pairs alive right then.
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +35,7 @@ const { values: flags } = parseArgs({
     config: { type: 'string', default: '' },
     snapshots: { type: 'boolean', default: false },
     top: { type: 'string', default: '25' },
+    settle: { type: 'string', default: '0' },
   },
 });
 const cli = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.url));
@@ -54,6 +57,12 @@ const cpuS = () => {
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proxy.pid}/status`, 'utf8'))[1]) / 1024;
+/** The main thread's V8 heap used and total, and external memory, from prom-client's default metrics (MB). */
+const heapMb = async () => {
+  const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+  const read = (name) => Number(text.split('\n').find((l) => l.startsWith(name + ' '))?.split(' ').at(-1) ?? NaN) / 2 ** 20;
+  return [read('nodejs_heap_size_used_bytes'), read('nodejs_heap_size_total_bytes'), read('nodejs_external_memory_bytes')].map((v) => v.toFixed(0));
+};
 const metric = async (name, label) => {
   const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(label));
@@ -71,23 +80,33 @@ try {
   const banned = await metric('sipdispatch_dropped_total', 'reason="banned"');
   console.log(`one source: ${sent} OPTIONS in ${seconds.toFixed(1)} s; dropped as banned ${banned} (${(banned / seconds).toFixed(0)}/s); proxy CPU ${cpu.toFixed(2)} s = ${((cpu / banned) * 1e6).toFixed(2)} µs per dropped request, ${((cpu / seconds) * 100).toFixed(0)} % of a core; RSS ${rss0.toFixed(0)} → ${rssMb().toFixed(0)} MB`);
 
+  const activeBefore = await metric('sipdispatch_transactions_active', '');
   const before = flags.snapshots ? await snapshot() : undefined;
+  const heap1 = await heapMb();
   const rss1 = rssMb();
   const t1 = Date.now();
   const caller = calls > 0 ? placeCalls(calls) : undefined;
   const n = await floodDistinct(Number(flags.sources), Number(flags.rate));
   await new Promise((r) => setTimeout(r, 500));
   const rss2 = rssMb();
+  const heap2 = await heapMb();
   const tracked = await metric('sipdispatch_edge_tracked_sources', '');
   const evicted = await metric('sipdispatch_edge_evictions_total', '');
   const active = await metric('sipdispatch_transactions_active', '');
   const shed = await metric('sipdispatch_shed_requests_total', 'method="OPTIONS"');
-  console.log(`distinct sources (destination ${farm ? `answering ${flags.answer}, ${await farm.answered()} answered` : 'silent'}): ${n} requests from ${n} addresses in ${((Date.now() - t1) / 1000).toFixed(1)} s; tracked ${tracked}, evicted ${evicted}; transactions alive ${active}, shed ${shed}; RSS ${rss1.toFixed(0)} → ${rss2.toFixed(0)} MB (+${(rss2 - rss1).toFixed(0)} MB)`);
+  const ended = await metric('sipdispatch_transactions_completed_evicted_total', '');
+  console.log(`distinct sources (destination ${farm ? `answering ${flags.answer}, ${await farm.answered()} answered` : 'silent'}): ${n} requests from ${n} addresses in ${((Date.now() - t1) / 1000).toFixed(1)} s; tracked ${tracked}, evicted ${evicted}; transactions alive ${active}, shed ${shed}, answered ones ended early ${ended}; RSS ${rss1.toFixed(0)} → ${rss2.toFixed(0)} MB (+${(rss2 - rss1).toFixed(0)} MB)`);
+  console.log(`main thread's V8 heap used/total, external: ${heap1.join('/')} → ${heap2.join('/')} MB`);
   if (caller) {
     const c = await caller;
     console.log(`trusted calls meanwhile: ${c.successful} of ${calls} successful, ${c.failed} failed; RSS at the end ${rssMb().toFixed(0)} MB`);
   }
-  if (before) printGrowth(before, await snapshot(), Math.max(1, active / 2), Number(flags.top), 'pair');
+  if (before) {
+    await new Promise((r) => setTimeout(r, Number(flags.settle)));
+    const alive = Number(flags.settle) > 0 ? await metric('sipdispatch_transactions_active', '') : active;
+    if (alive !== active) console.log(`transactions alive at the second snapshot: ${alive}`);
+    printGrowth(before, await snapshot(), Math.max(1, (alive - activeBefore) / 2), Number(flags.top), 'pair');
+  }
 } finally {
   proxy.kill('SIGTERM');
   farm?.close();

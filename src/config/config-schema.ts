@@ -129,6 +129,7 @@ export const configSchema = {
     dns_cache_size: { type: 'integer', minimum: 16, default: 4096, description: 'host names the DNS cache keeps (LRU); names come from Route and Request-URI' },
     dns_neg_cache_ttl: { type: 'integer', minimum: 0, default: 60, description: 'seconds a name that did not resolve fails at once' },
     max_transactions: { type: 'integer', minimum: 0, default: 10000, description: 'forwarded requests with no response at all yet (not even 100 Trying) before new initial requests get 503 + Retry-After; 0 = no cap' },
+    max_completed_transactions: { type: 'integer', minimum: 0, default: 50000, description: 'answered transactions waiting out wait_timer/T4 to absorb retransmissions; above it the oldest ends early; 0 = no cap' },
     authban_enabled: { type: 'boolean', default: true, description: 'ban a source after repeated auth failures answered by the farm' },
     authban_maxretry: { type: 'integer', minimum: 2, default: 5, description: 'auth failures (403; 401/407 to a request with credentials) within authban_window that ban' },
     authban_window: { type: 'integer', minimum: 1, default: 60, description: 'seconds' },

@@ -54,6 +54,8 @@ export interface ResolvedConfig {
   readonly cluster: ClusterOptions;
   readonly warnings: readonly string[];
   readonly metrics: { readonly maxDestinationSeries: number };
+  /** The transaction layer's bound on answered transactions waiting out their timers (0 = none). */
+  readonly transactions: { readonly maxCompleted: number };
 }
 
 const cache = new WeakMap<Config, ResolvedConfig>();
@@ -179,6 +181,7 @@ function build(c: Config): ResolvedConfig {
     cluster: cluster(c),
     warnings: [...replyCodes.warnings, ...clusterWarnings(c)],
     metrics: { maxDestinationSeries: c.metrics_destination_series },
+    transactions: { maxCompleted: c.max_completed_transactions },
   };
 }
 

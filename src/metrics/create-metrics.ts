@@ -89,6 +89,11 @@ function defineCounters(registers: Registry[]) {
       help: 'Messages dropped without a reply, by reason.',
       labelNames: ['reason'] as const, registers,
     }),
+    completedEvicted: new Counter({
+      name: 'sipdispatch_transactions_completed_evicted_total',
+      help: 'Answered transactions ended before their wait timer because max_completed_transactions were waiting (a late retransmission is then forwarded again instead of absorbed).',
+      registers,
+    }),
     reloads: new Counter({
       name: 'sipdispatch_reloads_total',
       help: 'Destination list loads and reloads, by result.',
@@ -175,6 +180,7 @@ function subscribeEvents(
     subscribe('no-destination', (e) => c.noDestination.inc({ set: e.set })),
     subscribe('parse-error', (e) => c.parseErrors.inc({ transport: e.transport })),
     subscribe('dropped', (e) => c.dropped.inc({ reason: e.reason })),
+    subscribe('transaction.evicted', () => c.completedEvicted.inc()),
     subscribe('probe.result', (e) => {
       if (known(e.set, e.uri)) series.probe(e.set, e.uri, e.ok, e.timeout ? undefined : e.durationMs / 1000);
     }),

@@ -132,6 +132,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     scheduler: systemScheduler,
     timers: timerValues(resolveConfig(config).timers),
     logger: logger.child({ component: 'transaction' }),
+    maxCompleted: resolveConfig(config).transactions.maxCompleted,
   });
   const dns = new DnsCache({ now: systemClock.now, ...resolveConfig(config).dns });
   // The relay needs the bound addresses, so it is built after the sockets open; a datagram in

@@ -12,8 +12,12 @@ import type { Target } from '../shared/addresses.js';
 export type InviteClientState = 'calling' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
 
 export class InviteClientTransaction extends TransactionBase<InviteClientState> {
-  readonly kind = 'invite-client' as const;
-  private ackBytes: Buffer | undefined;
+  // On the prototype: no field per transaction (thousands wait out their timers).
+  get kind(): 'invite-client' {
+    return 'invite-client';
+  }
+  /** The ACK of a non-2xx final, kept (TransactionBase.keep) to answer its retransmissions. */
+  private ackBytes: string | undefined;
   /** Timer C fired: the user was told and is cancelling; wait for the final response. */
   private timedOut = false;
 
@@ -118,6 +122,8 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     this.handlers.onResponse(this, res);
     this.bytes = undefined;
     this.releaseRequest();
+    // Accepted is not cut short: a call the farm accepted, not something a stranger piles up.
+    this.absorbing(false);
   }
 
   private onFailure(res: SipResponse): void {
@@ -128,8 +134,9 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     // which the original request was sent."
     this.current = 'completed';
     this.stopRetransmit();
-    this.ackBytes = TransactionBase.keep(buildAck(this.request, res));
-    this.transmit(this.ackBytes);
+    const ack = buildAck(this.request, res);
+    if (!this.reliable) this.ackBytes = TransactionBase.keep(ack);
+    this.transmit(ack);
     // "The client transaction SHOULD start timer D when it enters the 'Completed' state, with a
     // value of at least 32 seconds for unreliable transports, and a value of zero seconds for
     // reliable transports."
@@ -139,6 +146,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     this.handlers = NO_CLIENT_HANDLERS;
     this.bytes = undefined;
     this.releaseRequest();
+    this.absorbing();
   }
 
   /** Timer A. */

@@ -19,8 +19,12 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
   private static readonly tryingQueue: Array<InviteServerTransaction | undefined> = [];
   private static tryingCount = 0;
 
-  readonly kind = 'invite-server' as const;
-  private lastResponse: Buffer | undefined;
+  // On the prototype: no field per transaction (thousands wait out their timers).
+  get kind(): 'invite-server' {
+    return 'invite-server';
+  }
+  /** The last response sent: a provisional as sent, a non-2xx final kept (TransactionBase.keep). */
+  private lastResponse: Buffer | string | undefined;
   private lastToTag: string | undefined;
   private ownTag: string | undefined;
   /** The user forgot the request before the 100 Trying was built from it: drop it once sent. */
@@ -125,6 +129,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
         // transports, and zero seconds for reliable transports."
         if (this.reliable) this.terminate();
         else this.armState(this.ctx.timers.I);
+        this.absorbing();
         return true;
       case 'confirmed':
         // §17.2.1: "The purpose of the 'Confirmed' state is to absorb any additional ACK messages".
@@ -162,6 +167,8 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     // Accepted re-sends nothing by itself (2xx retransmissions come from the TU).
     this.lastResponse = undefined;
     this.absorb();
+    // Not cut short: ended early, a late INVITE retransmission would be forwarded as a new call.
+    this.absorbing(false);
   }
 
   private complete(bytes: Buffer): void {
@@ -181,6 +188,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
   /** Keep only what Completed and Accepted need: the tag and bytes, not the messages they came from. */
   private absorb(): void {
     if (this.lastToTag !== undefined) this.lastToTag = ownCopy(this.lastToTag);
+    this.keepPeer();
     this.releaseRequest();
   }
 

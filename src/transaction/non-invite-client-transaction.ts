@@ -4,16 +4,21 @@
  */
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { TransactionBase } from './transaction-base.js';
-import { NO_CLIENT_HANDLERS, type ClientHandlers, type TransactionContext } from './transaction-types.js';
+import { NO_CLIENT_HANDLERS, type Absorber, type ClientHandlers, type TransactionContext } from './transaction-types.js';
 import type { Target } from '../shared/addresses.js';
 
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 export class NonInviteClientTransaction extends TransactionBase<NonInviteClientState> {
-  readonly kind = 'non-invite-client' as const;
+  // On the prototype: no field per transaction (thousands wait out their timers).
+  get kind(): 'non-invite-client' {
+    return 'non-invite-client';
+  }
 
   /** The request as sent, for Timer E; dropped once a final response ends retransmissions. */
   private bytes: Buffer | undefined;
+  /** In Completed over UDP: the record in the table that absorbs for Timer K in this object's place. */
+  private absorber: Absorber | undefined;
 
   constructor(
     ctx: TransactionContext,
@@ -26,6 +31,11 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
   ) {
     super(ctx, key, target, handlers.releasesRequest === true ? undefined : request, handlers.releasesRequest === true, 'trying');
     this.bytes = bytes;
+  }
+
+  /** Completed ends when the record that absorbs in its place does (Timer K, or ended early). */
+  override get state(): NonInviteClientState {
+    return this.current === 'completed' && this.absorber?.ended === true ? 'terminated' : this.current;
   }
 
   /** The request as sent while it may be retransmitted (until the final response). */
@@ -71,6 +81,7 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
 
   /** Stop at once without telling the user (shutdown). */
   abort(): void {
+    this.absorber?.abort();
     this.terminate();
   }
 
@@ -79,15 +90,17 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     // state, the response MUST be passed to the TU, and the client transaction MUST transition to
     // the 'Completed' state." Same words for "Proceeding".
     this.current = 'completed';
-    this.stopRetransmit();
+    this.stopTimers();
     // "Once the client transaction enters the 'Completed' state, it MUST set Timer K to fire in T4
-    // seconds for unreliable transports, and zero seconds for reliable transports."
+    // seconds for unreliable transports, and zero seconds for reliable transports." Over UDP a
+    // record takes this object's place in the table and keeps Timer K (absorbing-client.ts).
     if (this.reliable) this.terminate();
-    else this.armState(this.ctx.timers.K);
+    else this.absorber = this.ctx.absorbResponses(this.key);
     this.handlers.onResponse(this, res);
     this.handlers = NO_CLIENT_HANDLERS;
     this.bytes = undefined;
     this.releaseRequest();
+    this.absorbing(false);
   }
 
   /** Timer E. */
@@ -106,7 +119,7 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     }
   }
 
-  /** Timer F (Trying, Proceeding), K (Completed). */
+  /** Timer F (Trying, Proceeding); Timer K belongs to the record absorbing in Completed. */
   protected onStateTimer(): void {
     switch (this.current) {
       case 'trying':
@@ -119,10 +132,6 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
         this.handlers.onTimeout(this);
         return;
       case 'completed':
-        // §17.1.2.2: "If Timer K fires while in this state, the client transaction MUST transition
-        // to the 'Terminated' state."
-        this.terminate();
-        return;
       case 'terminated':
         return;
     }

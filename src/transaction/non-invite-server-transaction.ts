@@ -12,8 +12,12 @@ import type { Target } from '../shared/addresses.js';
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 export class NonInviteServerTransaction extends TransactionBase<NonInviteServerState> {
-  readonly kind = 'non-invite-server' as const;
-  private lastResponse: Buffer | undefined;
+  // On the prototype: no field per transaction (thousands wait out their timers).
+  get kind(): 'non-invite-server' {
+    return 'non-invite-server';
+  }
+  /** The last response sent: a provisional as sent, the final one kept (TransactionBase.keep). */
+  private lastResponse: Buffer | string | undefined;
 
   /** The To tag of an RFC 2543 request, which its retransmissions repeat (§17.2.3); else undefined. */
   readonly rfc2543ToTag: string | undefined;
@@ -56,10 +60,12 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
     if (!this.reliable) {
       this.armState(this.ctx.timers.J);
       this.lastResponse = TransactionBase.keep(bytes);
+      this.keepPeer();
     }
     this.transmit(bytes);
     this.releaseRequest();
     if (this.reliable) this.terminate();
+    else this.absorbing();
     return true;
   }
 

@@ -4,23 +4,26 @@
  * waits the same J, so deadlines within one queue only grow: one scheduler timer, armed for the
  * head, serves them all, and a transaction's timer costs three array slots instead of a Timeout
  * and its handle (~200 B, a tenth of an answered transaction kept for wait_timer). Node's own
- * timer lists group by duration the same way. A cancelled entry stays in its queue, skipped,
- * until its time; a queue with nothing live left cancels its scheduler timer.
+ * timer lists group by duration the same way. A cancelled entry lets go of its transaction at once
+ * (its slot is emptied: a pending request answered in time must not stay reachable from its
+ * fr_timer queue for fr_timer) and is skipped when its time comes; a queue with nothing live left
+ * cancels its scheduler timer.
  */
 import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
 
 /** What a queue needs of a transaction: its current arm, and the call when it fires. */
 export interface StateTimerOwner {
-  /** The token of its armed state timer (0: none) and the queue it sits in. Owned by StateTimers. */
-  stateToken: number;
+  /** Its entry in `stateQueue` (an absolute slot; -1: none) and that queue. Owned by StateTimers. */
+  stateSlot: number;
   stateQueue: StateQueue | undefined;
   onStateTimerFired(): void;
 }
 
 export class StateQueue {
   owners: Array<StateTimerOwner | undefined> = [];
-  tokens: number[] = [];
   dues: number[] = [];
+  /** The slot number of owners[0]: slots are absolute, so dropping the fired head renumbers nothing. */
+  base = 0;
   head = 0;
   live = 0;
   timer: TimerHandle | undefined;
@@ -30,7 +33,6 @@ export class StateQueue {
 
 export class StateTimers {
   private readonly queues = new Map<number, StateQueue>();
-  private tokens = 0;
 
   constructor(private readonly scheduler: Scheduler) {}
 
@@ -42,13 +44,11 @@ export class StateTimers {
       q = new StateQueue(this);
       this.queues.set(ms, q);
     }
-    const token = ++this.tokens;
+    owner.stateSlot = q.base + q.owners.length;
+    owner.stateQueue = q;
     q.owners.push(owner);
-    q.tokens.push(token);
     q.dues.push(this.scheduler.now() + ms);
     q.live++;
-    owner.stateToken = token;
-    owner.stateQueue = q;
     // While a queue runs its timer stays set: run() re-arms it for the head once done.
     q.timer ??= this.scheduler.setTimeout(StateTimers.run, ms, q);
   }
@@ -57,7 +57,8 @@ export class StateTimers {
   cancel(owner: StateTimerOwner): void {
     const q = owner.stateQueue;
     if (q === undefined) return;
-    owner.stateToken = 0;
+    q.owners[owner.stateSlot - q.base] = undefined;
+    owner.stateSlot = -1;
     owner.stateQueue = undefined;
     if (--q.live === 0) StateTimers.reset(q);
   }
@@ -65,9 +66,9 @@ export class StateTimers {
   private static reset(q: StateQueue): void {
     q.timer?.cancel();
     q.timer = undefined;
+    q.base += q.owners.length;
     // Emptied in place: a queue that empties and fills again per call allocates nothing.
     q.owners.length = 0;
-    q.tokens.length = 0;
     q.dues.length = 0;
     q.head = 0;
   }
@@ -77,12 +78,11 @@ export class StateTimers {
     const now = q.timers.scheduler.now();
     const firing = q.timer;
     while (q.head < q.owners.length && q.dues[q.head]! <= now) {
-      const owner = q.owners[q.head]!;
-      const token = q.tokens[q.head]!;
+      const owner = q.owners[q.head];
       q.owners[q.head] = undefined;
       q.head++;
-      if (owner.stateToken !== token) continue;
-      owner.stateToken = 0;
+      if (owner === undefined) continue;
+      owner.stateSlot = -1;
       owner.stateQueue = undefined;
       q.live--;
       owner.onStateTimerFired();
@@ -92,11 +92,11 @@ export class StateTimers {
     q.timer = undefined;
     if (q.live === 0) return StateTimers.reset(q);
     // Skip cancelled entries, so the next wake-up is for a live one.
-    while (q.owners[q.head]?.stateToken !== q.tokens[q.head]) q.owners[q.head++] = undefined;
+    while (q.owners[q.head] === undefined) q.head++;
     if (q.head > 1024 && q.head * 2 > q.owners.length) {
       q.owners = q.owners.slice(q.head);
-      q.tokens = q.tokens.slice(q.head);
       q.dues = q.dues.slice(q.head);
+      q.base += q.head;
       q.head = 0;
     }
     q.timer = q.timers.scheduler.setTimeout(StateTimers.run, Math.max(0, q.dues[q.head]! - now), q);

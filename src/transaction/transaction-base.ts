@@ -6,7 +6,8 @@
  * Timers are armed with one callback per slot, shared by every transaction, and the transaction
  * as its argument: a transaction builds no closure per timer. As each state has one state timer,
  * the machine's `onStateTimer` tells them apart by the state it is in. The one function a
- * transaction owns is its send-error handler, a bound method (no closure context).
+ * transaction owns is its send-error handler, a bound method (no closure context), and only while
+ * it sends: an absorbing state drops it and binds it again for a retransmission.
  */
 import { SipDispatchError } from '../shared/errors.js';
 import type { TimerHandle } from '../shared/scheduler.js';
@@ -14,10 +15,12 @@ import type { SipRequest } from '../sip/message.js';
 import { parseMessage } from '../sip/parse-message.js';
 import type { TransactionContext, TransactionKind } from './transaction-types.js';
 import type { StateQueue, StateTimerOwner } from './state-timers.js';
+import type { CompletedEntry } from './completed-transactions.js';
 import type { Target } from '../shared/addresses.js';
 import type { SendErrorHandler } from './transport.js';
+import { ownCopy } from './transaction-keys.js';
 
-export abstract class TransactionBase<S extends string> implements StateTimerOwner {
+export abstract class TransactionBase<S extends string> implements StateTimerOwner, CompletedEntry {
   abstract readonly kind: TransactionKind;
   /** The machine's state; each subclass documents its transitions. */
   protected current: S | 'terminated';
@@ -25,20 +28,22 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
   readonly reliable: boolean;
   protected retransmitTimer: TimerHandle | undefined;
   /** The state timer, kept by the layer's StateTimers (a queue per duration): theirs to change. */
-  stateToken = 0;
+  stateSlot = -1;
   stateQueue: StateQueue | undefined = undefined;
+  /** Its place among the answered transactions the layer bounds (-1: not there). Owned by CompletedTransactions. */
+  completedSlot = -1;
   /** The current retransmission interval (A, E or G). */
   protected interval = 0;
   private held: SipRequest | undefined;
-  /** `onSendError` bound once: the transport calls it back as a plain function. */
-  private readonly sendFailed: SendErrorHandler;
+  /** `onSendError` bound once while sending: the transport calls it back as a plain function. */
+  private sendFailed: SendErrorHandler | undefined;
 
   constructor(
     protected readonly ctx: TransactionContext,
     /** The table key (see transaction-keys.ts). */
     readonly key: string,
     /** Where this transaction sends: the next hop (client) or the response target (server). */
-    readonly peer: Target,
+    private target: Target,
     /** Undefined: a client transaction of a releasing user, which re-parses its bytes on the rare read. */
     request: SipRequest | undefined,
     /** The user said it never reads `request` once the transaction absorbs (handlers.releasesRequest). */
@@ -46,13 +51,27 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
     initial: S,
   ) {
     this.current = initial;
-    this.reliable = ctx.transport.isReliable(peer);
+    this.reliable = ctx.transport.isReliable(target);
     this.held = request;
-    this.sendFailed = this.onSendError.bind(this);
   }
 
   get state(): S | 'terminated' {
     return this.current;
+  }
+
+  /** Where this transaction sends: the next hop (client) or the response target (server). */
+  get peer(): Target {
+    return this.target;
+  }
+
+  /**
+   * A server transaction about to wait out a timer keeps a host of its own: a response target's
+   * host is often the Via's sent-by, sliced from the request's header text, and V8 slices strings
+   * of 13 characters or more ('203.0.113.100'), so it would keep the whole header section alive.
+   */
+  protected keepPeer(): void {
+    const t = this.target;
+    if (t.host.length >= 13) this.target = { ...t, host: ownCopy(t.host) };
   }
 
   /**
@@ -99,14 +118,14 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
   }
 
   /**
-   * `bytes` in memory of their own, for a response kept to answer retransmissions until a timer
-   * ends the state: a small Buffer is a slice of Node's shared 8 KB pool, and keeping it keeps the
-   * whole slab, with the bytes of every other message serialized into it.
+   * `bytes` kept to answer retransmissions until a timer ends the state, as a one-byte string: a
+   * small Buffer is a slice of Node's shared 8 KB pool (keeping it keeps the whole slab), and a
+   * Buffer of its own costs a view, an ArrayBuffer and a native backing store (~200 B over its
+   * bytes, ~420 B for a short response). A string costs its bytes and a 16 B header; the rare
+   * retransmission turns it back into a Buffer.
    */
-  protected static keep(bytes: Buffer): Buffer {
-    const own = Buffer.allocUnsafeSlow(bytes.length);
-    bytes.copy(own);
-    return own;
+  protected static keep(bytes: Buffer): string {
+    return bytes.toString('latin1');
   }
 
   /** The retransmission timer (A, E or G) fired; machines that arm one define it. */
@@ -118,6 +137,9 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
   /** The transport could not send a message of this transaction (§17.1.4, RFC 6026 §8.8). */
   protected abstract onSendError(err: Error): void;
 
+  /** Stop at once without telling the user (shutdown, or ended early by max_completed_transactions). */
+  abstract abort(): void;
+
   private static fireRetransmit(tx: TransactionBase<string>): void {
     tx.retransmitTimer = undefined;
     tx.onRetransmitTimer?.();
@@ -128,8 +150,19 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
     this.onStateTimer();
   }
 
-  protected transmit(bytes: Buffer): void {
-    this.ctx.transport.send(bytes, this.peer, this.sendFailed);
+  protected transmit(bytes: Buffer | string): void {
+    const wire = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
+    this.ctx.transport.send(wire, this.peer, (this.sendFailed ??= this.onSendError.bind(this)));
+  }
+
+  /**
+   * Entering an absorbing state (the final answer is in): the send-error handler goes (a send
+   * already under way keeps its own reference), and unless `bounded` is false the layer counts
+   * the transaction among those max_completed_transactions bounds (completed-transactions.ts).
+   */
+  protected absorbing(bounded = true): void {
+    this.sendFailed = undefined;
+    if (bounded && this.current !== 'terminated') this.ctx.absorbing(this);
   }
 
   /** Start (or restart) the retransmission timer with `ms`. */

@@ -5,6 +5,7 @@
  * It holds the tables; the state machines hold the behaviour.
  */
 import { SipDispatchError } from '../shared/errors.js';
+import { publish } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
@@ -15,6 +16,8 @@ import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { StateTimers } from './state-timers.js';
+import { CompletedTransactions, type CompletedEntry } from './completed-transactions.js';
+import { AbsorbingClient } from './absorbing-client.js';
 import type { TimerValues } from './timers.js';
 import { clientKey, hasMagicCookie, isRfc2543, responseKey, serverKey } from './transaction-keys.js';
 import type { ClientTimeouts, TransactionContext, TransactionKind } from './transaction-types.js';
@@ -27,6 +30,11 @@ export interface TransactionLayerOptions {
   scheduler: Scheduler;
   timers: TimerValues;
   logger: Logger;
+  /**
+   * max_completed_transactions: answered transactions waiting out their timers (absorbing
+   * retransmissions) above which the oldest ends early (completed-transactions.ts). Unset or 0: no cap.
+   */
+  maxCompleted?: number;
 }
 
 /** What became of an incoming request. */
@@ -48,14 +56,53 @@ export type RequestDisposition =
    */
   | { kind: 'cancel'; tx: InviteServerTransaction | undefined };
 
+/** The one payload of every `transaction.evicted` event: it carries nothing but the count. */
+const EVICTED = Object.freeze({});
+
 export class TransactionLayer {
-  private readonly clients = new Map<string, ClientTransaction>();
+  /** Client transactions, and the records that stand in for non-INVITE ones in Completed. */
+  private readonly clients = new Map<string, ClientTransaction | AbsorbingClient>();
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
+  private readonly completed: CompletedTransactions;
 
   constructor(private readonly options: TransactionLayerOptions) {
     const { transport, scheduler, timers, logger } = options;
-    this.ctx = { transport, scheduler, timers, logger, stateTimers: new StateTimers(scheduler), release: (tx) => this.release(tx) };
+    this.completed = new CompletedTransactions(options.maxCompleted ?? 0, TransactionLayer.onEvicted);
+    const completed = this.completed;
+    this.ctx = {
+      transport,
+      scheduler,
+      timers,
+      logger,
+      stateTimers: new StateTimers(scheduler),
+      release: (tx) => this.release(tx),
+      absorbing: (tx) => completed.add(tx),
+      absorbResponses: (key) => this.absorbResponses(key),
+    };
+  }
+
+  private absorbResponses(key: string): AbsorbingClient {
+    const record = new AbsorbingClient(this.ctx, key);
+    this.clients.set(key, record);
+    // §17.1.2.2: "it MUST set Timer K to fire in T4 seconds for unreliable transports".
+    this.ctx.stateTimers.arm(record, this.options.timers.K);
+    this.completed.add(record);
+    return record;
+  }
+
+  private static onEvicted(): void {
+    publish('transaction.evicted', EVICTED);
+  }
+
+  /** Answered transactions waiting out their timers, which max_completed_transactions bounds. */
+  get completedCount(): number {
+    return this.completed.size;
+  }
+
+  /** Answered transactions ended early by max_completed_transactions since the start. */
+  get evictedCount(): number {
+    return this.completed.evicted;
   }
 
   /** Live transactions, for `sipdispatch_transactions_active`. */
@@ -194,8 +241,9 @@ export class TransactionLayer {
     return tx;
   }
 
-  private release(tx: { readonly kind: TransactionKind; readonly key: string }): void {
-    const table: Map<string, Transaction> = tx.kind === 'invite-client' || tx.kind === 'non-invite-client' ? this.clients : this.servers;
+  private release(tx: { readonly kind: TransactionKind; readonly key: string } & CompletedEntry): void {
+    this.completed.remove(tx);
+    const table: Map<string, Transaction | AbsorbingClient> = tx.kind === 'invite-client' || tx.kind === 'non-invite-client' ? this.clients : this.servers;
     if (table.get(tx.key) === tx) table.delete(tx.key);
   }
 }

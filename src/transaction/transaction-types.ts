@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import type { SipResponse } from '../sip/message.js';
 import type { StateTimers } from './state-timers.js';
+import type { CompletedEntry } from './completed-transactions.js';
 import type { TimerValues } from './timers.js';
 import type { TransactionTransport } from './transport.js';
 
@@ -62,6 +63,13 @@ export interface ClientTimeouts {
   frInvTimer?: number;
 }
 
+/** What stands in for a client transaction in Completed (absorbing-client.ts). */
+export interface Absorber {
+  /** Timer K fired or it was ended early. */
+  readonly ended: boolean;
+  abort(): void;
+}
+
 /** Given to every transaction by the layer: one object shared by all of them. */
 export interface TransactionContext {
   readonly transport: TransactionTransport;
@@ -71,5 +79,12 @@ export interface TransactionContext {
   /** Every transaction's state timer, a queue per duration. */
   readonly stateTimers: StateTimers;
   /** Called exactly once, when a transaction terminates, to drop it from the tables. */
-  release(tx: { readonly kind: TransactionKind; readonly key: string }): void;
+  release(tx: { readonly kind: TransactionKind; readonly key: string } & CompletedEntry): void;
+  /** A transaction entered a state that only absorbs retransmissions, which the cap may end early. */
+  absorbing(tx: CompletedEntry): void;
+  /**
+   * A non-INVITE client transaction entered Completed over UDP: from now on a small record under
+   * `key` absorbs response retransmissions until Timer K (absorbing-client.ts), in its place.
+   */
+  absorbResponses(key: string): Absorber;
 }

@@ -37,6 +37,7 @@ export const CONTRACT_METRICS: readonly MetricFamily[] = [
   { name: 'sipdispatch_edge_bans_active', type: 'gauge', labels: [] },
   { name: 'sipdispatch_edge_tracked_sources', type: 'gauge', labels: [] },
   { name: 'sipdispatch_edge_evictions_total', type: 'counter', labels: [] },
+  { name: 'sipdispatch_transactions_completed_evicted_total', type: 'counter', labels: [] },
   { name: 'sipdispatch_connections', type: 'gauge', labels: ['transport'] },
   // overload (issue 11, docs/overload.md)
   { name: 'sipdispatch_shed_requests_total', type: 'counter', labels: ['method'] },

@@ -28,6 +28,12 @@ describe('resolveConfig', () => {
     expect(o.warnings).toEqual([]);
   });
 
+  it('hands the transaction layer max_completed_transactions (50,000 unless set; 0 = no cap)', async () => {
+    expect(resolveConfig(await loadConfig({})).transactions).toEqual({ maxCompleted: 50_000 });
+    const set = await loadConfig({ config: file('completed.yaml', 'max_completed_transactions: 0\n') });
+    expect(resolveConfig(set).transactions).toEqual({ maxCompleted: 0 });
+  });
+
   it('parses the routes once: methods upper case, regular expressions, failover codes, hash_value', async () => {
     const p = file('routes.yaml', [
       'routes:',

@@ -64,7 +64,7 @@ describe('createMetrics: series initialised to 0', () => {
   it('declares HELP and TYPE for every sipdispatch metric, counters ending in _total', async () => {
     const text = await start().metrics();
     const types = [...text.matchAll(/^# TYPE (sipdispatch_\w+) (\w+)$/gm)].map((m) => [m[1], m[2]]);
-    expect(types.length).toBe(38);
+    expect(types.length).toBe(39);
     for (const [name, type] of types) {
       expect(text).toContain(`# HELP ${name} `);
       expect(type === 'counter').toBe(name!.endsWith('_total'));
@@ -156,6 +156,14 @@ describe('createMetrics: counters fed by events', () => {
     expect(value(text, 'sipdispatch_parse_errors_total{transport="tcp"}')).toBe(1);
     expect(value(text, 'sipdispatch_dropped_total{reason="loop"}')).toBe(1);
     expect(value(text, 'sipdispatch_dropped_total{reason="malformed"}')).toBe(0);
+  });
+
+  it('counts answered transactions ended early by max_completed_transactions', async () => {
+    const m = start();
+    expect(value(await m.metrics(), 'sipdispatch_transactions_completed_evicted_total')).toBe(0);
+    publish('transaction.evicted', {});
+    publish('transaction.evicted', {});
+    expect(value(await m.metrics(), 'sipdispatch_transactions_completed_evicted_total')).toBe(2);
   });
 
   it('observes answered probes in seconds and counts failures', async () => {

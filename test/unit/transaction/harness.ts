@@ -122,11 +122,12 @@ export interface Harness {
   user: RecordingUser;
 }
 
-export function harness(reliable = false): Harness {
+/** `maxCompleted`: max_completed_transactions (none by default). */
+export function harness(reliable = false, maxCompleted?: number): Harness {
   const scheduler = new ManualScheduler();
   const transport = new FakeTransport(scheduler);
   transport.reliable = reliable;
-  const layer = new TransactionLayer({ transport, scheduler, timers: testTimers(), logger: silentLogger });
+  const layer = new TransactionLayer({ transport, scheduler, timers: testTimers(), logger: silentLogger, maxCompleted });
   return { scheduler, transport, layer, user: new RecordingUser() };
 }
 

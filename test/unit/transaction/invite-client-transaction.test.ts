@@ -105,7 +105,7 @@ describe('InviteClientTransaction', () => {
     h.scheduler.advance(1000);
     h.layer.receiveResponse(busy);
     expect(h.user.statuses).toEqual([486]);
-    expect(h.transport.last().bytes).toBe(ackSent.bytes);
+    expect(h.transport.last().bytes.equals(ackSent.bytes)).toBe(true);
     expect(h.transport.timesOf('ACK')).toEqual([0, 1000]);
     expect(h.transport.timesOf('INVITE')).toEqual([0]);
 
