@@ -10,7 +10,8 @@
  */
 import type { Ban } from './ban-table.js';
 import { BanTable } from './ban-table.js';
-import { Pike } from './pike.js';
+import { Pike, type DensityTable } from './pike.js';
+import { allocateSharedDensity, SharedDensity, type SharedDensityOptions } from './shared-density.js';
 import { ScannerFilter } from './scanner-filter.js';
 import { sourceKey } from './source-key.js';
 
@@ -53,17 +54,19 @@ const URI_WITH_USER = /^sips?:[^@;?>]+@/i;
 
 export class EdgeGuard {
   readonly bans: BanTable;
-  private readonly pike: Pike | undefined;
+  private readonly pike: DensityTable | undefined;
   private readonly scanner: ScannerFilter | undefined;
   /** Auth failures per source: the same exact sliding window as pike, maxRetry - 1 allowed. */
-  private readonly authFailures: Pike | undefined;
+  private readonly authFailures: DensityTable | undefined;
 
-  constructor(private readonly options: EdgeGuardOptions, private readonly deps: EdgeGuardDeps) {
+  /** `shared`: the tables of all threads (`workers` > 1), else this guard keeps its own. */
+  constructor(private readonly options: EdgeGuardOptions, private readonly deps: EdgeGuardDeps, shared?: SharedEdgeTables) {
     this.bans = new BanTable(options.maxBans);
-    this.pike = options.pike.enabled ? new Pike(options.pike) : undefined;
+    this.pike = options.pike.enabled ? densityTable(options.pike, shared?.pike, shared?.originMs) : undefined;
     this.scanner = options.scanner.enabled ? new ScannerFilter(options.scanner.agents) : undefined;
     const a = options.authban;
-    this.authFailures = a.enabled ? new Pike({ density: a.maxRetry - 1, windowMs: a.windowMs, maxSources: options.pike.maxSources }) : undefined;
+    const auth = { density: a.maxRetry - 1, windowMs: a.windowMs, maxSources: options.pike.maxSources };
+    this.authFailures = a.enabled ? densityTable(auth, shared?.authban, shared?.originMs) : undefined;
   }
 
   /** A dispatcher destination or in a `trusted` network: never banned, and never refused by max_transactions. */
@@ -79,9 +82,10 @@ export class EdgeGuard {
     if (!this.authFailures || !(status === 403 || ((status === 401 || status === 407) && hadCredentials))) return;
     const key = sourceKey(address);
     const now = this.deps.now();
-    if (!this.authFailures.hit(key, now) || this.deps.isExempt(address)) return;
+    // 'held': another thread is banning it
+    if (this.authFailures.hit(key, now) !== true || this.deps.isExempt(address)) return;
     const ban = this.bans.ban(key, 'authban', now, this.options.authban.banMs);
-    this.authFailures.forget(key);
+    this.authFailures.forget(key, now);
     this.deps.onAuthBan(ban, address, this.options.authban.maxRetry);
   }
 
@@ -91,9 +95,12 @@ export class EdgeGuard {
     const now = this.deps.now();
     if (this.bans.size > 0 && this.bans.isBanned(key, now)) return 'banned';
     if (!this.pike || isResponse(bytes)) return 'pass';
-    if (!this.pike.hit(key, now) || this.deps.isExempt(address)) return 'pass';
+    const over = this.pike.hit(key, now);
+    if (!over || this.deps.isExempt(address)) return 'pass';
+    // another thread is banning it; the ban reaches this thread by message
+    if (over === 'held') return 'banned';
     const ban = this.bans.ban(key, 'pike', now, this.options.banMs);
-    this.pike.forget(key);
+    this.pike.forget(key, now);
     this.deps.onBan(ban, firstToken(bytes), address, port);
     return 'pike';
   }
@@ -119,6 +126,27 @@ export class EdgeGuard {
   get evictions(): number {
     return (this.pike?.evicted ?? 0) + this.bans.evicted;
   }
+}
+
+/** pike's and authban's tables in shared memory, one of each for all threads (shared-density.ts). */
+export interface SharedEdgeTables {
+  readonly pike: SharedArrayBuffer | undefined;
+  readonly authban: SharedArrayBuffer | undefined;
+  /** This thread's clock origin on the clock the buffers' base was read from. */
+  readonly originMs: number;
+}
+
+/** The shared buffers for `options` (only for what is enabled); `baseMs`: now on the shared clock. */
+export function allocateEdgeTables(options: EdgeGuardOptions, baseMs: number): Omit<SharedEdgeTables, 'originMs'> {
+  const a = options.authban;
+  return {
+    pike: options.pike.enabled ? allocateSharedDensity(options.pike, baseMs) : undefined,
+    authban: a.enabled ? allocateSharedDensity({ density: a.maxRetry - 1, windowMs: a.windowMs, maxSources: options.pike.maxSources }, baseMs) : undefined,
+  };
+}
+
+function densityTable(options: SharedDensityOptions, buffer: SharedArrayBuffer | undefined, originMs = 0): DensityTable {
+  return buffer ? new SharedDensity(options, buffer, originMs) : new Pike(options);
 }
 
 function isResponse(bytes: Buffer): boolean {

@@ -18,7 +18,21 @@ export interface PikeOptions {
   maxSources: number;
 }
 
-export class Pike {
+/** A per-source sliding-window counter: this thread's (Pike) or all threads' (SharedDensity). */
+export interface DensityTable {
+  /**
+   * Counts one request from `key` at `now`; true when it makes the source go over the density;
+   * 'held' when another thread has just banned the source and this thread may not know yet.
+   */
+  hit(key: string, now: number): boolean | 'held';
+  /** Forget a source (after its ban, so it starts clean when the ban lifts). */
+  forget(key: string, now: number): void;
+  readonly tracked: number;
+  /** Sources given up to stay bounded. */
+  readonly evicted: number;
+}
+
+export class Pike implements DensityTable {
   private readonly table: LRUCache<string, number>;
   /** Slot s holds its last `density` request times at [s·density, (s+1)·density), as a ring, in ms since `epoch`. */
   private readonly times: Uint32Array;

@@ -3,7 +3,7 @@
  * and the `trusted` networks, the User-Agent read from the parsed request, and the stable ban log
  * line that the shipped fail2ban filter reads (docs/public-internet.md).
  */
-import { EdgeGuard, type EdgeGuardOptions } from '../edge/edge-guard.js';
+import { EdgeGuard, type EdgeGuardOptions, type SharedEdgeTables } from '../edge/edge-guard.js';
 import type { Ban } from '../edge/ban-table.js';
 import type { Logger } from '../shared/logger.js';
 import { NetworkSet } from '../shared/network-set.js';
@@ -16,6 +16,8 @@ export interface EdgeFilterDeps {
   logger: Logger;
   /** Told of every ban this thread makes (worker threads: the others apply it too). */
   shareBan?(ban: Ban): void;
+  /** pike's and authban's tables shared by all threads (`workers` > 1). */
+  shared?: SharedEdgeTables;
 }
 
 export function createEdgeFilter(options: EdgeGuardOptions & { readonly trusted: readonly string[] }, deps: EdgeFilterDeps): { guard: EdgeGuard; filter: InboundFilter } {
@@ -33,7 +35,7 @@ export function createEdgeFilter(options: EdgeGuardOptions & { readonly trusted:
       deps.logger.warn({ ip: address, key: ban.key, failures, banSeconds: Math.round((ban.until - ban.since) / 1000) }, `authban blocking ${address} after ${failures} auth failures`);
       deps.shareBan?.(ban);
     },
-  });
+  }, deps.shared);
   const filter: InboundFilter = {
     checkBytes(bytes, source) {
       const verdict = guard.checkBytes(bytes, source.address, source.port);

@@ -23,7 +23,7 @@ import type { MessageSource } from '../transport/target.js';
 import { TransportManager, type DatagramRouter } from '../transport/transport-manager.js';
 import { DnsCache } from '../transport/dns-cache.js';
 import { startHepExport, type HepExport } from '../hep/hep-export.js';
-import type { EdgeGuard } from '../edge/edge-guard.js';
+import type { EdgeGuard, SharedEdgeTables } from '../edge/edge-guard.js';
 import type { Ban } from '../edge/ban-table.js';
 import type { InboundFilter } from '../transport/inbound-filter.js';
 import { createEdgeFilter } from './edge-filter.js';
@@ -47,6 +47,8 @@ export interface SipStackOptions {
   readonly identity?: StackIdentity;
   /** Worker threads: every ban this thread's edge makes, for the other threads to apply. */
   readonly shareBan?: (ban: Ban) => void;
+  /** `workers` > 1: pike's and authban's tables, one for all threads. */
+  readonly edgeTables?: SharedEdgeTables;
 }
 
 export interface SipStack {
@@ -125,6 +127,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     now: systemScheduler.now,
     logger: logger.child({ component: 'edge' }),
     shareBan: options.shareBan,
+    shared: options.edgeTables,
   });
   const transport = createTransport(config, logger, options, hep, edge.filter);
   const transactions = new TransactionLayer({

@@ -51,6 +51,7 @@ async function run(): Promise<void> {
       threadSockets: true,
       router: handoff.route,
       identity: start.identity,
+      edgeTables: { ...start.edgeTables, originMs: performance.timeOrigin },
       shareBan: (ban) => post({ type: 'ban', ban: { key: ban.key, reason: ban.reason, remainingMs: ban.until - systemScheduler.now() } }),
     });
   } catch (e) {

@@ -24,6 +24,8 @@ export interface WorkerStart {
   readonly peers: ReadonlyArray<MessagePort | undefined>;
   /** Int32 per thread: 1 while it takes handed-off datagrams (the main thread writes it). */
   readonly alive: SharedArrayBuffer;
+  /** pike's and authban's shared tables (edge-guard.ts), read on the same clock as the main thread's. */
+  readonly edgeTables: { readonly pike: SharedArrayBuffer | undefined; readonly authban: SharedArrayBuffer | undefined };
 }
 
 /** Main thread → worker. */

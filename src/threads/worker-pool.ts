@@ -20,6 +20,7 @@ import { setBranchTag } from '../sip/build.js';
 import type { DatagramRouter } from '../transport/transport-manager.js';
 import { DatagramHandoff, hasFlowListeners } from './datagram-handoff.js';
 import type { Ban } from '../edge/ban-table.js';
+import { allocateEdgeTables, type SharedEdgeTables } from '../edge/edge-guard.js';
 import { systemScheduler } from '../shared/scheduler.js';
 import { findUdpSocketFd } from '../transport/socket-fd.js';
 import { republish } from './event-bridge.js';
@@ -58,6 +59,8 @@ interface Slot {
 
 export class WorkerPool {
   private readonly alive: Int32Array;
+  /** pike's and authban's tables, one for all threads (their buffers go to every worker). */
+  readonly edgeTables: SharedEdgeTables;
   private readonly handoff: DatagramHandoff;
   private readonly slots: Slot[] = [];
   private stack: SipStack | undefined;
@@ -72,6 +75,8 @@ export class WorkerPool {
   constructor(private readonly options: WorkerPoolOptions) {
     this.alive = new Int32Array(new SharedArrayBuffer(4 * options.threads));
     Atomics.store(this.alive, 0, 1);
+    const shared = allocateEdgeTables(resolveConfig(options.config).edge, performance.timeOrigin + performance.now());
+    this.edgeTables = { ...shared, originMs: performance.timeOrigin };
     this.handoff = new DatagramHandoff(0, options.threads, this.alive, hasFlowListeners(resolveConfig(options.config).transport.listen));
     for (let index = 1; index < options.threads; index++) {
       this.slots.push({ index, worker: undefined, transactions: 0, handoffs: 0, onDrained: undefined, onStopped: undefined });
@@ -181,6 +186,7 @@ export class WorkerPool {
       replica: this.options.dispatcher.replicaState(true),
       peers,
       alive: this.alive.buffer as SharedArrayBuffer,
+      edgeTables: { pike: this.edgeTables.pike, authban: this.edgeTables.authban },
     };
     const worker = new Worker(this.options.workerUrl ?? WORKER_URL, { workerData: data, transferList: peers.filter((p): p is MessagePort => p !== undefined) });
     slot.worker = worker;

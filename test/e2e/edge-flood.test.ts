@@ -80,7 +80,8 @@ describe.skipIf(!sipp)('edge security through sipdispatch', () => {
   }
 
   it('bans a SIPp flooder (5,000 OPTIONS/s for 20 s) after 16 requests: silence, one fail2ban line; a trusted carrier at 100 calls/s and a polite phone lose nothing', async () => {
-    const { cwd, proxy } = await setup();
+    // two threads read the socket, as workers: auto gives on two cores: pike counts for both
+    const { cwd, proxy } = await setup('workers: 2\n');
     const target = `127.0.0.1:${proxy.sipPort}`;
     const [carrier, flooder, polite] = await Promise.all([
       runSippUac({ target, scenario: sippScenario('uac'), calls: CARRIER_CALLS, rate: 100, limit: 200, timeoutSec: 120, cwd, localAddress: '127.0.0.10' }),
@@ -105,7 +106,7 @@ describe.skipIf(!sipp)('edge security through sipdispatch', () => {
   }, 180_000);
 
   it('never bans the farm: a destination flooding through and to sipdispatch is served', async () => {
-    const { proxy } = await setup();
+    const { proxy } = await setup('workers: 2\n');
     const answers = await flood('127.0.0.1', proxy.sipPort, FLOOD);
     expect(answers).toBeGreaterThan(FLOOD / 2);
     const m = await proxy.metrics();

@@ -1,25 +1,43 @@
-/** Pike's density rule against a brute-force reference, on a fake clock. */
+/**
+ * Pike's density rule against a brute-force reference, on a fake clock: with this thread's own
+ * table, and with the shared table of `workers` > 1 read by two guards (two threads) in turn.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EdgeGuard } from '../../../src/edge/edge-guard.js';
+import { allocateEdgeTables, EdgeGuard, type EdgeGuardOptions, type SharedEdgeTables } from '../../../src/edge/edge-guard.js';
 
 const DENSITY = 4;
 const WINDOW = 1000;
 const REQ = Buffer.from('INVITE sip:1@x SIP/2.0\r\n\r\n');
 
-function run(gaps: number[]) {
+const OPTIONS: EdgeGuardOptions = {
+  pike: { enabled: true, density: DENSITY, windowMs: WINDOW, maxSources: 10 },
+  banMs: 10_000_000,
+  maxBans: 10,
+  scanner: { enabled: false, agents: [] },
+  scannerSilence: false,
+  authban: { enabled: false, maxRetry: 5, windowMs: 60_000, banMs: 600_000 },
+};
+
+/** `threads`: which guard each request reaches (all 0: one guard); `shared`: the tables of workers > 1. */
+function run(gaps: number[], threads: readonly number[], shared: boolean) {
   const clock = { now: 0 };
-  const g = new EdgeGuard(
-    { pike: { enabled: true, density: DENSITY, windowMs: WINDOW, maxSources: 10 }, banMs: 10_000_000, maxBans: 10, scanner: { enabled: false, agents: [] }, scannerSilence: false, authban: { enabled: false, maxRetry: 5, windowMs: 60_000, banMs: 600_000 } },
-    { now: () => clock.now, isExempt: () => false, onBan: () => undefined, onAuthBan: () => undefined },
-  );
+  const tables: SharedEdgeTables | undefined = shared ? { ...allocateEdgeTables(OPTIONS, 0), originMs: 0 } : undefined;
+  const guards: EdgeGuard[] = [];
+  // a ban one thread makes reaches the others (worker-pool.ts does it by message)
+  const shareBan = (from: number) => (ban: { key: string; until: number }) => {
+    for (const [i, other] of guards.entries()) if (i !== from) other.bans.ban(ban.key, 'pike', clock.now, ban.until - clock.now);
+  };
+  for (let i = 0; i < 2; i++) {
+    guards.push(new EdgeGuard(OPTIONS, { now: () => clock.now, isExempt: () => false, onBan: shareBan(i), onAuthBan: () => undefined }, tables));
+  }
   const times: number[] = [];
   const verdicts: string[] = [];
-  for (const gap of gaps) {
+  gaps.forEach((gap, n) => {
     clock.now += gap;
     times.push(clock.now);
-    verdicts.push(g.checkBytes(REQ, '127.0.0.66', 1));
-  }
+    verdicts.push(guards[threads[n % threads.length]!]!.checkBytes(REQ, '127.0.0.66', 1));
+  });
   return { times, verdicts };
 }
 
@@ -29,11 +47,18 @@ function firstOver(times: number[]): number {
   return -1;
 }
 
-describe('pike density (property)', () => {
+const GAPS = fc.array(fc.integer({ min: 0, max: 600 }), { minLength: 1, maxLength: 60 });
+const CASES = [
+  { name: 'one thread, its own table', threads: fc.constant([0]), shared: false },
+  { name: 'one thread, the shared table', threads: fc.constant([0]), shared: true },
+  { name: 'two threads reading one socket, the shared table', threads: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 60 }), shared: true },
+];
+
+describe.each(CASES)('pike density (property): $name', ({ threads, shared }) => {
   it('bans at exactly the first request that exceeds the density in a window, never before', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 600 }), { minLength: 1, maxLength: 60 }), (gaps) => {
-        const { times, verdicts } = run(gaps);
+      fc.property(GAPS, threads, (gaps, which) => {
+        const { times, verdicts } = run(gaps, which, shared);
         const over = firstOver(times);
         if (over === -1) {
           expect(verdicts.every((v) => v === 'pass')).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Ban } from '../../../src/edge/ban-table.js';
-import { EdgeGuard, type EdgeGuardOptions } from '../../../src/edge/edge-guard.js';
+import { allocateEdgeTables, EdgeGuard, type EdgeGuardOptions, type SharedEdgeTables } from '../../../src/edge/edge-guard.js';
 import { DEFAULT_SCANNER_AGENTS } from '../../../src/edge/scanner-filter.js';
 import { sourceKey } from '../../../src/edge/source-key.js';
 import { NetworkSet } from '../../../src/shared/network-set.js';
@@ -8,25 +8,26 @@ import { NetworkSet } from '../../../src/shared/network-set.js';
 const OPTIONS = Buffer.from('OPTIONS sip:1000@127.0.0.1 SIP/2.0\r\n\r\n');
 const RESPONSE = Buffer.from('SIP/2.0 200 OK\r\n\r\n');
 
-function guard(options: Partial<EdgeGuardOptions> = {}, exempt: (a: string) => boolean = () => false) {
-  const clock = { now: 1_000 };
+const GUARD_OPTIONS: EdgeGuardOptions = {
+  pike: { enabled: true, density: 16, windowMs: 2000, maxSources: 1000 },
+  banMs: 300_000,
+  maxBans: 1000,
+  scanner: { enabled: true, agents: DEFAULT_SCANNER_AGENTS },
+  scannerSilence: true,
+  authban: { enabled: true, maxRetry: 5, windowMs: 60_000, banMs: 600_000 },
+};
+
+function guard(options: Partial<EdgeGuardOptions> = {}, exempt: (a: string) => boolean = () => false, shared?: SharedEdgeTables, clock = { now: 1_000 }) {
   const bans: Array<{ ban: Ban; method: string; address: string; port: number }> = [];
   const g = new EdgeGuard(
-    {
-      pike: { enabled: true, density: 16, windowMs: 2000, maxSources: 1000 },
-      banMs: 300_000,
-      maxBans: 1000,
-      scanner: { enabled: true, agents: DEFAULT_SCANNER_AGENTS },
-      scannerSilence: true,
-      authban: { enabled: true, maxRetry: 5, windowMs: 60_000, banMs: 600_000 },
-      ...options,
-    },
+    { ...GUARD_OPTIONS, ...options },
     {
       now: () => clock.now,
       isExempt: exempt,
       onBan: (ban, method, address, port) => bans.push({ ban, method, address, port }),
       onAuthBan: (ban, address) => bans.push({ ban, method: 'auth', address, port: 0 }),
     },
+    shared,
   );
   return { g, clock, bans };
 }
@@ -170,5 +171,40 @@ describe('EdgeGuard: auth-failure bans', () => {
     const { g, bans } = guard({}, (a) => a === '127.0.0.10');
     for (let i = 0; i < 20; i++) g.authAnswered('127.0.0.10', 403, true);
     expect(bans).toEqual([]);
+  });
+});
+
+describe('EdgeGuard: two threads on the shared tables (workers > 1)', () => {
+  function twoThreads(exempt: (a: string) => boolean = () => false) {
+    const clock = { now: 1_000 };
+    const shared = { ...allocateEdgeTables(GUARD_OPTIONS, 0), originMs: 0 };
+    return [guard({}, exempt, shared, clock), guard({}, exempt, shared, clock)] as const;
+  }
+
+  it('a source is banned after 16 requests in all, whichever thread read them, by one thread, and silenced by both', () => {
+    const [a, b] = twoThreads();
+    const verdicts = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).g.checkBytes(OPTIONS, '127.0.0.66', 5060));
+    expect(verdicts.slice(0, 16).every((v) => v === 'pass')).toBe(true);
+    expect(verdicts[16]).toBe('pike');
+    // the other thread has not been told of the ban yet: the shared table holds the source
+    expect(verdicts.slice(17)).toEqual(['banned', 'banned', 'banned']);
+    expect(a.bans.length + b.bans.length).toBe(1);
+  });
+
+  it('auth failures from one source count together across threads', () => {
+    const [a, b] = twoThreads();
+    for (let i = 0; i < 4; i++) (i % 2 === 0 ? a : b).g.authAnswered('127.0.0.66', 403, false);
+    expect(a.bans.length + b.bans.length).toBe(0);
+    b.g.authAnswered('127.0.0.66', 403, false);
+    expect(b.bans.map((x) => x.method)).toEqual(['auth']);
+    a.g.authAnswered('127.0.0.66', 403, false);
+    expect(a.bans).toHaveLength(0);
+  });
+
+  it('an exempt source (the farm) over the density passes in both threads, held or not', () => {
+    const [a, b] = twoThreads((address) => address === '127.0.0.1');
+    const verdicts = Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a : b).g.checkBytes(OPTIONS, '127.0.0.1', 5060));
+    expect(verdicts.every((v) => v === 'pass')).toBe(true);
+    expect(a.bans.length + b.bans.length).toBe(0);
   });
 });
