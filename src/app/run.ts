@@ -48,10 +48,12 @@ function banControl(core: AppCore): BanControl {
     dump: () => bans.active(systemScheduler.now()).map((b) => ({ name: b.key, reason: b.reason, expires: Math.ceil((b.until - systemScheduler.now()) / 1000) })),
     delete: (name) => {
       core.liftBan(name);
+      core.edge.released(name);
       return bans.delete(name);
     },
     flush: () => {
       core.liftBan(undefined);
+      core.edge.released(undefined);
       return bans.flush();
     },
   };

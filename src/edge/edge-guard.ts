@@ -105,6 +105,15 @@ export class EdgeGuard {
     return 'pike';
   }
 
+  /**
+   * A ban lifted by hand (`undefined`: all of them; the caller lifts the ban tables): with the
+   * shared tables, the hold that kept the source silent until every thread knew of its ban ends.
+   */
+  released(key: string | undefined): void {
+    this.pike?.release(key);
+    this.authFailures?.release(key);
+  }
+
   /** A new inbound connection: refused while its source is banned. */
   admitsConnection(address: string): boolean {
     return this.bans.size === 0 || !this.bans.isBanned(sourceKey(address), this.deps.now());

@@ -27,6 +27,8 @@ export interface DensityTable {
   hit(key: string, now: number): boolean | 'held';
   /** Forget a source (after its ban, so it starts clean when the ban lifts). */
   forget(key: string, now: number): void;
+  /** A ban was lifted by hand (`undefined`: every ban): nothing of the table may still silence it. */
+  release(key: string | undefined): void;
   readonly tracked: number;
   /** Sources given up to stay bounded. */
   readonly evicted: number;
@@ -86,6 +88,9 @@ export class Pike implements DensityTable {
   forget(key: string): void {
     this.table.delete(key);
   }
+
+  /** Nothing to do: this table forgot the source when it was banned. */
+  release(): void {}
 
   get tracked(): number {
     return this.table.size;

@@ -13,8 +13,9 @@
  *
  * The ban itself is each thread's (ban-table.ts) and reaches the other threads by message. So that
  * no request slips through meanwhile, and only one thread bans, the request that goes over holds
- * the source for one window: every later hit() answers 'held' (the caller drops it, unless the
- * source is exempt), then the slot starts clean. forget() after a ban holds it from then.
+ * the source for a second at most (one window if shorter): every later hit() answers 'held' (the
+ * caller drops it, unless the source is exempt), then the slot starts clean. forget() after a ban
+ * holds it from then; release() (a ban lifted by hand) ends the hold at once.
  */
 import type { DensityTable } from './pike.js';
 
@@ -25,6 +26,8 @@ export interface SharedDensityOptions {
 }
 
 const PROBE = 8;
+/** How long the request that goes over holds its source: the ban's message takes far less. */
+const HOLD_MAX_MS = 1000;
 /** Int32 words after the Float64 base: lock, tracked, evicted, padding. */
 const HEADER_BYTES = 8 + 4 * 4;
 const LOCK = 2;
@@ -61,6 +64,7 @@ export class SharedDensity implements DensityTable {
   private readonly stride: number;
   private readonly mask: number;
   private readonly base: number;
+  private readonly holdMs: number;
 
   /** `originMs` turns this thread's `now` into the clock `baseMs` was read from (0 when they agree). */
   constructor(private readonly options: SharedDensityOptions, buffer: SharedArrayBuffer, private readonly originMs: number) {
@@ -68,6 +72,7 @@ export class SharedDensity implements DensityTable {
     const capacity = capacityFor(options.maxSources);
     this.mask = capacity - 1;
     this.base = new Float64Array(buffer, 0, 1)[0]!;
+    this.holdMs = Math.min(options.windowMs, HOLD_MAX_MS);
     this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
     this.slots = new Uint32Array(buffer, HEADER_BYTES, capacity * this.stride);
   }
@@ -82,7 +87,7 @@ export class SharedDensity implements DensityTable {
     try {
       const at = this.find(h1, h2) ?? this.claim(h1, h2, rel);
       if (s[at + HELD] === 1) {
-        if (((rel - s[at + HELD_AT]!) >>> 0) < windowMs) return 'held';
+        if (((rel - s[at + HELD_AT]!) >>> 0) < this.holdMs) return 'held';
         s[at + HELD] = 0;
         s[at + COUNT] = 0;
       }
@@ -116,6 +121,27 @@ export class SharedDensity implements DensityTable {
     } finally {
       this.unlock();
     }
+  }
+
+  release(key: string | undefined): void {
+    const s = this.slots;
+    this.lock();
+    try {
+      if (key !== undefined) {
+        const at = this.find(hash(key, 0x811c9dc5), hash(key, 0x050c5d1f));
+        if (at !== undefined) this.clean(at);
+        return;
+      }
+      for (let at = 0; at < s.length; at += this.stride) if (s[at + HELD] === 1) this.clean(at);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  private clean(at: number): void {
+    this.slots[at + HELD] = 0;
+    this.slots[at + COUNT] = 0;
+    this.slots[at + NEXT] = 0;
   }
 
   get tracked(): number {

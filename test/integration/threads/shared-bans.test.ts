@@ -1,8 +1,9 @@
 /**
  * `--workers 2`: a ban one thread makes is applied by every thread, and a lift by the admin API
- * reaches every thread. Pike counts a request on the thread that owns its Call-ID (after the
- * handover), so Call-IDs chosen for each thread decide, deterministically, where the ban is made
- * and where it must also hold.
+ * reaches every thread (and ends the shared pike table's hold at once). Pike counts a request on
+ * the thread that owns its Call-ID (after the handover), in the table all threads share, so
+ * Call-IDs chosen for each thread decide, deterministically, where the ban is made and where it
+ * must also hold.
  */
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

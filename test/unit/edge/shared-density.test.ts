@@ -62,6 +62,23 @@ describe('SharedDensity (pike across threads)', () => {
     expect(a.tracked).toBe(1);
   });
 
+  it('holds for a second at most when the window is longer, and a ban lifted by hand ends the hold at once', () => {
+    const [a, b] = twoThreads({ density: 1, windowMs: 60_000, maxSources: 16 });
+    a.hit('s', 0);
+    expect(a.hit('s', 1)).toBe(true);
+    expect(b.hit('s', 999)).toBe('held');
+    expect(b.hit('s', 1001)).toBe(false);
+    a.hit('t', 2000);
+    expect(a.hit('t', 2001)).toBe(true);
+    a.hit('u', 2000);
+    expect(a.hit('u', 2001)).toBe(true);
+    b.release('t');
+    expect(a.hit('t', 2002)).toBe(false);
+    expect(a.hit('u', 2002)).toBe('held');
+    b.release(undefined);
+    expect(a.hit('u', 2003)).toBe(false);
+  });
+
   it('stays bounded: a full window gives up the source seen longest ago, counted, and the newcomer starts clean', () => {
     const [a, b] = twoThreads({ density: 1, windowMs: 1000, maxSources: 8 });
     for (let i = 0; i < 8; i++) a.hit(`s${i}`, i);
