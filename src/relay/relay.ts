@@ -55,6 +55,8 @@ export class Relay implements RelayCore {
   private draining = false;
   /** Load shedding: the share of the gauge, accumulated, sheds one request per whole unit. */
   private shedCredit = 0;
+  /** The same for `trusted` sources, which are shed last. */
+  private trustedShedCredit = 0;
   private readonly serverHandlers: ServerTransactionHandlers = {
     // The request may be gone (releasesRequest): the key names the transaction.
     onTransportError: (tx: ServerTransaction, err: Error) => this.log.debug({ key: tx.key, err: err.message }, 'response send failed'),
@@ -191,12 +193,19 @@ export class Relay implements RelayCore {
       const ruri = parseUri(req.uri);
       if (ruri && !ruri.user && this.identity.isUs(ruri)) return false;
     }
-    // A share below 1 sheds evenly: 0.25 refuses every fourth request.
-    const share = full ? 1 : this.pressure.shedShare;
+    // A share below 1 sheds evenly: 0.25 refuses every fourth request. Trusted sources (a
+    // carrier's trunk) are shed last: none up to half the share, all at the whole of it.
+    const trusted = !full && this.deps.trusted?.(source.address) === true;
+    const share = full ? 1 : trusted ? Math.max(0, 2 * this.pressure.shedShare - 1) : this.pressure.shedShare;
     if (share < 1) {
-      this.shedCredit += share;
-      if (this.shedCredit < 1) return false;
-      this.shedCredit -= 1;
+      const credit = (trusted ? this.trustedShedCredit : this.shedCredit) + share;
+      if (credit < 1) {
+        if (trusted) this.trustedShedCredit = credit;
+        else this.shedCredit = credit;
+        return false;
+      }
+      if (trusted) this.trustedShedCredit = credit - 1;
+      else this.shedCredit = credit - 1;
     }
     const headers: Array<[string, string]> = rules.retryAfter > 0 ? [['Retry-After', String(rules.retryAfter)]] : [];
     this.sendStateless(buildResponse(req, 503, 'Service Unavailable', { headers, toTag: STATELESS_TAG }), target);

@@ -105,6 +105,27 @@ describe('load shedding', () => {
     expect(h.take().filter((s) => s.line.startsWith('SIP/2.0 503'))).toHaveLength(2);
   });
 
+  it('sheds trusted sources (a carrier) last: none up to half the share, every second at three quarters, all at the whole', async () => {
+    const h = await relayHarness([5071]);
+    h.pressure.shedding = true;
+    const fromCarrier = (id: string): string => request('INVITE', id).replace('127.0.0.1:5090', '127.0.0.10:5060');
+    const refused = (n: number, prefix: string, trusted: boolean): number => {
+      for (let i = 0; i < n; i++) {
+        if (trusted) h.receive(fromCarrier(`${prefix}${i}`), TRUSTED);
+        else h.receive(request('INVITE', `${prefix}${i}`));
+      }
+      return h.take().filter((s) => s.line.startsWith('SIP/2.0 503')).length;
+    };
+    h.pressure.shedShare = 0.5;
+    expect(refused(8, 'u', false)).toBe(4);
+    expect(refused(8, 't', true)).toBe(0);
+    h.pressure.shedShare = 0.75;
+    expect(refused(8, 'v', true)).toBe(4);
+    expect(refused(8, 'w', false)).toBe(6);
+    h.pressure.shedShare = 1;
+    expect(refused(4, 'x', true)).toBe(4);
+  });
+
   it('a pressured gauge with shedding off refuses nothing', async () => {
     const h = await relayHarness([5071]);
     h.pressure.pressured = true;
