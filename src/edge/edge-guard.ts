@@ -64,9 +64,7 @@ export class EdgeGuard {
     this.bans = new BanTable(options.maxBans);
     this.pike = options.pike.enabled ? densityTable(options.pike, shared?.pike, shared?.originMs) : undefined;
     this.scanner = options.scanner.enabled ? new ScannerFilter(options.scanner.agents) : undefined;
-    const a = options.authban;
-    const auth = { density: a.maxRetry - 1, windowMs: a.windowMs, maxSources: options.pike.maxSources };
-    this.authFailures = a.enabled ? densityTable(auth, shared?.authban, shared?.originMs) : undefined;
+    this.authFailures = options.authban.enabled ? densityTable(authDensity(options), shared?.authban, shared?.originMs) : undefined;
   }
 
   /** A dispatcher destination or in a `trusted` network: never banned, and never refused by max_transactions. */
@@ -147,11 +145,16 @@ export interface SharedEdgeTables {
 
 /** The shared buffers for `options` (only for what is enabled); `baseMs`: now on the shared clock. */
 export function allocateEdgeTables(options: EdgeGuardOptions, baseMs: number): Omit<SharedEdgeTables, 'originMs'> {
-  const a = options.authban;
   return {
     pike: options.pike.enabled ? allocateSharedDensity(options.pike, baseMs) : undefined,
-    authban: a.enabled ? allocateSharedDensity({ density: a.maxRetry - 1, windowMs: a.windowMs, maxSources: options.pike.maxSources }, baseMs) : undefined,
+    authban: options.authban.enabled ? allocateSharedDensity(authDensity(options), baseMs) : undefined,
   };
+}
+
+/** Auth failures are pike's rule with maxRetry - 1 allowed per window. */
+function authDensity(options: EdgeGuardOptions): SharedDensityOptions {
+  const a = options.authban;
+  return { density: a.maxRetry - 1, windowMs: a.windowMs, maxSources: options.pike.maxSources };
 }
 
 function densityTable(options: SharedDensityOptions, buffer: SharedArrayBuffer | undefined, originMs = 0): DensityTable {
