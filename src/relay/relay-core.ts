@@ -25,6 +25,8 @@ export interface RelayDeps {
   flows?: FlowTokens;
   /** Sources the max_transactions cap never refuses (`trusted` networks, the farm); none when absent. */
   trusted?: (address: string) => boolean;
+  /** Sources load shedding refuses last: the `trusted` networks as configured (a carrier); none when absent. */
+  shedLast?: (address: string) => boolean;
 }
 
 export interface RelayCore {

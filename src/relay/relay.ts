@@ -193,9 +193,10 @@ export class Relay implements RelayCore {
       const ruri = parseUri(req.uri);
       if (ruri && !ruri.user && this.identity.isUs(ruri)) return false;
     }
-    // A share below 1 sheds evenly: 0.25 refuses every fourth request. Trusted sources (a
-    // carrier's trunk) are shed last: none up to half the share, all at the whole of it.
-    const trusted = !full && this.deps.trusted?.(source.address) === true;
+    // A share below 1 sheds evenly: 0.25 refuses every fourth request. The `trusted` networks (a
+    // carrier's trunk; not every host of the farm) are shed last: none up to half the share, all
+    // at the whole of it.
+    const trusted = !full && this.deps.shedLast?.(source.address) === true;
     const share = full ? 1 : trusted ? Math.max(0, 2 * this.pressure.shedShare - 1) : this.pressure.shedShare;
     if (share < 1) {
       const credit = (trusted ? this.trustedShedCredit : this.shedCredit) + share;

@@ -20,7 +20,10 @@ export interface EdgeFilterDeps {
   shared?: SharedEdgeTables;
 }
 
-export function createEdgeFilter(options: EdgeGuardOptions & { readonly trusted: readonly string[] }, deps: EdgeFilterDeps): { guard: EdgeGuard; filter: InboundFilter } {
+export function createEdgeFilter(
+  options: EdgeGuardOptions & { readonly trusted: readonly string[] },
+  deps: EdgeFilterDeps,
+): { guard: EdgeGuard; filter: InboundFilter; inTrusted: (address: string) => boolean } {
   const parsed = NetworkSet.parse(options.trusted);
   // load-config validated the list; an empty set is the only other outcome
   const trusted = parsed.ok ? parsed.value : NetworkSet.empty;
@@ -47,5 +50,5 @@ export function createEdgeFilter(options: EdgeGuardOptions & { readonly trusted:
     },
     admitsConnection: (address) => guard.admitsConnection(address),
   };
-  return { guard, filter };
+  return { guard, filter, inTrusted: (address) => trusted.has(address) };
 }

@@ -164,6 +164,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
       groups: acl,
       authAnswers: { answered: (source, status, hadCredentials) => edge.guard.authAnswered(source.address, status, hadCredentials) },
       trusted: (address) => edge.guard.isExempt(address),
+      shedLast: edge.inTrusted,
     },
     transactions,
     relayOptions(config, identity),

@@ -82,6 +82,7 @@ export async function relayHarness(backendPorts: number[], overrides: Record<str
       },
       pressure,
       trusted: (address) => address === TRUSTED.address,
+      shedLast: (address) => address === TRUSTED.address,
     },
     transactions,
     relayOptions(config, { advertised: { udp: { host: PROXY.host, port: PROXY.port } }, bound: [`${PROXY.host}:${PROXY.port}`] }),
