@@ -53,10 +53,8 @@ export class Relay implements RelayCore {
   private readonly unanswered = new Set<ServerTransaction>();
   /** Shutting down: new calls are refused, dialogs and transactions in flight carry on. */
   private draining = false;
-  /** Load shedding: the share of the gauge, accumulated, sheds one request per whole unit. */
-  private shedCredit = 0;
-  /** The same for `trusted` sources, which are shed last. */
-  private trustedShedCredit = 0;
+  /** Load shedding: the share of the gauge, accumulated, sheds one request per whole unit; [0] other sources, [1] `trusted` ones (shed last). */
+  private readonly shedCredit = [0, 0];
   private readonly serverHandlers: ServerTransactionHandlers = {
     // The request may be gone (releasesRequest): the key names the transaction.
     onTransportError: (tx: ServerTransaction, err: Error) => this.log.debug({ key: tx.key, err: err.message }, 'response send failed'),
@@ -199,14 +197,10 @@ export class Relay implements RelayCore {
     const trusted = !full && this.deps.shedLast?.(source.address) === true;
     const share = full ? 1 : trusted ? Math.max(0, 2 * this.pressure.shedShare - 1) : this.pressure.shedShare;
     if (share < 1) {
-      const credit = (trusted ? this.trustedShedCredit : this.shedCredit) + share;
-      if (credit < 1) {
-        if (trusted) this.trustedShedCredit = credit;
-        else this.shedCredit = credit;
-        return false;
-      }
-      if (trusted) this.trustedShedCredit = credit - 1;
-      else this.shedCredit = credit - 1;
+      const kind = trusted ? 1 : 0;
+      const credit = this.shedCredit[kind]! + share;
+      this.shedCredit[kind] = credit < 1 ? credit : credit - 1;
+      if (credit < 1) return false;
     }
     const headers: Array<[string, string]> = rules.retryAfter > 0 ? [['Retry-After', String(rules.retryAfter)]] : [];
     this.sendStateless(buildResponse(req, 503, 'Service Unavailable', { headers, toTag: STATELESS_TAG }), target);
