@@ -79,13 +79,14 @@ export class SharedDensity implements DensityTable {
 
   hit(key: string, now: number): boolean | 'held' {
     const { density, windowMs } = this.options;
-    const rel = this.offset(now);
+    let rel = this.offset(now);
     const h1 = hash(key, 0x811c9dc5);
     const h2 = hash(key, 0x050c5d1f);
     const s = this.slots;
     this.lock();
     try {
       const at = this.find(h1, h2) ?? this.claim(h1, h2, rel);
+      rel = this.notBefore(at, rel);
       if (s[at + HELD] === 1) {
         if (((rel - s[at + HELD_AT]!) >>> 0) < this.holdMs) return 'held';
         s[at + HELD] = 0;
@@ -115,8 +116,10 @@ export class SharedDensity implements DensityTable {
     try {
       const at = this.find(hash(key, 0x811c9dc5), hash(key, 0x050c5d1f));
       if (at !== undefined) {
+        const rel = this.notBefore(at, this.offset(now));
         this.slots[at + HELD] = 1;
-        this.slots[at + HELD_AT] = this.offset(now);
+        this.slots[at + HELD_AT] = rel;
+        this.slots[at + LAST] = rel;
       }
     } finally {
       this.unlock();
@@ -155,6 +158,16 @@ export class SharedDensity implements DensityTable {
   /** `now` on the shared clock, as a 32-bit ms offset from the base. */
   private offset(now: number): number {
     return Math.floor(this.originMs + now - this.base) >>> 0;
+  }
+
+  /**
+   * A thread reads its clock before it takes the lock, so it may come in just behind the slot's
+   * last writer: it counts as at the writer's time, not as a wrap-around 49 days on.
+   */
+  private notBefore(at: number, rel: number): number {
+    const last = this.slots[at + LAST]!;
+    const behind = (last - rel) | 0;
+    return behind > 0 && behind < this.options.windowMs ? last : rel;
   }
 
   /** The slot's first word, or undefined. Call with the lock held. */

@@ -71,3 +71,26 @@ describe.each(CASES)('pike density (property): $name', ({ threads, shared }) => 
     );
   });
 });
+
+describe('pike density (property): two threads whose clocks read a few ms apart, the ban message not yet arrived', () => {
+  it('a flooder sending within the hold gets at most the density through, and one ban', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 20 }), thread: fc.integer({ min: 0, max: 1 }), lag: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 40 }),
+        (requests) => {
+          const tables: SharedEdgeTables = { ...allocateEdgeTables(OPTIONS, 0), originMs: 0 };
+          const clock = { now: 100 };
+          let lag = 0;
+          const guards = [0, 1].map(() => new EdgeGuard(OPTIONS, { now: () => clock.now - lag, isExempt: () => false, onBan: () => undefined, onAuthBan: () => undefined }, tables));
+          const verdicts = requests.map((r) => {
+            clock.now += r.gap;
+            lag = r.lag;
+            return guards[r.thread]!.checkBytes(REQ, '127.0.0.66', 1);
+          });
+          expect(verdicts.filter((v) => v === 'pass').length).toBeLessThanOrEqual(DENSITY);
+          expect(verdicts.filter((v) => v === 'pike').length).toBeLessThanOrEqual(1);
+        },
+      ),
+    );
+  });
+});

@@ -93,6 +93,18 @@ describe('SharedDensity (pike across threads)', () => {
     expect(a.tracked).toBe(8);
   });
 
+  it('a thread whose time reads a little earlier than the last writer\'s (it read the clock before the lock) counts in the same window and sees the hold', () => {
+    const [a, b] = twoThreads({ density: 2, windowMs: 1000, maxSources: 16 });
+    a.hit('s', 100);
+    a.hit('s', 105);
+    expect(b.hit('s', 104)).toBe(true);
+    expect(a.hit('s', 106)).toBe('held');
+    expect(b.hit('s', 103)).toBe('held');
+    a.hit('t', 500);
+    expect(b.hit('t', 499)).toBe(false);
+    expect(a.hit('t', 501)).toBe(true);
+  });
+
   it('compares its 32-bit millisecond offsets modulo 2^32 (49.7 days)', () => {
     const wrap = 2 ** 32;
     const [a] = twoThreads({ density: 1, windowMs: 1000, maxSources: 16 });
