@@ -1,7 +1,7 @@
 /**
  * The overload metrics (docs/overload.md): requests shed by method, the pressure monitor's
- * readings, traffic-based marks by cause and result, and timeouts excused because sipdispatch
- * itself was under pressure. Counters follow events; gauges read the monitor at scrape time.
+ * readings, traffic-based marks by cause and result, and timeouts excused and retransmissions held
+ * because sipdispatch itself was under pressure. Counters follow events; gauges read the monitor at scrape time.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { subscribe, type TrafficFailureCause, type TrafficMarkResult } from '../shared/events.js';
@@ -45,6 +45,11 @@ export function defineOverloadMetrics(registers: Registry[], pressure: (() => Pr
     help: 'Relayed transactions that timed out while sipdispatch itself was under pressure: not counted against the destination.',
     labelNames: ['set'] as const, registers,
   });
+  const held = new Counter({
+    name: 'sipdispatch_retransmissions_held_total',
+    help: 'Retransmissions of requests toward the farm (Timers A and E) not sent because sipdispatch itself was under pressure: the answer was most likely waiting unread in its own socket buffer.',
+    registers,
+  });
   new Gauge({
     name: 'sipdispatch_event_loop_delay_seconds',
     help: "p99 event-loop delay over the pressure monitor's last sample interval (main thread).",
@@ -76,6 +81,7 @@ export function defineOverloadMetrics(registers: Registry[], pressure: (() => Pr
       if (known(e.set, e.uri)) marks.inc({ set: e.set, cause: e.cause, result: e.result });
     }),
     subscribe('timeout.excused', (e) => excused.inc({ set: e.set })),
+    subscribe('retransmission.held', () => held.inc()),
   ];
   return {
     addSet(set) {

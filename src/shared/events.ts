@@ -51,6 +51,8 @@ export interface EventPayloads {
   'pressure.changed': { pressured: boolean; shedding: boolean; eventLoopDelayMs: number; udpBacklogBytes: number | null; udpDrops: number | null };
   /** An answered transaction waiting out its timers was ended early by max_completed_transactions. */
   'transaction.evicted': Readonly<Record<string, never>>;
+  /** A retransmission toward the farm (Timer A or E) not sent: this thread was behind (transaction-types.ts). */
+  'retransmission.held': Readonly<Record<string, never>>;
 }
 
 /** Why a TLS handshake failed: its timeout, a certificate that did not verify, no common protocol or cipher, the peer went away. */

@@ -130,12 +130,14 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     shared: options.edgeTables,
   });
   const transport = createTransport(config, logger, options, hep, edge.filter);
+  const pressure = createPressureMonitor(config, transport);
   const transactions = new TransactionLayer({
     transport,
     scheduler: systemScheduler,
     timers: timerValues(resolveConfig(config).timers),
     logger: logger.child({ component: 'transaction' }),
     maxCompleted: resolveConfig(config).transactions.maxCompleted,
+    pressure: pressure.monitor,
   });
   const dns = new DnsCache({ now: systemClock.now, ...resolveConfig(config).dns });
   // The relay needs the bound addresses, so it is built after the sockets open; a datagram in
@@ -143,11 +145,12 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
   try {
     await transport.start();
   } catch (e) {
+    pressure.stop();
     hep?.close();
     throw e;
   }
   const identity = options.identity ?? ownIdentity(config, transport);
-  const pressure = startPressureMonitor(config, transport);
+  pressure.start();
   const relay = new Relay(
     {
       dispatcher,
@@ -199,17 +202,24 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
   };
 }
 
-/** Samples this thread's event-loop delay and the backlog of its UDP ports (docs/overload.md). */
-function startPressureMonitor(config: Config, transport: TransportManager): { monitor: PressureMonitor; stop(): void } {
-  // the thread's own farm sockets too: answers lost there time out like the farm's fault
-  const ports = new Set(transport.udpPorts());
-  const capacity = transport.udpReceiveBufferSize();
+/**
+ * Samples this thread's event-loop delay and the backlog of its UDP ports (docs/overload.md) from
+ * start(), once the sockets are bound; built before them, as the transaction layer reads it too.
+ */
+function createPressureMonitor(config: Config, transport: TransportManager): { monitor: PressureMonitor; start(): void; stop(): void } {
+  let ports: ReadonlySet<number> = new Set();
+  let capacity = 0;
   const sampler = createPressureSampler(() => ports, () => capacity);
   const { thresholds, sampleIntervalMs } = resolveConfig(config).pressure;
   const monitor = new PressureMonitor(thresholds, systemScheduler, sampleIntervalMs, sampler.sample);
-  monitor.start();
   return {
     monitor,
+    start() {
+      // the thread's own farm sockets too: answers lost there time out like the farm's fault
+      ports = new Set(transport.udpPorts());
+      capacity = transport.udpReceiveBufferSize();
+      monitor.start();
+    },
     stop() {
       monitor.stop();
       sampler.close();

@@ -10,6 +10,7 @@ import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
 export const BRIDGED_EVENTS = [
   'request.received', 'request.relayed', 'response.sent', 'failover', 'no-destination', 'parse-error', 'dropped',
   'request.shed', 'timeout.excused', 'pressure.changed', 'transaction.evicted',
+  'retransmission.held',
 ] as const;
 
 export type BridgedName = (typeof BRIDGED_EVENTS)[number];

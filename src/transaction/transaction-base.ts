@@ -10,6 +10,7 @@
  * it sends: an absorbing state drops it and binds it again for a retransmission.
  */
 import { SipDispatchError } from '../shared/errors.js';
+import { publish } from '../shared/events.js';
 import type { TimerHandle } from '../shared/scheduler.js';
 import type { SipRequest } from '../sip/message.js';
 import { parseMessage } from '../sip/parse-message.js';
@@ -19,6 +20,8 @@ import type { CompletedEntry } from './completed-transactions.js';
 import type { Target } from '../shared/addresses.js';
 import type { SendErrorHandler } from './transport.js';
 import { ownCopy } from './transaction-keys.js';
+
+const HELD = Object.freeze({});
 
 export abstract class TransactionBase<S extends string> implements StateTimerOwner, CompletedEntry {
   abstract readonly kind: TransactionKind;
@@ -82,6 +85,12 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
     const request = this.held ?? this.reparse();
     if (request === undefined) throw new SipDispatchError('TXN_RELEASED', `transaction ${this.key} no longer holds its request`, { key: this.key });
     return request;
+  }
+
+  /** A client's retransmission of its request (Timer A or E), held while this thread is behind (TransactionContext.pressure). */
+  protected retransmit(bytes: Buffer): void {
+    if (this.ctx.pressure.pressured) publish('retransmission.held', HELD);
+    else this.transmit(bytes);
   }
 
   /**

@@ -4,6 +4,7 @@
  * responses to client transactions (§17.1.3); it answers a matched CANCEL with 200 itself (§9.2).
  * It holds the tables; the state machines hold the behaviour.
  */
+import { NO_PRESSURE, type PressureGauge } from '../shared/pressure.js';
 import { SipDispatchError } from '../shared/errors.js';
 import { publish } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
@@ -35,6 +36,8 @@ export interface TransactionLayerOptions {
    * retransmissions) above which the oldest ends early (completed-transactions.ts). Unset or 0: no cap.
    */
   maxCompleted?: number;
+  /** This thread's own pressure (TransactionContext.pressure); never pressured when absent. */
+  pressure?: PressureGauge;
 }
 
 /** What became of an incoming request. */
@@ -79,6 +82,7 @@ export class TransactionLayer {
       release: (tx) => this.release(tx),
       absorbing: (tx) => completed.add(tx),
       absorbResponses: (key) => this.absorbResponses(key),
+      pressure: options.pressure ?? NO_PRESSURE,
     };
   }
 

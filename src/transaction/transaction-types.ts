@@ -5,6 +5,7 @@
  * the machines can import it without an import cycle.
  */
 import type { Logger } from '../shared/logger.js';
+import type { PressureGauge } from '../shared/pressure.js';
 import type { Scheduler } from '../shared/scheduler.js';
 import type { SipResponse } from '../sip/message.js';
 import type { StateTimers } from './state-timers.js';
@@ -87,4 +88,12 @@ export interface TransactionContext {
    * `key` absorbs response retransmissions until Timer K (absorbing-client.ts), in its place.
    */
   absorbResponses(key: string): Absorber;
+  /**
+   * This thread's own pressure. While it is behind, a request toward the farm is not retransmitted
+   * on Timer A or E (the timer keeps its back-off; B and F still end the wait): the answer is most
+   * likely waiting unread in its own socket buffer, and a retransmission adds load to a farm that
+   * is fine. SIPp as a UAS even takes an INVITE retransmitted after its 180 for a new call and
+   * aborts the call it had answered.
+   */
+  readonly pressure: PressureGauge;
 }

@@ -43,6 +43,7 @@ export const CONTRACT_METRICS: readonly MetricFamily[] = [
   { name: 'sipdispatch_shed_requests_total', type: 'counter', labels: ['method'] },
   { name: 'sipdispatch_traffic_marks_total', type: 'counter', labels: ['set', 'cause', 'result'] },
   { name: 'sipdispatch_timeouts_excused_total', type: 'counter', labels: ['set'] },
+  { name: 'sipdispatch_retransmissions_held_total', type: 'counter', labels: [] },
   { name: 'sipdispatch_event_loop_delay_seconds', type: 'gauge', labels: [] },
   { name: 'sipdispatch_udp_receive_backlog_bytes', type: 'gauge', labels: [] },
   { name: 'sipdispatch_shedding', type: 'gauge', labels: [] },

@@ -37,9 +37,10 @@ describe('overload metrics', () => {
       for (const result of TRAFFIC_RESULTS) expect(value(text, `sipdispatch_traffic_marks_total{set="1",cause="${cause}",result="${result}"}`)).toBe(0);
     }
     expect(value(text, 'sipdispatch_timeouts_excused_total{set="1"}')).toBe(0);
+    expect(value(text, 'sipdispatch_retransmissions_held_total')).toBe(0);
   });
 
-  it('counts shed requests, traffic marks and excused timeouts from the events', async () => {
+  it('counts shed requests, traffic marks, excused timeouts and held retransmissions from the events', async () => {
     const m = start();
     publish('request.shed', { method: 'INVITE', transport: 'udp' });
     publish('request.shed', { method: 'FOO', transport: 'udp' });
@@ -47,6 +48,8 @@ describe('overload metrics', () => {
     publish('traffic.mark', { set: '1', uri: A, cause: 'timeout', result: 'spared-last-usable', threshold: 5 });
     publish('traffic.mark', { set: '9', uri: 'sip:gone', cause: 'timeout', result: 'marked', threshold: 5 });
     publish('timeout.excused', { set: '1' });
+    publish('retransmission.held', {});
+    publish('retransmission.held', {});
     const text = await m.metrics();
     expect(value(text, 'sipdispatch_shed_requests_total{method="INVITE"}')).toBe(1);
     expect(value(text, 'sipdispatch_shed_requests_total{method="other"}')).toBe(1);
@@ -54,6 +57,7 @@ describe('overload metrics', () => {
     expect(value(text, 'sipdispatch_traffic_marks_total{set="1",cause="timeout",result="spared-last-usable"}')).toBe(1);
     expect(text).not.toContain('set="9"');
     expect(value(text, 'sipdispatch_timeouts_excused_total{set="1"}')).toBe(1);
+    expect(value(text, 'sipdispatch_retransmissions_held_total')).toBe(2);
   });
 
   it('reads the pressure gauges at scrape time', async () => {

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ManualScheduler } from '../../../src/shared/scheduler.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { subscribe } from '../../../src/shared/events.js';
+import type { PressureGauge } from '../../../src/shared/pressure.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/message.js';
 import { parseMessage } from '../../../src/sip/parse-message.js';
 import { timerValues, type TimerValues } from '../../../src/transaction/timers.js';
@@ -123,12 +125,19 @@ export interface Harness {
 }
 
 /** `maxCompleted`: max_completed_transactions (none by default). */
-export function harness(reliable = false, maxCompleted?: number): Harness {
+export function harness(reliable = false, maxCompleted?: number, pressure?: PressureGauge): Harness {
   const scheduler = new ManualScheduler();
   const transport = new FakeTransport(scheduler);
   transport.reliable = reliable;
-  const layer = new TransactionLayer({ transport, scheduler, timers: testTimers(), logger: silentLogger, maxCompleted });
+  const layer = new TransactionLayer({ transport, scheduler, timers: testTimers(), logger: silentLogger, maxCompleted, pressure });
   return { scheduler, transport, layer, user: new RecordingUser() };
+}
+
+/** A pressure gauge a test switches by hand, and how many retransmissions were held meanwhile. */
+export function manualPressure(): { gauge: { pressured: boolean; shedding: boolean; shedShare: number; epoch: number }; held: () => number; close: () => void } {
+  let held = 0;
+  const close = subscribe('retransmission.held', () => held++);
+  return { gauge: { pressured: false, shedding: false, shedShare: 0, epoch: 0 }, held: () => held, close };
 }
 
 /** Let queued microtasks run (the INVITE server transaction's 100 Trying). */

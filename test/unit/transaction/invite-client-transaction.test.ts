@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FR_INV_TIMER, FR_TIMER, T1, TCP_PEER, UDP_PEER, fixture, harness, parse, responseTo } from './harness.js';
+import { FR_INV_TIMER, FR_TIMER, T1, TCP_PEER, UDP_PEER, fixture, harness, manualPressure, parse, responseTo } from './harness.js';
 
 describe('InviteClientTransaction', () => {
   it('retransmits over UDP from T1, doubling, until Timer B (fr_timer) reports a timeout', () => {
@@ -14,6 +14,21 @@ describe('InviteClientTransaction', () => {
     expect(tx.state).toBe('terminated');
     expect(h.scheduler.pending).toBe(0);
     expect(h.layer.activeCount).toBe(0);
+  });
+
+  it('holds Timer A retransmissions while this thread is under pressure: the timer keeps its back-off, Timer B still ends the wait', () => {
+    const p = manualPressure();
+    const h = harness(false, undefined, p.gauge);
+    p.gauge.pressured = true;
+    const tx = h.layer.createClient(fixture('invite.sip'), UDP_PEER, h.user);
+    h.scheduler.advance(1000);
+    expect(h.transport.timesOf('INVITE')).toEqual([0]);
+    p.gauge.pressured = false;
+    h.scheduler.advance(FR_TIMER - 1000);
+    expect(h.transport.timesOf('INVITE')).toEqual([0, 1500, 3500]);
+    expect(h.user.timeouts).toEqual([tx]);
+    expect(p.held()).toBe(1);
+    p.close();
   });
 
   it('caps Timer A at T2 and re-sends the very same bytes to the same target', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FR_TIMER, T2, T4, TCP_PEER, UDP_PEER, fixture, harness, responseTo } from './harness.js';
+import { FR_TIMER, T2, T4, TCP_PEER, UDP_PEER, fixture, harness, manualPressure, responseTo } from './harness.js';
 
 describe('NonInviteClientTransaction', () => {
   it('retransmits with Timer E (T1 doubling up to T2) until Timer F (fr_timer) reports a timeout', () => {
@@ -10,6 +10,26 @@ describe('NonInviteClientTransaction', () => {
     expect(h.user.timeouts).toEqual([tx]);
     expect(tx.state).toBe('terminated');
     expect(h.scheduler.pending).toBe(0);
+  });
+
+  it('holds Timer E retransmissions while this thread is under pressure, in Trying and in Proceeding; Timer F still ends the wait', () => {
+    const p = manualPressure();
+    const h = harness(false, undefined, p.gauge);
+    const bye = fixture('options.sip');
+    const tx = h.layer.createClient(bye, UDP_PEER, h.user, { frTimer: 16_000 });
+    p.gauge.pressured = true;
+    h.scheduler.advance(1000);
+    p.gauge.pressured = false;
+    h.scheduler.advance(1000);
+    h.layer.receiveResponse(responseTo(bye, 100, 'Trying'));
+    p.gauge.pressured = true;
+    h.scheduler.advance(6000);
+    p.gauge.pressured = false;
+    h.scheduler.advance(8000);
+    expect(h.transport.timesOf('OPTIONS')).toEqual([0, 1500, 11_500, 15_500]);
+    expect(h.user.timeouts).toEqual([tx]);
+    expect(p.held()).toBe(3);
+    p.close();
   });
 
   it('uses the layer fr_timer by default', () => {
