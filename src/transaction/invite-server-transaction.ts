@@ -230,6 +230,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
       case 'accepted':
         // RFC 6026 §8.7: "If Timer L fires while the INVITE server transaction is in the 'Accepted'
         // state, the transaction MUST transition to the 'Terminated' state."
+        this.ctx.acceptedEnded(this.key);
         this.terminate();
         return;
       case 'proceeding':

@@ -4,6 +4,7 @@
  * responses to client transactions (§17.1.3); it answers a matched CANCEL with 200 itself (§9.2).
  * It holds the tables; the state machines hold the behaviour.
  */
+import { AcceptedInvites } from './accepted-invites.js';
 import { NO_PRESSURE, type PressureGauge } from '../shared/pressure.js';
 import { SipDispatchError } from '../shared/errors.js';
 import { publish } from '../shared/events.js';
@@ -44,8 +45,11 @@ export interface TransactionLayerOptions {
 export type RequestDisposition =
   /** A new transaction: the user handles the request and answers through `tx.respond`. */
   | { kind: 'new'; tx: ServerTransaction }
-  /** A retransmission: absorbed, the last response (if any) re-sent. Nothing to do. */
-  | { kind: 'retransmission'; tx: ServerTransaction }
+  /**
+   * A retransmission: absorbed, the last response (if any) re-sent. Nothing to do. No `tx`: a late
+   * retransmission of an INVITE accepted longer than wait_timer ago (accepted-invites.ts).
+   */
+  | { kind: 'retransmission'; tx: ServerTransaction | undefined }
   /**
    * An ACK. `absorbed`: it acknowledged a non-2xx final of `tx` and is consumed here. Otherwise
    * the user routes it end to end (the ACK for a 2xx: `tx` is the Accepted INVITE transaction
@@ -61,6 +65,7 @@ export type RequestDisposition =
 
 /** The one payload of every `transaction.evicted` event: it carries nothing but the count. */
 const EVICTED = Object.freeze({});
+const LATE_RETRANSMISSION: RequestDisposition = Object.freeze({ kind: 'retransmission', tx: undefined });
 
 export class TransactionLayer {
   /** Client transactions, and the records that stand in for non-INVITE ones in Completed. */
@@ -68,11 +73,13 @@ export class TransactionLayer {
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
   private readonly completed: CompletedTransactions;
+  private readonly accepted: AcceptedInvites;
 
   constructor(private readonly options: TransactionLayerOptions) {
     const { transport, scheduler, timers, logger } = options;
     this.completed = new CompletedTransactions(options.maxCompleted ?? 0, TransactionLayer.onEvicted);
     const completed = this.completed;
+    const accepted = (this.accepted = new AcceptedInvites(scheduler, 64 * timers.t1 - timers.L));
     this.ctx = {
       transport,
       scheduler,
@@ -83,6 +90,7 @@ export class TransactionLayer {
       absorbing: (tx) => completed.add(tx),
       absorbResponses: (key) => this.absorbResponses(key),
       pressure: options.pressure ?? NO_PRESSURE,
+      acceptedEnded: (key) => accepted.remember(key),
     };
   }
 
@@ -131,6 +139,7 @@ export class TransactionLayer {
       return { kind: 'retransmission', tx: existing };
     }
     if (req.method === 'CANCEL') return this.receiveCancel(req, key, responseTarget, handlers);
+    if (req.method === 'INVITE' && this.accepted.has(key)) return LATE_RETRANSMISSION;
     return { kind: 'new', tx: this.createServer(req, key, responseTarget, handlers) };
   }
 
@@ -139,7 +148,8 @@ export class TransactionLayer {
    * asks before refusing a request, since a retransmission must reach its transaction.
    */
   hasServerFor(req: SipRequest): boolean {
-    return this.matchServer(req, serverKey(req, req.method), req.method) !== undefined;
+    const key = serverKey(req, req.method);
+    return this.matchServer(req, key, req.method) !== undefined || (req.method === 'INVITE' && this.accepted.has(key));
   }
 
   /** Hand a response to its client transaction; false for a stray (no match, §18.1.2). */
@@ -200,6 +210,7 @@ export class TransactionLayer {
   /** End every transaction now, without callbacks (after the drain timeout). */
   close(): void {
     for (const tx of [...this.clients.values(), ...this.servers.values()]) tx.abort();
+    this.accepted.close();
   }
 
   private receiveAck(ack: SipRequest): RequestDisposition {

@@ -96,4 +96,9 @@ export interface TransactionContext {
    * aborts the call it had answered.
    */
   readonly pressure: PressureGauge;
+  /**
+   * An INVITE server transaction left Accepted on Timer L cut to wait_timer: its key absorbs late
+   * retransmissions of the INVITE for the rest of RFC 6026's 64·T1 (accepted-invites.ts).
+   */
+  acceptedEnded(key: string): void;
 }
