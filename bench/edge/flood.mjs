@@ -14,8 +14,8 @@
 // --snapshots: heap snapshots of the proxy before and after the distinct sources (a few seconds
 // each), and what grew, per transaction pair left alive. --settle MS: wait that long after the RSS
 // reading before the second snapshot (e.g. past fr_timer, so no request is still pending) and
-// count the pairs alive right then. --node: more Node/V8 flags for the proxy (space-separated), beside
-// the shebang's. --proxy-log: the proxy's stdout and stderr go to FILE (e.g. --trace-gc's lines, one
+// count the pairs alive right then. The proxy runs with the flags of the CLI's shebang; --node: more
+// Node/V8 flags (space-separated). --proxy-log: the proxy's stdout and stderr go to FILE (e.g. --trace-gc's lines, one
 // per collection and thread: which heap grew).
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -51,9 +51,11 @@ const calls = Number(flags.calls);
 const farm = Number(flags.answer) > 0 || calls > 0 ? await startResponder(farmPort, Number(flags.answer)) : undefined;
 writeFileSync(join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${farmPort} 0 0\n`);
 writeFileSync(join(dir, 'config.yaml'), `ds_ping_interval: 0\nlog_level: error\ntrusted: [127.0.0.10/32]\n${flags.config.replaceAll('\\n', '\n')}\n`);
+// The flags the CLI runs with (its `#!/usr/bin/env -S node …` line), as an operator starts it.
+const shebangFlags = readFileSync(cli, 'utf8').split('\n')[0].split(' ').filter((w) => w.startsWith('--'));
 const proxyLog = flags['proxy-log'] ? openSync(flags['proxy-log'], 'w') : undefined;
 const snapshotArgs = flags.snapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [];
-const proxy = spawn(process.execPath, ['--max-semi-space-size=4', ...flags.node.split(' ').filter(Boolean), ...snapshotArgs, cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: proxyLog === undefined ? 'ignore' : ['ignore', proxyLog, proxyLog] });
+const proxy = spawn(process.execPath, [...shebangFlags, ...flags.node.split(' ').filter(Boolean), ...snapshotArgs, cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: proxyLog === undefined ? 'ignore' : ['ignore', proxyLog, proxyLog] });
 process.on('exit', () => proxy.kill('SIGTERM'));
 await waitReady();
 
