@@ -15,8 +15,8 @@
 // each), and what grew, per transaction pair left alive. --settle MS: wait that long after the RSS
 // reading before the second snapshot (e.g. past fr_timer, so no request is still pending) and
 // count the pairs alive right then. The proxy runs with the flags of the CLI's shebang; --node: more
-// Node/V8 flags (space-separated). --proxy-log: the proxy's stdout and stderr go to FILE (e.g. --trace-gc's lines, one
-// per collection and thread: which heap grew).
+// Node/V8 flags (space-separated). --proxy-log: the proxy's stdout and stderr go to FILE (e.g.
+// --trace-gc's lines, one per collection and thread: which heap grew).
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
