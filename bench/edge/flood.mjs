@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../e2e/free-ports.mjs';
+import { shebangNodeArgs } from '../e2e/start-proxy.mjs';
 import { printGrowth, summarise } from './heap-summary.mjs';
 
 const { values: flags } = parseArgs({
@@ -51,11 +52,9 @@ const calls = Number(flags.calls);
 const farm = Number(flags.answer) > 0 || calls > 0 ? await startResponder(farmPort, Number(flags.answer)) : undefined;
 writeFileSync(join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${farmPort} 0 0\n`);
 writeFileSync(join(dir, 'config.yaml'), `ds_ping_interval: 0\nlog_level: error\ntrusted: [127.0.0.10/32]\n${flags.config.replaceAll('\\n', '\n')}\n`);
-// The flags the CLI runs with (its `#!/usr/bin/env -S node …` line), as an operator starts it.
-const shebangFlags = readFileSync(cli, 'utf8').split('\n')[0].split(' ').filter((w) => w.startsWith('--'));
 const proxyLog = flags['proxy-log'] ? openSync(flags['proxy-log'], 'w') : undefined;
 const snapshotArgs = flags.snapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [];
-const proxy = spawn(process.execPath, [...shebangFlags, ...flags.node.split(' ').filter(Boolean), ...snapshotArgs, cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: proxyLog === undefined ? 'ignore' : ['ignore', proxyLog, proxyLog] });
+const proxy = spawn(process.execPath, [...shebangNodeArgs(cli), ...flags.node.split(' ').filter(Boolean), ...snapshotArgs, cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: proxyLog === undefined ? 'ignore' : ['ignore', proxyLog, proxyLog] });
 process.on('exit', () => proxy.kill('SIGTERM'));
 await waitReady();
 
