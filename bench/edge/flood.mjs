@@ -5,7 +5,7 @@
 // loopback address 127.x.y.z, bound in turn): RSS growth with the bounded per-source tables.
 // Bounded in count; stops by itself.   node bench/edge/flood.mjs [--requests 300000]
 //   [--sources 200000] [--rate 0] [--answer 0|200|404] [--calls 0] [--config 'max_transactions: 5000']
-//   [--snapshots [--settle 0]] [--top 25]
+//   [--snapshots [--settle 0]] [--top 25] [--node=--trace-gc --proxy-log FILE]
 // --answer: the destination answers every request with that status (a healthy farm: the
 // transactions complete and wait out wait_timer); 0 (default) = silent. --calls N: meanwhile a
 // trusted SIPp (127.0.0.10) places N calls at 100/s, which the destination answers (then it is
@@ -14,15 +14,18 @@
 // --snapshots: heap snapshots of the proxy before and after the distinct sources (a few seconds
 // each), and what grew, per transaction pair left alive. --settle MS: wait that long after the RSS
 // reading before the second snapshot (e.g. past fr_timer, so no request is still pending) and
-// count the pairs alive right then.
+// count the pairs alive right then. The proxy runs with the flags of the CLI's shebang; --node: more
+// Node/V8 flags (space-separated). --proxy-log: the proxy's stdout and stderr go to FILE (e.g.
+// --trace-gc's lines, one per collection and thread: which heap grew).
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../e2e/free-ports.mjs';
+import { shebangNodeArgs } from '../e2e/start-proxy.mjs';
 import { printGrowth, summarise } from './heap-summary.mjs';
 
 const { values: flags } = parseArgs({
@@ -36,6 +39,8 @@ const { values: flags } = parseArgs({
     snapshots: { type: 'boolean', default: false },
     top: { type: 'string', default: '25' },
     settle: { type: 'string', default: '0' },
+    node: { type: 'string', default: '' },
+    'proxy-log': { type: 'string', default: '' },
   },
 });
 const cli = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.url));
@@ -47,8 +52,9 @@ const calls = Number(flags.calls);
 const farm = Number(flags.answer) > 0 || calls > 0 ? await startResponder(farmPort, Number(flags.answer)) : undefined;
 writeFileSync(join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${farmPort} 0 0\n`);
 writeFileSync(join(dir, 'config.yaml'), `ds_ping_interval: 0\nlog_level: error\ntrusted: [127.0.0.10/32]\n${flags.config.replaceAll('\\n', '\n')}\n`);
+const proxyLog = flags['proxy-log'] ? openSync(flags['proxy-log'], 'w') : undefined;
 const snapshotArgs = flags.snapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [];
-const proxy = spawn(process.execPath, ['--max-semi-space-size=4', ...snapshotArgs, cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: 'ignore' });
+const proxy = spawn(process.execPath, [...shebangNodeArgs(cli), ...flags.node.split(' ').filter(Boolean), ...snapshotArgs, cli, '--list', join(dir, 'dispatcher.list'), '--config', join(dir, 'config.yaml'), '--listen', `udp:127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`], { stdio: proxyLog === undefined ? 'ignore' : ['ignore', proxyLog, proxyLog] });
 process.on('exit', () => proxy.kill('SIGTERM'));
 await waitReady();
 

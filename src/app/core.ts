@@ -82,7 +82,7 @@ export async function startCore(config: Config, logger: PinoLogger, dispatcher: 
   // and a supervisor (systemd, Docker's restart policy) starts a whole new process
   const onLostSockets = (): never => process.exit(1);
   const pool = new WorkerPool({ config, threads: decision.threads, dispatcher, logger, onLostSockets });
-  const stack = await startSipStack(config, logger, adapter, { listen: options.transport.listen, threadSockets: true, router: pool.route, shareBan: (ban) => pool.shareBan(ban), edgeTables: pool.edgeTables });
+  const stack = await startSipStack(config, logger, adapter, { listen: options.transport.listen, threadSockets: true, router: pool.route, shareBan: (ban) => pool.shareBan(ban), edgeTables: pool.edgeTables, threads: decision.threads });
   try {
     await pool.start(stack);
   } catch (e) {

@@ -8,6 +8,7 @@ import { FlowTokens } from '../relay/flow-token.js';
 import { TRANSPORTS, type Transport } from '../shared/events.js';
 import type { Config } from '../config/config-types.js';
 import { resolveConfig } from '../config/resolve.js';
+import { threadLimits } from '../config/thread-share.js';
 import { compileHashValue } from '../relay/hash-value.js';
 import { Relay } from '../relay/relay.js';
 import type { RelayOptions } from '../relay/relay-options.js';
@@ -49,6 +50,8 @@ export interface SipStackOptions {
   readonly shareBan?: (ban: Ban) => void;
   /** `workers` > 1: pike's and authban's tables, one for all threads. */
   readonly edgeTables?: SharedEdgeTables;
+  /** Threads in the process (default 1): each enforces its share of the transaction caps. */
+  readonly threads?: number;
 }
 
 export interface SipStack {
@@ -96,10 +99,11 @@ function ownIdentity(config: Config, transport: TransportManager): StackIdentity
 }
 
 /** The relay's options from the config and who we are (bench/relay/per-call.mjs builds a relay with them too). */
-export function relayOptions(config: Config, identity: StackIdentity): RelayOptions {
+export function relayOptions(config: Config, identity: StackIdentity, threads = 1): RelayOptions {
   const relay = resolveConfig(config).relay;
   return {
     ...relay,
+    shedding: { ...relay.shedding, maxTransactions: threadLimits(resolveConfig(config), threads).maxTransactions },
     advertised: identity.advertised,
     aliases: [...relay.aliases, ...identity.bound],
     routes: relay.routes.map((r) => ({ ...r, hashValue: r.hashValue && compileHashValue(r.hashValue) })),
@@ -136,7 +140,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     scheduler: systemScheduler,
     timers: timerValues(resolveConfig(config).timers),
     logger: logger.child({ component: 'transaction' }),
-    maxCompleted: resolveConfig(config).transactions.maxCompleted,
+    maxCompleted: threadLimits(resolveConfig(config), options.threads ?? 1).maxCompleted,
     pressure: pressure.monitor,
   });
   const dns = new DnsCache({ now: systemClock.now, ...resolveConfig(config).dns });
@@ -170,7 +174,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
       shedLast: edge.inTrusted,
     },
     transactions,
-    relayOptions(config, identity),
+    relayOptions(config, identity, options.threads),
     logger.child({ component: 'relay' }),
   );
   transport.onMessage((msg, source) => relay.receive(msg, source));

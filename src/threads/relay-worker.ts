@@ -52,6 +52,7 @@ async function run(): Promise<void> {
       router: handoff.route,
       identity: start.identity,
       edgeTables: { ...start.edgeTables, originMs: performance.timeOrigin },
+      threads: start.threads,
       shareBan: (ban) => post({ type: 'ban', ban: { key: ban.key, reason: ban.reason, remainingMs: ban.until - systemScheduler.now() } }),
     });
   } catch (e) {

@@ -3,15 +3,14 @@
  * needs at most (one retransmission timer A/E/G, one state timer B/C/D/F/H/I/J/K/L/M), and the
  * T2-capped doubling. Each machine owns its states and transitions.
  *
- * Timers are armed with one callback per slot, shared by every transaction, and the transaction
- * as its argument: a transaction builds no closure per timer. As each state has one state timer,
+ * Both timers live in the layer's per-duration queues (state-timers.ts): the transaction is its
+ * state timer's entry, a small RetransmitEntry its retransmission timer's; no closure per timer. As each state has one state timer,
  * the machine's `onStateTimer` tells them apart by the state it is in. The one function a
  * transaction owns is its send-error handler, a bound method (no closure context), and only while
  * it sends: an absorbing state drops it and binds it again for a retransmission.
  */
 import { SipDispatchError } from '../shared/errors.js';
 import { publish } from '../shared/events.js';
-import type { TimerHandle } from '../shared/scheduler.js';
 import type { SipRequest } from '../sip/message.js';
 import { parseMessage } from '../sip/parse-message.js';
 import type { TransactionContext, TransactionKind } from './transaction-types.js';
@@ -29,7 +28,8 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
   protected current: S | 'terminated';
   /** True over TCP: no retransmissions, zero-length absorb timers. */
   readonly reliable: boolean;
-  protected retransmitTimer: TimerHandle | undefined;
+  /** The retransmission timer's entry in the layer's timer queues, while one is armed. */
+  private retransmitEntry: RetransmitEntry | undefined;
   /** The state timer, kept by the layer's StateTimers (a queue per duration): theirs to change. */
   stateSlot = -1;
   stateQueue: StateQueue | undefined = undefined;
@@ -149,14 +149,14 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
   /** Stop at once without telling the user (shutdown, or ended early by max_completed_transactions). */
   abstract abort(): void;
 
-  private static fireRetransmit(tx: TransactionBase<string>): void {
-    tx.retransmitTimer = undefined;
-    tx.onRetransmitTimer?.();
-  }
-
   /** Called by StateTimers when the state timer fires. */
   onStateTimerFired(): void {
     this.onStateTimer();
+  }
+
+  /** Called by the retransmission timer's queue entry when it fires. */
+  onRetransmitTimerFired(): void {
+    this.onRetransmitTimer?.();
   }
 
   protected transmit(bytes: Buffer | string): void {
@@ -176,9 +176,8 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
 
   /** Start (or restart) the retransmission timer with `ms`. */
   protected armRetransmit(ms: number): void {
-    this.retransmitTimer?.cancel();
     this.interval = ms;
-    this.retransmitTimer = this.ctx.scheduler.setTimeout(TransactionBase.fireRetransmit, ms, this);
+    this.ctx.stateTimers.arm((this.retransmitEntry ??= new RetransmitEntry(this)), ms);
   }
 
   /** Double the interval up to T2 (§17.1.2.2 "MIN(2*T1, T2)... caps at T2") and re-arm. */
@@ -187,8 +186,9 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
   }
 
   protected stopRetransmit(): void {
-    this.retransmitTimer?.cancel();
-    this.retransmitTimer = undefined;
+    if (this.retransmitEntry === undefined) return;
+    this.ctx.stateTimers.cancel(this.retransmitEntry);
+    this.retransmitEntry = undefined;
   }
 
   /** Replace the state timer. */
@@ -210,5 +210,22 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
     this.current = 'terminated';
     this.stopTimers();
     this.ctx.release(this);
+  }
+}
+
+/**
+ * A transaction's retransmission timer (A, E, G) in the same per-duration queues as the state
+ * timers (state-timers.ts), instead of a Node Timeout and its handle (~150 B per pending request):
+ * a transaction is its own state timer's entry, and this small object is the second one it needs
+ * while it retransmits. The few durations (T1, 2·T1… T2) make a few queues.
+ */
+class RetransmitEntry implements StateTimerOwner {
+  stateSlot = -1;
+  stateQueue: StateQueue | undefined = undefined;
+
+  constructor(private readonly tx: TransactionBase<string>) {}
+
+  onStateTimerFired(): void {
+    this.tx.onRetransmitTimerFired();
   }
 }

@@ -29,6 +29,10 @@ describe('node flags of the running proxy', () => {
     expect(flags).toContain('--max-semi-space-size=4');
   });
 
+  it('the shebang keeps the old generation close to what is live (issue #13: a flood\'s RSS)', () => {
+    expect(flags).toContain('--heap-growing-percent=25');
+  });
+
   it('the Dockerfile CMD passes the same flags', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'));
     expect(cmd).not.toBeNull();

@@ -154,6 +154,17 @@ describe('load shedding', () => {
     expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
   });
 
+  it('max_transactions is for the process: one of two threads refuses at its half, one of three at a third rounded up', async () => {
+    const forwarded = async (threads: number): Promise<number> => {
+      const h = await relayHarness([5071], { max_transactions: 4 }, threads);
+      for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) h.receive(request('INVITE', id));
+      return lines(h.take()).filter((l) => l.startsWith('INVITE ')).length;
+    };
+    expect(await forwarded(1)).toBe(4);
+    expect(await forwarded(2)).toBe(2);
+    expect(await forwarded(3)).toBe(2);
+  });
+
   it('max_transactions never refuses a trusted source (a carrier), and pressure shedding still does', async () => {
     const h = await relayHarness([5071], { max_transactions: 1 });
     h.receive(request('INVITE', 'c1'));

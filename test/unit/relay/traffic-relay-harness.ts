@@ -47,7 +47,8 @@ export interface RelayHarness {
   states(): string[];
 }
 
-export async function relayHarness(backendPorts: number[], overrides: Record<string, unknown> = {}): Promise<RelayHarness> {
+/** `threads`: the process's thread count, of which this relay is one (its share of the caps). */
+export async function relayHarness(backendPorts: number[], overrides: Record<string, unknown> = {}, threads = 1): Promise<RelayHarness> {
   const list = backendPorts.map((p) => `1 sip:127.0.0.1:${p} 0 0`).join('\n');
   const config = await loadConfig({ listen: [`udp:${PROXY.host}:${PROXY.port}`], list: 'inline.list', log_level: 'silent', ...overrides });
   const logger = pino({ level: 'silent' });
@@ -85,7 +86,7 @@ export async function relayHarness(backendPorts: number[], overrides: Record<str
       shedLast: (address) => address === TRUSTED.address,
     },
     transactions,
-    relayOptions(config, { advertised: { udp: { host: PROXY.host, port: PROXY.port } }, bound: [`${PROXY.host}:${PROXY.port}`] }),
+    relayOptions(config, { advertised: { udp: { host: PROXY.host, port: PROXY.port } }, bound: [`${PROXY.host}:${PROXY.port}`] }, threads),
     logger,
   );
   const receiver = new MessageReceiver({ maxMessageSize: 65536, forceRport: true, logger });

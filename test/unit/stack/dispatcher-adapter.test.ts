@@ -65,3 +65,15 @@ describe('DispatcherAdapter address index', () => {
     expect(adapter.isDestinationHost('backend.example.com')).toBe(false);
   });
 });
+
+describe('DispatcherAdapter.select', () => {
+  it('returns the candidates in an array of their own length, without holes for destinations that have no next hop', () => {
+    const d = new Dispatcher(dispatcherOptions());
+    expect(d.load('1 sip:10.0.0.1:5070;transport=sctp 0\n1 sip:10.0.0.2:5070 0\n1 sip:10.0.0.3:5070 0', 'a.list').ok).toBe(true);
+    const adapter = new DispatcherAdapter(d, { useDefault: false, hashFailover: 'neighbour' });
+    const picked = adapter.select(1, 0, { callId: 'c1' } as never, 0);
+    expect(picked.map((c) => c.host).sort()).toEqual(['10.0.0.2', '10.0.0.3']);
+    expect(picked).toHaveLength(2);
+    expect(Object.keys(picked)).toEqual(['0', '1']);
+  });
+});
