@@ -17,6 +17,7 @@
  * caller drops it, unless the source is exempt), then the slot starts clean. forget() after a ban
  * holds it from then; release() (a ban lifted by hand) ends the hold at once.
  */
+import { FNV_BASIS, FNV_BASIS_2, fnv1aString } from '../shared/fnv1a.js';
 import type { DensityTable } from './pike.js';
 
 export interface SharedDensityOptions {
@@ -80,8 +81,8 @@ export class SharedDensity implements DensityTable {
   hit(key: string, now: number): boolean | 'held' {
     const { density, windowMs } = this.options;
     let rel = this.offset(now);
-    const h1 = hash(key, 0x811c9dc5);
-    const h2 = hash(key, 0x050c5d1f);
+    const h1 = fnv1aString(key, FNV_BASIS);
+    const h2 = fnv1aString(key, FNV_BASIS_2);
     const s = this.slots;
     this.lock();
     try {
@@ -114,7 +115,7 @@ export class SharedDensity implements DensityTable {
   forget(key: string, now: number): void {
     this.lock();
     try {
-      const at = this.find(hash(key, 0x811c9dc5), hash(key, 0x050c5d1f));
+      const at = this.find(fnv1aString(key, FNV_BASIS), fnv1aString(key, FNV_BASIS_2));
       if (at !== undefined) {
         const rel = this.notBefore(at, this.offset(now));
         this.slots[at + HELD] = 1;
@@ -131,7 +132,7 @@ export class SharedDensity implements DensityTable {
     this.lock();
     try {
       if (key !== undefined) {
-        const at = this.find(hash(key, 0x811c9dc5), hash(key, 0x050c5d1f));
+        const at = this.find(fnv1aString(key, FNV_BASIS), fnv1aString(key, FNV_BASIS_2));
         if (at !== undefined) this.clean(at);
         return;
       }
@@ -216,11 +217,4 @@ export class SharedDensity implements DensityTable {
   private unlock(): void {
     Atomics.store(this.header, LOCK, 0);
   }
-}
-
-/** 32-bit FNV-1a of the key's UTF-16 code units from `basis`. */
-function hash(key: string, basis: number): number {
-  let h = basis;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }

@@ -8,6 +8,7 @@
  *
  * A key is kept for at least `keepMs` and at most twice that: the generations turn every `keepMs`.
  */
+import { FNV_BASIS, FNV_BASIS_2, fnv1aString } from '../shared/fnv1a.js';
 import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
 
 export class AcceptedInvites {
@@ -56,12 +57,5 @@ export class AcceptedInvites {
 
 /** Two 32-bit FNV-1a hashes of `key` as one 53-bit number: a false match needs both to collide. */
 function keyHash(key: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193);
-  }
-  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+  return fnv1aString(key, FNV_BASIS) * 0x200000 + (fnv1aString(key, FNV_BASIS_2) & 0x1fffff);
 }

@@ -4,9 +4,9 @@
  * responses to client transactions (§17.1.3); it answers a matched CANCEL with 200 itself (§9.2).
  * It holds the tables; the state machines hold the behaviour.
  */
-import { AcceptedInvites } from './accepted-invites.js';
 import { NO_PRESSURE, type PressureGauge } from '../shared/pressure.js';
 import { SipDispatchError } from '../shared/errors.js';
+import { AcceptedInvites } from './accepted-invites.js';
 import { publish } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
