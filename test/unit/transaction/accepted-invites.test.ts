@@ -4,6 +4,7 @@ import { silentLogger } from '../../../src/shared/logger.js';
 import { AcceptedInvites } from '../../../src/transaction/accepted-invites.js';
 import { timerValues } from '../../../src/transaction/timers.js';
 import { TransactionLayer } from '../../../src/transaction/transaction-layer.js';
+import type { SipRequest } from '../../../src/sip/message.js';
 import { FakeTransport, RecordingUser, T1, UDP_SOURCE, fixture, responseTo } from './harness.js';
 
 describe('AcceptedInvites (the rest of RFC 6026 Timer L)', () => {
@@ -30,19 +31,26 @@ describe('AcceptedInvites (the rest of RFC 6026 Timer L)', () => {
 });
 
 describe('TransactionLayer: an INVITE retransmitted after wait_timer ended its Accepted transaction', () => {
-  function layerWithWaitTimer(waitTimer: number) {
+  /** A layer with wait_timer 5 s that has answered `invite` with `status` (a new server transaction). */
+  function answered(invite: SipRequest, status: number) {
     const scheduler = new ManualScheduler();
     const transport = new FakeTransport(scheduler);
-    const timers = timerValues({ t1: T1, t2: 4000, t4: 5000, frTimer: 5000, frInvTimer: 120_000, waitTimer });
-    return { scheduler, layer: new TransactionLayer({ transport, scheduler, timers, logger: silentLogger }), user: new RecordingUser() };
+    const timers = timerValues({ t1: T1, t2: 4000, t4: 5000, frTimer: 5000, frInvTimer: 120_000, waitTimer: 5000 });
+    const layer = new TransactionLayer({ transport, scheduler, timers, logger: silentLogger });
+    const user = new RecordingUser();
+    answer(layer, user, invite, status);
+    return { scheduler, layer, user };
+  }
+
+  function answer(layer: TransactionLayer, user: RecordingUser, invite: SipRequest, status: number): void {
+    const d = layer.receiveRequest(invite, UDP_SOURCE, user);
+    if (d.kind !== 'new') throw new Error('expected a new transaction');
+    d.tx.respond(responseTo(invite, status, status < 300 ? 'OK' : 'Busy Here', 'uas'));
   }
 
   it('is absorbed, not taken for a new call, until 64·T1 after the 2xx; then a new INVITE with that branch is new again', () => {
-    const { scheduler, layer, user } = layerWithWaitTimer(5000);
     const invite = fixture('invite.sip');
-    const first = layer.receiveRequest(invite, UDP_SOURCE, user);
-    if (first.kind !== 'new') throw new Error('expected a new transaction');
-    first.tx.respond(responseTo(invite, 200, 'OK', 'uas'));
+    const { scheduler, layer, user } = answered(invite, 200);
     scheduler.advance(5000);
     expect(layer.activeCount).toBe(0);
     expect(layer.hasServerFor(invite)).toBe(true);
@@ -54,17 +62,11 @@ describe('TransactionLayer: an INVITE retransmitted after wait_timer ended its A
   });
 
   it('another INVITE, and an INVITE after a non-2xx answer, are not held back', () => {
-    const { scheduler, layer, user } = layerWithWaitTimer(5000);
-    const invite = fixture('invite.sip');
-    const d = layer.receiveRequest(invite, UDP_SOURCE, user);
-    if (d.kind !== 'new') throw new Error('expected a new transaction');
-    d.tx.respond(responseTo(invite, 200, 'OK', 'uas'));
+    const { scheduler, layer, user } = answered(fixture('invite.sip'), 200);
     scheduler.advance(5000);
     expect(layer.receiveRequest(fixture('invite.sip', 'z9hG4bK-other'), UDP_SOURCE, user).kind).toBe('new');
     const rejected = fixture('invite.sip', 'z9hG4bK-rejected');
-    const r = layer.receiveRequest(rejected, UDP_SOURCE, user);
-    if (r.kind !== 'new') throw new Error('expected a new transaction');
-    r.tx.respond(responseTo(rejected, 486, 'Busy Here', 'uas'));
+    answer(layer, user, rejected, 486);
     scheduler.advance(64 * T1);
     expect(layer.hasServerFor(rejected)).toBe(false);
   });
