@@ -3,15 +3,12 @@
  * beyond the cap end early, are counted on /metrics, and a late retransmission of one ended early
  * reaches the farm again, while one still waiting is absorbed.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load-config.js';
 import { runApp, type RunningApp } from '../../../src/app/run.js';
 import { SipPeer, responseTo } from '../../support/sip-peer.js';
 import { metricValue } from '../../support/sipdispatch-process.js';
+import { loopbackAppConfig } from '../../support/test-proxy.js';
 
 function options(port: number, n: number): string {
   return [
@@ -38,16 +35,7 @@ describe('max_completed_transactions end to end', () => {
   beforeAll(async () => {
     [farm, uac] = [await SipPeer.udp(), await SipPeer.udp()];
     farm.onRequest((req, from) => void farm.reply(from, responseTo(req, 200, 'OK', { toTag: 'farm' })));
-    const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-completed-cap-'));
-    const listFile = join(dir, 'dispatcher.list');
-    writeFileSync(listFile, `1 sip:127.0.0.1:${farm.port} 0 0\n`);
-    const config = await loadConfig({
-      list: listFile,
-      listen: ['udp:127.0.0.1:0'],
-      http: '127.0.0.1:0',
-      log_level: 'silent',
-      ds_ping_interval: 0,
-      drain_timeout: 0,
+    const { config } = await loopbackAppConfig('sipdispatch-completed-cap-', `1 sip:127.0.0.1:${farm.port} 0 0\n`, {
       scanner_silence: false,
       pike_enabled: false,
       workers: 1,

@@ -3,15 +3,12 @@
  * destination set down, a reload, a bad datagram — and the exact /metrics values it must produce.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load-config.js';
 import { runApp, type RunningApp } from '../../../src/app/run.js';
 import { SipPeer, inviteFrom, responseTo } from '../../support/sip-peer.js';
 import { metricValue } from '../../support/sipdispatch-process.js';
+import { loopbackAppConfig } from '../../support/test-proxy.js';
 
 const invite = (uac: SipPeer, n: number): string => inviteFrom(uac.port, `metrics-${n}@test`, `100${n}`);
 
@@ -19,7 +16,6 @@ describe('metrics after a scripted scenario', () => {
   let app: RunningApp;
   let busy: SipPeer, good: SipPeer, uac: SipPeer;
   let text = '';
-  let listFile = '';
 
   beforeAll(async () => {
     [busy, good, uac] = [await SipPeer.udp(), await SipPeer.udp(), await SipPeer.udp()];
@@ -29,21 +25,13 @@ describe('metrics after a scripted scenario', () => {
     good.onRequest((req, from) => {
       if (req.method === 'INVITE') void good.reply(from, responseTo(req, 200, 'OK', { toTag: 'g', contact: `<sip:fs@127.0.0.1:${good.port}>` }));
     });
-    const dir = mkdtempSync(join(tmpdir(), 'sipdispatch-metrics-'));
-    listFile = join(dir, 'dispatcher.list');
     // Priority puts `busy` first, so algorithm 8 always tries it and fails over to `good`.
-    writeFileSync(listFile, `1 sip:127.0.0.1:${busy.port} 0 10 duid=busy\n1 sip:127.0.0.1:${good.port} 0 5 duid=good\n`);
-    const config = await loadConfig({
-      list: listFile,
-      listen: ['udp:127.0.0.1:0'],
-      http: '127.0.0.1:0',
-      log_level: 'silent',
-      ds_ping_interval: 0,
-      drain_timeout: 0,
+    const list = `1 sip:127.0.0.1:${busy.port} 0 10 duid=busy\n1 sip:127.0.0.1:${good.port} 0 5 duid=good\n`;
+    const loaded = await loopbackAppConfig('sipdispatch-metrics-', list, {
       routes: [{ set: 1, algorithm: 8 }],
       workers: 1,
     });
-    app = await runApp(config, pino({ level: 'silent' }));
+    app = await runApp(loaded.config, pino({ level: 'silent' }));
     const sipPort = app.core.transport.addresses()[0]!.port;
 
     for (const n of [1, 2, 3]) {

@@ -3,14 +3,12 @@
  * flowing over UDP while POST /reload swaps in a list with every destination of the other sets
  * changed, and every call completes. Set 1 (two UAS on loopback) is the one calls go to.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load-config.js';
 import { runApp, type RunningApp } from '../../../src/app/run.js';
 import { SipPeer, inviteFrom, responseTo } from '../../support/sip-peer.js';
+import { loopbackAppConfig } from '../../support/test-proxy.js';
 
 const DESTINATIONS = 10_000;
 /** Calls are bounded: at most this many while the reload runs. */
@@ -37,24 +35,16 @@ describe('reloading 10,000 destinations while calls flow', () => {
         if (req.method === 'INVITE') void peer.reply(from, responseTo(req, 200, 'OK', { toTag: 'uas', contact: `<sip:uas@127.0.0.1:${peer.port}>` }));
       });
     }
-    dir = mkdtempSync(join(tmpdir(), 'sipdispatch-large-'));
-    const listFile = join(dir, 'dispatcher.list');
-    writeFileSync(listFile, largeList(uas.map((p) => p.port), 0));
-    const config = await loadConfig({
-      list: listFile,
-      listen: ['udp:127.0.0.1:0'],
-      http: '127.0.0.1:0',
-      log_level: 'silent',
-      ds_ping_interval: 0,
-      drain_timeout: 0,
+    const loaded = await loopbackAppConfig('sipdispatch-large-', largeList(uas.map((p) => p.port), 0), {
       reload_delta: 0,
       trusted: ['127.0.0.0/8'],
       list_slice_size: 500,
       routes: [{ set: 1, algorithm: 4 }],
       workers: 1,
     });
-    app = await runApp(config, pino({ level: 'silent' }));
-    writeFileSync(listFile, largeList(uas.map((p) => p.port), 1));
+    dir = loaded.dir;
+    app = await runApp(loaded.config, pino({ level: 'silent' }));
+    writeFileSync(loaded.listFile, largeList(uas.map((p) => p.port), 1));
   }, 60_000);
 
   afterAll(async () => {
