@@ -100,10 +100,11 @@ function ownIdentity(config: Config, transport: TransportManager): StackIdentity
 
 /** The relay's options from the config and who we are (bench/relay/per-call.mjs builds a relay with them too). */
 export function relayOptions(config: Config, identity: StackIdentity, threads = 1): RelayOptions {
-  const relay = resolveConfig(config).relay;
+  const resolved = resolveConfig(config);
+  const relay = resolved.relay;
   return {
     ...relay,
-    shedding: { ...relay.shedding, maxTransactions: threadLimits(resolveConfig(config), threads).maxTransactions },
+    shedding: { ...relay.shedding, maxTransactions: threadLimits(resolved, threads).maxTransactions },
     advertised: identity.advertised,
     aliases: [...relay.aliases, ...identity.bound],
     routes: relay.routes.map((r) => ({ ...r, hashValue: r.hashValue && compileHashValue(r.hashValue) })),

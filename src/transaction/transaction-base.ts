@@ -4,10 +4,11 @@
  * T2-capped doubling. Each machine owns its states and transitions.
  *
  * Both timers live in the layer's per-duration queues (state-timers.ts): the transaction is its
- * state timer's entry, a small RetransmitEntry its retransmission timer's; no closure per timer. As each state has one state timer,
- * the machine's `onStateTimer` tells them apart by the state it is in. The one function a
- * transaction owns is its send-error handler, a bound method (no closure context), and only while
- * it sends: an absorbing state drops it and binds it again for a retransmission.
+ * state timer's entry, a small RetransmitEntry its retransmission timer's; no closure per timer.
+ * As each state has one state timer, the machine's `onStateTimer` tells them apart by the state
+ * it is in. The one function a transaction owns is its send-error handler, a bound method (no
+ * closure context), and only while it sends: an absorbing state drops it and binds it again for a
+ * retransmission.
  */
 import { SipDispatchError } from '../shared/errors.js';
 import { publish } from '../shared/events.js';
