@@ -35,31 +35,47 @@ function backlogAbove(r: PressureReadings, percent: number): boolean {
   return percent > 0 && r.udpBacklogBytes !== undefined && r.udpCapacityBytes > 0 && r.udpBacklogBytes * 100 > percent * r.udpCapacityBytes;
 }
 
-/** Above `share` of a threshold now: the delay, the backlog, or drops since the previous sample. */
-function over(r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, share: number): boolean {
-  const delay = t.maxEventLoopDelayMs > 0 && r.eventLoopDelayMs > t.maxEventLoopDelayMs * share;
+/** The error of a sample that dropped datagrams, and the most any sample counts for. */
+export const ERROR_MAX = 8;
+
+/**
+ * How far over its thresholds a sample is, PIE's "queue delay less the target" (RFC 8033) in
+ * units of the threshold: the fuller of backlog and event-loop delay as a fraction of its
+ * threshold, less 1 (0 at the threshold, -1 with nothing queued), ERROR_MAX after drops.
+ */
+export function pressureError(r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds): number {
   const dropped = r.udpDrops !== undefined && previous?.udpDrops !== undefined && r.udpDrops > previous.udpDrops;
-  return delay || dropped || backlogAbove(r, t.maxUdpBacklogPercent * share);
+  if (dropped) return ERROR_MAX;
+  let fill = 0;
+  if (t.maxEventLoopDelayMs > 0) fill = r.eventLoopDelayMs / t.maxEventLoopDelayMs;
+  if (t.maxUdpBacklogPercent > 0 && r.udpBacklogBytes !== undefined && r.udpCapacityBytes > 0) {
+    fill = Math.max(fill, (r.udpBacklogBytes * 100) / (t.maxUdpBacklogPercent * r.udpCapacityBytes));
+  }
+  return Math.min(ERROR_MAX, fill - 1);
 }
 
 /**
- * The shed share's steps per sample: up by an eighth while over a threshold, down by a quarter once
- * under it. The backlog lags (the queue drains only as it is read), so a share that climbed fast
- * would overshoot and shed calls the loop could carry; releasing fast undoes an overshoot.
+ * The controller's gains per sample, PIE's alpha and beta: the share moves by GAIN_UP (GAIN_DOWN
+ * under the threshold) times the error, plus GAIN_TREND times the error's change since the
+ * previous sample. The trend term reacts to a backlog that is filling or draining before it
+ * crosses the threshold: the old fixed steps (up an eighth, down a quarter a sample) kept
+ * climbing while the queue already drained and swung between 0 and 1 every two seconds. The
+ * share falls three times faster than it climbs: an empty queue is a loop that could carry more.
  */
-export const SHED_STEP_UP = 0.125;
-export const SHED_STEP_DOWN = 0.25;
+export const SHED_GAIN_UP = 0.02;
+export const SHED_GAIN_DOWN = 0.06;
+export const SHED_GAIN_TREND = 0.04;
 
 /**
- * How much of the new initial requests to shed after this sample (additive increase, additive
- * decrease; like pipelimit's RED it sheds a share rather than all): up while pressured and over a
- * threshold, down as soon as under every threshold, so near capacity the share settles around what
- * the loop cannot carry instead of swinging between all and nothing.
+ * How much of the new initial requests to shed after this sample: a proportional-integral
+ * controller on the pressure error, as PIE drives its drop probability from the queue delay (like
+ * pipelimit's RED it sheds a share rather than all). It climbs only while judged pressured, so a
+ * burst the socket buffer absorbs within one interval sheds nothing.
  */
-export function nextShedShare(share: number, r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, pressured: boolean): number {
-  const above = over(r, previous, t, 1);
-  if (pressured && above) return Math.min(1, share + SHED_STEP_UP);
-  return above ? share : Math.max(0, share - SHED_STEP_DOWN);
+export function nextShedShare(share: number, error: number, previousError: number, pressured: boolean): number {
+  let delta = (error > 0 ? SHED_GAIN_UP : SHED_GAIN_DOWN) * error + SHED_GAIN_TREND * (error - previousError);
+  if (!pressured && delta > 0) delta = 0;
+  return Math.min(1, Math.max(0, share + delta));
 }
 
 /**
@@ -89,6 +105,7 @@ export class PressureMonitor implements PressureGauge {
   /** The last readings (metrics read them at scrape time). */
   latest: PressureReadings = IDLE;
   private previous: PressureReadings | undefined;
+  private previousError = -1;
   private timer: TimerHandle | undefined;
   private running = false;
 
@@ -103,7 +120,9 @@ export class PressureMonitor implements PressureGauge {
   assess(r: PressureReadings): void {
     const was = this.pressured;
     const judged = judgePressure(r, this.previous, this.thresholds, was);
-    this.shedShare = nextShedShare(this.shedShare, r, this.previous, this.thresholds, judged);
+    const error = pressureError(r, this.previous, this.thresholds);
+    this.shedShare = nextShedShare(this.shedShare, error, this.previousError, judged);
+    this.previousError = error;
     const now = judged || this.shedShare > 0;
     this.previous = r;
     this.latest = r;

@@ -1,7 +1,20 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { subscribe, type EventPayloads } from '../../../src/shared/events.js';
 import { ManualScheduler } from '../../../src/shared/scheduler.js';
-import { createPressureSampler, judgePressure, nextShedShare, PressureMonitor, type PressureReadings, type PressureThresholds } from '../../../src/transport/pressure-monitor.js';
+import {
+  createPressureSampler,
+  ERROR_MAX,
+  judgePressure,
+  nextShedShare,
+  pressureError,
+  PressureMonitor,
+  SHED_GAIN_DOWN,
+  SHED_GAIN_TREND,
+  SHED_GAIN_UP,
+  type PressureReadings,
+  type PressureThresholds,
+} from '../../../src/transport/pressure-monitor.js';
 import { parseProcNetUdp, type UdpBacklog } from '../../../src/transport/udp-backlog.js';
 
 const unsubscribers: (() => void)[] = [];
@@ -44,43 +57,105 @@ describe('judgePressure', () => {
   });
 });
 
+describe('pressureError', () => {
+  it.each([
+    ['nothing queued, no delay', r(0, 0, 0), undefined, -1],
+    ['backlog at its threshold (10 % of 1 MB)', r(0, 100_000), undefined, 0],
+    ['backlog at three times its threshold', r(0, 300_000), undefined, 2],
+    ['delay at half its threshold, backlog empty: the fuller one counts', r(100, 0), undefined, -0.5],
+    ['delay above, backlog under', r(300, 50_000), undefined, 0.5],
+    ['a full socket counts no more than ERROR_MAX', r(0, 1_000_000), undefined, ERROR_MAX],
+    ['new drops', r(0, 0, 3), r(0, 0, 2), ERROR_MAX],
+    ['old drops only', r(0, 0, 3), r(0, 0, 3), -1],
+    ['no backlog reading (not Linux): the delay alone', r(50), undefined, -0.75],
+  ])('%s', (_name, readings, previous, want) => {
+    expect(pressureError(readings, previous, T)).toBeCloseTo(want, 10);
+  });
+
+  it('a threshold of 0 ignores its measure; no capacity ignores the backlog', () => {
+    expect(pressureError(r(10_000, 0), undefined, { ...T, maxEventLoopDelayMs: 0 })).toBe(-1);
+    expect(pressureError(r(0, 900_000), undefined, { ...T, maxUdpBacklogPercent: 0 })).toBe(-1);
+    expect(pressureError({ ...r(0, 900_000), udpCapacityBytes: 0 }, undefined, T)).toBe(-1);
+  });
+});
+
+describe('nextShedShare', () => {
+  it('climbs by the error and its rise while pressured and over the threshold', () => {
+    expect(nextShedShare(0, 2, 0, true)).toBeCloseTo(2 * SHED_GAIN_UP + 2 * SHED_GAIN_TREND, 10);
+    // the same error, steady: only the integral part
+    expect(nextShedShare(0.3, 2, 2, true)).toBeCloseTo(0.3 + 2 * SHED_GAIN_UP, 10);
+  });
+
+  it('stops climbing, and comes down, while a backlog over the threshold drains', () => {
+    // 6 times the threshold, then 2 times: still over it, but draining (the old steps climbed here)
+    expect(nextShedShare(0.5, 1, 5, true)).toBeLessThan(0.5);
+  });
+
+  it('falls three times faster under the threshold than it climbs over it', () => {
+    expect(SHED_GAIN_DOWN).toBe(3 * SHED_GAIN_UP);
+    expect(nextShedShare(0.5, -1, -1, true)).toBeCloseTo(0.5 - SHED_GAIN_DOWN, 10);
+  });
+
+  it('does not climb before the pressure is judged (a burst the buffer absorbs), but may fall', () => {
+    expect(nextShedShare(0, 3, -1, false)).toBe(0);
+    expect(nextShedShare(0.4, 3, -1, false)).toBe(0.4);
+    expect(nextShedShare(0.4, -1, 0, false)).toBeLessThan(0.4);
+  });
+
+  it('stays within 0..1, never climbs unpressured, and never climbs with the error at or under 0 and not rising', () => {
+    const error = fc.double({ min: -1, max: ERROR_MAX, noNaN: true });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(error, fc.boolean()), { maxLength: 200 }), (steps) => {
+        let share = 0;
+        let previous = -1;
+        for (const [e, pressured] of steps) {
+          const next = nextShedShare(share, e, previous, pressured);
+          expect(next).toBeGreaterThanOrEqual(0);
+          expect(next).toBeLessThanOrEqual(1);
+          if (!pressured || (e <= 0 && e <= previous)) expect(next).toBeLessThanOrEqual(share);
+          share = next;
+          previous = e;
+        }
+      }),
+    );
+  });
+
+  it('a sustained overload reaches 1; a calm loop brings it back to 0', () => {
+    let share = 0;
+    for (let i = 0; i < 20; i++) share = nextShedShare(share, ERROR_MAX, ERROR_MAX, true);
+    expect(share).toBe(1);
+    for (let i = 0; i < 20; i++) share = nextShedShare(share, -1, -1, false);
+    expect(share).toBe(0);
+  });
+});
+
 describe('PressureMonitor', () => {
   it('switches shedding on and off with simulated pressure, moving the epoch while pressured', () => {
     const events = listen();
     const m = new PressureMonitor(T, new ManualScheduler(), 100, () => Promise.resolve(r(0)));
-    const state = () => [m.pressured, m.shedding, m.shedShare, m.epoch];
+    const state = () => [m.pressured, m.shedding, m.epoch];
     m.assess(r(5, 0, 0));
-    expect(state()).toEqual([false, false, 0, 0]);
-    m.assess(r(300, 0, 0));
-    expect(state()).toEqual([true, true, 0.125, 1]);
+    expect(state()).toEqual([false, false, 0]);
+    expect(m.shedShare).toBe(0);
+    // 400 ms of delay: error 1, risen from -0.975
     m.assess(r(400, 0, 0));
-    expect(state()).toEqual([true, true, 0.25, 2]);
+    expect(state()).toEqual([true, true, 1]);
+    expect(m.shedShare).toBeCloseTo(SHED_GAIN_UP + SHED_GAIN_TREND * 1.975, 10);
+    const climbed = m.shedShare;
     m.assess(r(400, 0, 0));
-    expect(state()).toEqual([true, true, 0.375, 3]);
-    // under the threshold: the share comes down a quarter a sample; pressure (for excused
-    // timeouts) lasts while above half of it or while anything is shed
-    m.assess(r(120, 0, 0));
-    expect(state()).toEqual([true, true, 0.125, 4]);
+    expect(m.shedShare).toBeCloseTo(climbed + SHED_GAIN_UP, 10);
+    // calm again: the error fell by 1.9, so the share drops to 0 in one sample and pressure ends
     m.assess(r(20, 0, 0));
-    expect(state()).toEqual([false, false, 0, 4]);
+    expect(state()).toEqual([false, false, 2]);
+    expect(m.shedShare).toBe(0);
     m.assess(r(20, 0, 5));
-    expect(state()).toEqual([true, true, 0.125, 5]);
+    expect(state()).toEqual([true, true, 3]);
+    expect(m.shedShare).toBeCloseTo(SHED_GAIN_UP * ERROR_MAX + SHED_GAIN_TREND * (ERROR_MAX + 0.9), 10);
     expect(events.map((e) => [e.pressured, e.shedding, e.eventLoopDelayMs])).toEqual([
-      [true, true, 300],
+      [true, true, 400],
       [false, false, 20],
       [true, true, 20],
     ]);
-  });
-
-  it('nextShedShare climbs to 1 and no further, and falls to 0 and no further', () => {
-    let share = 0;
-    for (let i = 0; i < 10; i++) share = nextShedShare(share, r(500), undefined, T, true);
-    expect(share).toBe(1);
-    // over the threshold but not (yet) judged pressured, e.g. a backlog in its first sample: no climb, no fall
-    expect(nextShedShare(0, r(5, 200_000), undefined, T, false)).toBe(0);
-    expect(nextShedShare(0.5, r(5, 200_000), undefined, T, false)).toBe(0.5);
-    for (let i = 0; i < 10; i++) share = nextShedShare(share, r(5), undefined, T, false);
-    expect(share).toBe(0);
   });
 
   it('with shedding off it is pressured (timeouts excused) but sheds nothing', () => {
