@@ -33,4 +33,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
 # (32 s by default), so give `docker stop` longer than that (docker stop -t 40, stop_grace_period).
 STOPSIGNAL SIGTERM
 # Node flags: the same as the CLI's shebang (short GC pauses, see src/cli/cli.ts).
-CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=25", "dist/cli/cli.js", "--list", "/etc/sipdispatch/dispatcher.list"]
+CMD ["node", "--max-semi-space-size=4", "dist/cli/cli.js", "--list", "/etc/sipdispatch/dispatcher.list"]

@@ -24,6 +24,8 @@ import { startSipStack, type SipStack } from '../stack/sip-stack.js';
 import { threadCount } from '../threads/thread-count.js';
 import { runSliced } from '../stack/run-sliced.js';
 import { collectStartUpGarbage } from '../stack/start-up-collection.js';
+import { HeapGrowth, setV8HeapGrowth } from '../stack/heap-growth.js';
+import { systemScheduler } from '../shared/scheduler.js';
 import type { WorkerPool } from '../threads/worker-pool.js';
 
 
@@ -97,6 +99,9 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
   const options = resolveConfig(config);
   const expiry = setInterval(() => dispatcher.expireCalls(systemClock.now()), 30_000);
   expiry.unref();
+  // V8's heap growth is process-wide: the main thread watches pike's table, shared by all threads
+  const heap = new HeapGrowth(options.lifecycle.heapGrowth, { sourcesSeen: () => stack.edge.sourcesSeen, apply: setV8HeapGrowth, scheduler: systemScheduler, logger });
+  heap.start();
   return {
     config,
     dispatcher,
@@ -137,6 +142,7 @@ function assembleCore(config: Config, dispatcher: Dispatcher, stack: SipStack, p
     },
     async stop() {
       clearInterval(expiry);
+      heap.stop();
       // every thread finishes its calls while all of them still read the shared UDP sockets;
       // then the workers end (closing them) and the main thread closes the rest
       await Promise.all([stack.drain(), pool?.drain()]);

@@ -1,13 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=25
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * The `sipdispatch` program. Every failure ends with exit status 1 and one clear line per problem
  * (`sipdispatch: …`), never a stack trace. The shebang's `--max-semi-space-size=4` keeps V8's young
  * generation small, so scavenges are frequent but short: they set the relay's latency tail
- * (bench/RESULTS.md). `--heap-growing-percent=25` lets V8's old generation grow to 1.25× what
- * survived the last full collection before the next one (V8 picks up to 4× itself): transactions
- * live seconds, so a flood promotes them and they die there, and that headroom, in every thread's
- * heap, was most of the RSS a flood left (issue #13 test 7). The Dockerfile and `npm start` pass
- * the same flags (node-flags.test.ts).
+ * (bench/RESULTS.md). The Dockerfile and `npm start` pass the same flag (node-flags.test.ts). The
+ * old generation's growth is switched at run time (`heap_growth`, stack/heap-growth.ts).
  */
 import { envOverrides, loadConfig } from '../config/load-config.js';
 import { isSipDispatchError } from '../shared/errors.js';

@@ -109,6 +109,7 @@ export const configSchema = {
 
     // lifecycle and events
     drain_timeout: { type: 'integer', minimum: 0, default: 32000 },
+    heap_growth: { enum: ['auto', 'compact', 'default'], default: 'auto', description: "V8's old-generation growth: compact (25 %) while pike sees sources churn (auto), always, or V8's default" },
     workers: { anyOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { const: 'auto' }], default: 'auto', description: 'threads reading the same UDP sockets, as Kamailio children do (Linux); auto: one per core, at most 8' },
     webhook_url: { type: 'string', pattern: '^https?://' },
     webhook_queue_size: { type: 'integer', minimum: 1, default: 1000 },

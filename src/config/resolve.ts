@@ -49,7 +49,7 @@ export interface ResolvedConfig {
   readonly edge: EdgeGuardOptions & { readonly trusted: readonly string[] };
   /** HEP capture; undefined without `hep.collector`. */
   readonly hep: HepExportOptions | undefined;
-  readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number | 'auto' };
+  readonly lifecycle: { readonly drainTimeoutMs: number; readonly workers: number | 'auto'; readonly heapGrowth: Config['heap_growth'] };
   /** Scale-out; `redis` undefined = single instance. */
   readonly cluster: ClusterOptions;
   readonly warnings: readonly string[];
@@ -177,7 +177,7 @@ function build(c: Config): ResolvedConfig {
       enabled: c.hep.capture,
       queueSize: c.hep.queue_size,
     },
-    lifecycle: { drainTimeoutMs: c.drain_timeout, workers: c.workers },
+    lifecycle: { drainTimeoutMs: c.drain_timeout, workers: c.workers, heapGrowth: c.heap_growth },
     cluster: cluster(c),
     warnings: [...replyCodes.warnings, ...clusterWarnings(c)],
     metrics: { maxDestinationSeries: c.metrics_destination_series },

@@ -129,6 +129,11 @@ export class EdgeGuard {
     return this.pike?.tracked ?? 0;
   }
 
+  /** Sources pike's table has taken so far, of every thread when the table is shared (source churn). */
+  get sourcesSeen(): number {
+    return this.pike?.seen ?? 0;
+  }
+
   /** Sources the bounded tables forgot to stay bounded (pike's LRU and the ban table's). */
   get evictions(): number {
     return (this.pike?.evicted ?? 0) + this.bans.evicted;

@@ -32,6 +32,8 @@ export interface DensityTable {
   readonly tracked: number;
   /** Sources given up to stay bounded. */
   readonly evicted: number;
+  /** Sources that took a slot so far, new or back after an eviction (monotonic: source churn). */
+  readonly seen: number;
 }
 
 export class Pike implements DensityTable {
@@ -47,6 +49,7 @@ export class Pike implements DensityTable {
   private fresh = 0;
   private epoch: number | undefined;
   evicted = 0;
+  seen = 0;
 
   constructor(private readonly options: PikeOptions) {
     const { maxSources, density } = options;
@@ -106,6 +109,7 @@ export class Pike implements DensityTable {
     this.count[slot] = 0;
     this.last[slot] = -Infinity;
     this.table.set(key, slot);
+    this.seen++;
     return slot;
   }
 }

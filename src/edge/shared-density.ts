@@ -29,11 +29,12 @@ export interface SharedDensityOptions {
 const PROBE = 8;
 /** How long the request that goes over holds its source: the ban's message takes far less. */
 const HOLD_MAX_MS = 1000;
-/** Int32 words after the Float64 base: lock, tracked, evicted, padding. */
+/** Int32 words after the Float64 base: lock, tracked, evicted, seen. */
 const HEADER_BYTES = 8 + 4 * 4;
 const LOCK = 2;
 const TRACKED = 3;
 const EVICTED = 4;
+const SEEN = 5;
 /** Per slot: h1, h2, used, next, count, last, held, held since, then `density` times. */
 const H1 = 0;
 const H2 = 1;
@@ -156,6 +157,10 @@ export class SharedDensity implements DensityTable {
     return Atomics.load(this.header, EVICTED);
   }
 
+  get seen(): number {
+    return Atomics.load(this.header, SEEN);
+  }
+
   /** `now` on the shared clock, as a 32-bit ms offset from the base. */
   private offset(now: number): number {
     return Math.floor(this.originMs + now - this.base) >>> 0;
@@ -200,6 +205,7 @@ export class SharedDensity implements DensityTable {
       }
     }
     if (oldest >= 0 && s[victim + USED] === 1) this.header[EVICTED]!++;
+    this.header[SEEN]!++;
     s[victim + H1] = h1;
     s[victim + H2] = h2;
     s[victim + USED] = 1;

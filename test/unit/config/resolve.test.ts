@@ -22,7 +22,7 @@ describe('resolveConfig', () => {
     expect(o.timers).toEqual({ t1: 500, t2: 4000, t4: 5000, frTimer: 5000, frInvTimer: 120_000, waitTimer: 5000 });
     expect(o.transport.tcp).toEqual({ idleTimeoutMs: 600_000, maxConnections: 4096, maxBufferedBytes: 262_144, connectTimeoutMs: 3000, msgReadTimeoutMs: 10_000, acceptIpLimit: 64, maxQueuedTotal: 67_108_864 });
     expect(o.edge).toMatchObject({ pike: { enabled: true, density: 16, windowMs: 2000 }, banMs: 300_000, scannerSilence: true, trusted: [] });
-    expect(o.lifecycle).toEqual({ drainTimeoutMs: 32_000, workers: 'auto' });
+    expect(o.lifecycle).toEqual({ drainTimeoutMs: 32_000, workers: 'auto', heapGrowth: 'auto' });
     expect(o.selection).toEqual({ useDefault: false, hashFailover: 'neighbour' });
     expect(o.webhook).toBeUndefined();
     expect(o.warnings).toEqual([]);

@@ -28,6 +28,8 @@ describe('Pike (slots in one typed array)', () => {
     // 'a' comes back as a new source
     expect(pike.hit('a', 6)).toBe(false);
     expect(pike.evicted).toBe(2);
+    // seen counts every source that took a slot (the churn heap_growth watches), a, b, c and a again
+    expect(pike.seen).toBe(4);
   });
 
   it('forget frees the slot without counting an eviction', () => {

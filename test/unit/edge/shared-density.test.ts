@@ -14,6 +14,16 @@ describe('SharedDensity (pike across threads)', () => {
     expect(b.hit('s', 4)).toBe(true);
     expect(a.hit('other', 5)).toBe(false);
     expect(a.tracked).toBe(2);
+    // every thread reads the sources that took a slot, whichever thread they came to
+    expect([a.seen, b.seen]).toEqual([2, 2]);
+  });
+
+  it('counts a source back after an eviction as seen again', () => {
+    const [a] = twoThreads({ density: 2, windowMs: 1000, maxSources: 8 });
+    // 9 sources for 8 slots: which hash to the same window decides the victims, so count them all
+    for (let i = 0; i < 9; i++) a.hit(`s${i}`, i);
+    expect(a.seen).toBe(9);
+    expect(a.seen - a.evicted).toBe(a.tracked);
   });
 
   it('the request that goes over holds the source in every thread for one window, so that one thread bans', () => {
