@@ -1,21 +1,28 @@
 /**
- * Kamailio's sl_filter_ACK: every stateless reply of this thread (a shed 503, an ACL 403) carries
+ * Kamailio's sl_filter_ACK: every stateless reply of this process (a shed 503, an ACL 403) carries
  * one To tag, and the ACK a UAC sends for it (same To, §17.1.1.3) is recognised from its bytes and
  * absorbed before any parse: under overload each refused call costs its 503 and nothing more, and
  * those ACKs are not counted as unroutable drops. The tag is 64 random bits, so no dialog of the
- * farm can carry it.
+ * farm can carry it. It is the main thread's; every worker adopts it at start, so the ACK is
+ * absorbed by whichever thread reads it, never handed to another one.
  */
 import { newTag } from './build.js';
 
-/** The To tag of this thread's stateless replies. */
-export const STATELESS_TAG = newTag();
+/** The To tag of this process's stateless replies (the main thread's; adoptStatelessTag in a worker). */
+export let STATELESS_TAG = newTag();
 
 const LF = 10;
 const CR = 13;
 const SP = 32;
 const HT = 9;
 const COLON = 58;
-const NEEDLE = Buffer.from(`tag=${STATELESS_TAG}`, 'latin1');
+let needle = Buffer.from(`tag=${STATELESS_TAG}`, 'latin1');
+
+/** A worker thread takes the main thread's tag before it sends or reads anything. */
+export function adoptStatelessTag(tag: string): void {
+  STATELESS_TAG = tag;
+  needle = Buffer.from(`tag=${tag}`, 'latin1');
+}
 
 /** An ACK whose To header carries STATELESS_TAG (a byte scan of the headers, no parse). */
 export function isAckToStatelessReply(bytes: Buffer): boolean {
@@ -25,8 +32,8 @@ export function isAckToStatelessReply(bytes: Buffer): boolean {
     let end = bytes.indexOf(LF, at);
     if (end < 0) end = bytes.length;
     if (isToName(bytes, at, end)) {
-      const found = bytes.indexOf(NEEDLE, at);
-      return found >= 0 && found < end && !isTagChar(bytes[found + NEEDLE.length]);
+      const found = bytes.indexOf(needle, at);
+      return found >= 0 && found < end && !isTagChar(bytes[found + needle.length]);
     }
     at = end + 1;
   }

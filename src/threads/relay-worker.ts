@@ -12,6 +12,7 @@ import { systemClock } from '../shared/clock.js';
 import { isSipDispatchError } from '../shared/errors.js';
 import { systemScheduler } from '../shared/scheduler.js';
 import { setBranchTag } from '../sip/build.js';
+import { adoptStatelessTag } from '../sip/stateless-ack.js';
 import { DatagramHandoff, hasFlowListeners } from './datagram-handoff.js';
 import { warmUp } from '../stack/warm-up.js';
 import { EventCollector } from './event-bridge.js';
@@ -33,6 +34,7 @@ const post = (message: FromWorker): void => parent.postMessage(message);
 async function run(): Promise<void> {
   const config = deepFreeze(start.config);
   setBranchTag(threadBranchTag(start.index));
+  adoptStatelessTag(start.statelessTag);
   const logger = createLogger({ level: config.log_level }).child({ worker: start.index });
   const replica = createDispatcher(config);
   replica.applyReplicaState(start.replica);

@@ -19,6 +19,8 @@ export interface WorkerStart {
   /** The UDP listeners the main thread bound, each with its socket's descriptor to read too. */
   readonly listen: readonly ListenSpec[];
   readonly identity: StackIdentity;
+  /** The To tag of the process's stateless replies (stateless-ack.ts), the main thread's. */
+  readonly statelessTag: string;
   readonly replica: ReplicaState;
   /** A port to every other thread, by thread index (this thread's own slot is empty). */
   readonly peers: ReadonlyArray<MessagePort | undefined>;

@@ -17,6 +17,7 @@ import type { ListenSpec } from '../shared/addresses.js';
 import { SipDispatchError } from '../shared/errors.js';
 import { subscribe } from '../shared/events.js';
 import { setBranchTag } from '../sip/build.js';
+import { STATELESS_TAG } from '../sip/stateless-ack.js';
 import type { DatagramRouter } from '../transport/transport-manager.js';
 import { DatagramHandoff, hasFlowListeners } from './datagram-handoff.js';
 import type { Ban } from '../edge/ban-table.js';
@@ -183,6 +184,7 @@ export class WorkerPool {
       config: this.options.config,
       listen: udpListeners(stack),
       identity: stack.identity,
+      statelessTag: STATELESS_TAG,
       replica: this.options.dispatcher.replicaState(true),
       peers,
       alive: this.alive.buffer as SharedArrayBuffer,

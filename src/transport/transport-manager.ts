@@ -9,6 +9,7 @@ import { SipDispatchError } from '../shared/errors.js';
 import { publish, TRANSPORTS, type Transport } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
+import { isAckToStatelessReply } from '../sip/stateless-ack.js';
 import { advertisedAddress, type BoundAddress } from './advertised-address.js';
 import type { HostPort, ListenSpec } from '../shared/addresses.js';
 import { MessageReceiver, type MessageHandler } from './message-receiver.js';
@@ -303,8 +304,10 @@ export class TransportManager {
   private datagramHandler(listener: number): DatagramHandler {
     const router = this.router;
     if (!router) return (bytes, source, reply) => this.receiver.receive(bytes, source, reply);
+    // the ACK of a stateless reply is absorbed here, whichever thread's reply it was (one tag per
+    // process): handing it to the owner of its Call-ID would cost more than it does
     return (bytes, source, reply) => {
-      if (!router(bytes, listener, source)) this.receiver.receive(bytes, source, reply);
+      if (isAckToStatelessReply(bytes) || !router(bytes, listener, source)) this.receiver.receive(bytes, source, reply);
     };
   }
 

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { systemScheduler } from '../../../src/shared/scheduler.js';
+import { STATELESS_TAG } from '../../../src/sip/stateless-ack.js';
 import type { MessageSource } from '../../../src/transport/target.js';
 import { TransportManager, type DatagramRouter } from '../../../src/transport/transport-manager.js';
 import { baseOptions, Harness, record, request, spec, UdpClient } from './support.js';
@@ -49,6 +50,25 @@ describe('TransportManager datagram router', () => {
     expect(harness.received.map((r) => r.message.callId).sort()).toEqual(['kept-0', 'kept-1']);
     expect(seen.map((s) => `${s.listener} ${s.callId}`).sort()).toEqual(['0 kept-0', '0 taken-1', '1 kept-1']);
     expect(seen.find((s) => s.callId === 'kept-1')!.source).toMatchObject({ address: '127.0.0.1', port: c.port, connectionId: `udp:127.0.0.1:${second!.port}` });
+  });
+});
+
+describe('the ACK of a stateless reply with a router', () => {
+  it('is absorbed by the thread that read it, never offered to the router (one tag per process)', async () => {
+    const routed: string[] = [];
+    const harness = await start((bytes) => {
+      routed.push(bytes.toString('latin1').split(' ')[0]!);
+      return false;
+    });
+    const [first] = harness.manager.addresses();
+    const c = await client();
+    const ack = request({ method: 'ACK', callId: 'shed-1' }).toString('latin1').replace('To: <sip:bob@example.com>', `To: <sip:bob@example.com>;tag=${STATELESS_TAG}`);
+    await c.send(Buffer.from(ack, 'latin1'), first!.port);
+    // an OPTIONS after it, routed and handled: the ACK before it was absorbed, not queued
+    await c.send(request({ callId: 'after-1' }), first!.port);
+    await harness.waitFor(1);
+    expect(routed).toEqual(['OPTIONS']);
+    expect(harness.received.map((r) => r.message.callId)).toEqual(['after-1']);
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isAckToStatelessReply, STATELESS_TAG } from '../../../src/sip/stateless-ack.js';
+import { adoptStatelessTag, isAckToStatelessReply, STATELESS_TAG } from '../../../src/sip/stateless-ack.js';
 
 function ack(to: string, method = 'ACK', extra: string[] = []): Buffer {
   return Buffer.from(
@@ -40,6 +40,18 @@ describe('the ACK of a stateless reply (sl_filter_ACK)', () => {
     ['no tag', 'To: <sip:service@127.0.0.1>'],
   ])('is not recognised with %s', (_what, to) => {
     expect(isAckToStatelessReply(ack(to))).toBe(false);
+  });
+
+  it('a worker thread adopts the main thread\'s tag: the ACK of either thread\'s reply is recognised by both', () => {
+    const own = STATELESS_TAG;
+    try {
+      adoptStatelessTag('0123456789abcdef');
+      expect(STATELESS_TAG).toBe('0123456789abcdef');
+      expect(isAckToStatelessReply(ack('To: <sip:service@127.0.0.1>;tag=0123456789abcdef'))).toBe(true);
+      expect(isAckToStatelessReply(ack(`To: <sip:service@127.0.0.1>;tag=${own}`))).toBe(false);
+    } finally {
+      adoptStatelessTag(own);
+    }
   });
 
   it('looks only at the To header of an ACK', () => {
