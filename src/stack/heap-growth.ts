@@ -3,7 +3,7 @@
  * 4× what survived the last one) costs the least CPU; 25 % (`--heap-growing-percent=25`) keeps a
  * flood's dead transactions from piling up as RSS: they live seconds, are promoted and die in the
  * old generation. Measured (bench/RESULTS.md): 25 % holds a flood of 200,000 distinct sources to
- * < 64 MiB of RSS growth, and costs ~12 % of the calls carried at twice the maximum rate.
+ * < 64 MiB of RSS growth, and cost up to 12 % of the calls carried at twice the maximum rate.
  *
  * `heap_growth: auto` takes each where it pays: 25 % while pike sees sources churn (at least
  * CHURN_SOURCES new sources within CHURN_WINDOW_S, the shape of a flood of strangers or a storm of
@@ -13,10 +13,11 @@
  * it takes effect at each thread's next collection.
  */
 import { setFlagsFromString } from 'node:v8';
+import type { Config } from '../config/config-types.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler, TimerHandle } from '../shared/scheduler.js';
 
-export type HeapGrowthMode = 'auto' | 'compact' | 'default';
+export type HeapGrowthMode = Config['heap_growth'];
 
 /** New sources pike must see within the window for `auto` to switch to compact growth. */
 export const CHURN_SOURCES = 1000;
