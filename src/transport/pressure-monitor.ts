@@ -31,8 +31,15 @@ export interface PressureReadings {
   readonly udpDrops: number | undefined;
 }
 
-function backlogAbove(r: PressureReadings, percent: number): boolean {
-  return percent > 0 && r.udpBacklogBytes !== undefined && r.udpCapacityBytes > 0 && r.udpBacklogBytes * 100 > percent * r.udpCapacityBytes;
+/** The backlog as a fraction of `percent` of the receive buffer (1 at it); 0 when not measured. */
+function backlogFill(r: PressureReadings, percent: number): number {
+  if (percent <= 0 || r.udpBacklogBytes === undefined || r.udpCapacityBytes <= 0) return 0;
+  return (r.udpBacklogBytes * 100) / (percent * r.udpCapacityBytes);
+}
+
+/** A socket dropped datagrams since the previous sample. */
+function droppedSince(r: PressureReadings, previous: PressureReadings | undefined): boolean {
+  return r.udpDrops !== undefined && previous?.udpDrops !== undefined && r.udpDrops > previous.udpDrops;
 }
 
 /** The error of a sample that dropped datagrams, and the most any sample counts for. */
@@ -44,14 +51,9 @@ export const ERROR_MAX = 8;
  * threshold, less 1 (0 at the threshold, -1 with nothing queued), ERROR_MAX after drops.
  */
 export function pressureError(r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds): number {
-  const dropped = r.udpDrops !== undefined && previous?.udpDrops !== undefined && r.udpDrops > previous.udpDrops;
-  if (dropped) return ERROR_MAX;
-  let fill = 0;
-  if (t.maxEventLoopDelayMs > 0) fill = r.eventLoopDelayMs / t.maxEventLoopDelayMs;
-  if (t.maxUdpBacklogPercent > 0 && r.udpBacklogBytes !== undefined && r.udpCapacityBytes > 0) {
-    fill = Math.max(fill, (r.udpBacklogBytes * 100) / (t.maxUdpBacklogPercent * r.udpCapacityBytes));
-  }
-  return Math.min(ERROR_MAX, fill - 1);
+  if (droppedSince(r, previous)) return ERROR_MAX;
+  const delay = t.maxEventLoopDelayMs > 0 ? r.eventLoopDelayMs / t.maxEventLoopDelayMs : 0;
+  return Math.min(ERROR_MAX, Math.max(delay, backlogFill(r, t.maxUdpBacklogPercent)) - 1);
 }
 
 /**
@@ -87,9 +89,9 @@ export function nextShedShare(share: number, error: number, previousError: numbe
 export function judgePressure(r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, was: boolean): boolean {
   const share = was ? 0.5 : 1;
   const delay = t.maxEventLoopDelayMs > 0 && r.eventLoopDelayMs > t.maxEventLoopDelayMs * share;
-  const dropped = r.udpDrops !== undefined && previous?.udpDrops !== undefined && r.udpDrops > previous.udpDrops;
+  const dropped = droppedSince(r, previous);
   const percent = t.maxUdpBacklogPercent * share;
-  const backlog = backlogAbove(r, percent) && (was || (previous !== undefined && backlogAbove(previous, percent)));
+  const backlog = backlogFill(r, percent) > 1 && (was || (previous !== undefined && backlogFill(previous, percent) > 1));
   return delay || dropped || backlog;
 }
 
