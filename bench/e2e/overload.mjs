@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from './medians.mjs';
+import { goodputOf } from './goodput.mjs';
 import { describeMachine } from './report.mjs';
 import { runStep } from './run-step.mjs';
 import { defaultSipdispatchCli, findExecutable, shebangNodeArgs } from './start-proxy.mjs';
@@ -29,7 +30,7 @@ const USAGE = `usage: node bench/e2e/overload.mjs [--runs N] [--seconds N] [--ma
   --keep         keep traces and logs
   --sipdispatch-config  a config file for sipdispatch (default: none, its defaults)
   --sipdispatch-cli     the CLI to run (default dist/cli/cli.js; another build to compare)
-Calls: INVITE, 100/180, 200, ACK, 1 s hold, BYE, 200, from one SIPp UAC to two SIPp UAS behind the proxy.
+Calls: INVITE, 100/180, 200, ACK, 1 s hold, BYE, 200, from one SIPp UAC to two SIPp UAS behind the proxy.\nGoodput: successful calls per second of the span over which the UAC actually offered them.
 Results: printed, and written to bench/e2e/out/overload-*.md and .json.`;
 
 const { values: flags } = parseArgs({
@@ -100,7 +101,7 @@ for (let run = 1; run <= runs; run++) {
       process.stdout.write(`run ${run}: ${target} at ${multiplier}× M = ${rate} calls/s for ${seconds} s ... `);
       try {
         const row = await runStep({ run, target, scenario: 'call', rate, seconds, holdMs: HOLD_MS, warmupS, overload: true }, env);
-        const goodput = row.successful / seconds;
+        const goodput = goodputOf(row, seconds);
         const failedOther = row.failed - row.failed503 - row.failed408 - row.failedNoAnswer;
         rows.push({ ...row, multiplier, maxRate, goodput, goodputPct: (100 * goodput) / maxRate, failedOther });
         console.log(`${row.successful} ok, ${row.failed} failed (503 ${row.failed503}, 408 ${row.failed408}, no answer ${row.failedNoAnswer}), shed ${row.shed}, state changes ${row.stateChanges}`);
@@ -141,17 +142,19 @@ async function measureMaxRate(run) {
 function render() {
   const f = (/** @type {unknown} */ v, digits = 0) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
   const header = [
-    '| run | load | calls/s | target | goodput calls/s | goodput / M | ok | failed: 503 | 408 | no answer | other | 503 in p50 / p99 ms | BYE unanswered | shed | traffic marks (spared) | state changes | proxy % core | others % core |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| run | load | calls/s | offered/s | target | goodput calls/s | goodput / M | ok | failed: 503 | 408 | no answer | other | 503 in p50 / p99 ms | BYE unanswered | shed | traffic marks (spared) | state changes | proxy % core | others % core |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const line = (/** @type {Record<string, any>} */ r, /** @type {string} */ run) =>
-    `| ${run} | ${r.multiplier}× | ${f(r.rate)} | ${r.target} | ${f(r.goodput)} | ${f(r.goodputPct)} % | ${f(r.successful)} | ${f(r.failed503)} | ${f(r.failed408)} | ${f(r.failedNoAnswer)} | ${f(r.failedOther)} | ${f(r.reject503P50Ms, 1)} / ${f(r.reject503P99Ms, 1)} | ${f(r.byeUnanswered)} | ${f(r.shed)} | ${f(r.trafficMarks)} (${f(r.trafficSpared)}) | ${f(r.stateChanges)} | ${f(r.proxyCorePct)} | ${f(r.otherCorePct)} |`;
+    `| ${run} | ${r.multiplier}× | ${f(r.rate)} | ${f(r.achievedRate)} | ${r.target} | ${f(r.goodput)} | ${f(r.goodputPct)} % | ${f(r.successful)} | ${f(r.failed503)} | ${f(r.failed408)} | ${f(r.failedNoAnswer)} | ${f(r.failedOther)} | ${f(r.reject503P50Ms, 1)} / ${f(r.reject503P99Ms, 1)} | ${f(r.byeUnanswered)} | ${f(r.shed)} | ${f(r.trafficMarks)} (${f(r.trafficSpared)}) | ${f(r.stateChanges)} | ${f(r.proxyCorePct)} | ${f(r.otherCorePct)} |`;
   const lines = [
     `Run ${machine.date} on ${machine.cpus} × ${machine.cpuModel}, ${machine.ramGb.toFixed(1)} GiB RAM, node ${machine.node}, ${machine.sipp}, ${machine.kamailio}.`,
     '',
     `Command: \`${command}\``,
     '',
     `M (max sustainable call rate of sipdispatch, highest passing probe step): ${maxima.map((m) => `run ${m.run}: ${m.maxRate}/s (${m.tried})`).join('; ') || `given: ${givenMax}/s`}.`,
+    '',
+    'offered/s: new calls the UAC started per second, first to last; below calls/s when SIPp fell behind. Goodput: calls answered 2xx per second of that offering span (never less than the step\'s seconds).',
     '',
     ...header,
     ...rows.map((r) => line(r, String(r.run))),

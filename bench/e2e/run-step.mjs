@@ -141,7 +141,11 @@ function uacOptions(step, env, target, own, dir) {
     mediaPort: own.media,
     calls: step.rate * step.seconds,
     rate: step.rate,
-    limit: Math.max(50, step.rate * LIMIT_FACTOR),
+    // An overload step never lets SIPp slow down: a call the proxy drops stays open until SIPp
+    // gives up on it, and with the usual limit those calls would throttle the UAC, so the proxy
+    // would be offered less than the step says (a Kamailio 2× step: 8,000 new calls/s for 3 s, then
+    // 1,400–4,000).
+    limit: step.overload ? step.rate * step.seconds : Math.max(50, step.rate * LIMIT_FACTOR),
     holdMs: step.scenario === 'call' ? step.holdMs : 0,
     timeoutS: step.seconds + Math.ceil(step.holdMs / 1_000) + UAC_SLACK_S,
     dir,
