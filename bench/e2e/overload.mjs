@@ -30,7 +30,8 @@ const USAGE = `usage: node bench/e2e/overload.mjs [--runs N] [--seconds N] [--ma
   --keep         keep traces and logs
   --sipdispatch-config  a config file for sipdispatch (default: none, its defaults)
   --sipdispatch-cli     the CLI to run (default dist/cli/cli.js; another build to compare)
-Calls: INVITE, 100/180, 200, ACK, 1 s hold, BYE, 200, from one SIPp UAC to two SIPp UAS behind the proxy.\nGoodput: successful calls per second of the span over which the UAC actually offered them.
+Calls: INVITE, 100/180, 200, ACK, 1 s hold, BYE, 200, from one SIPp UAC to two SIPp UAS behind the proxy.
+Goodput: successful calls per second of the span over which the UAC actually offered them.
 Results: printed, and written to bench/e2e/out/overload-*.md and .json.`;
 
 const { values: flags } = parseArgs({
