@@ -21,6 +21,7 @@ import { timerValues } from '../transaction/timers.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import { responseTarget } from '../transport/response-target.js';
 import type { MessageSource } from '../transport/target.js';
+import type { BoundAddress } from '../transport/advertised-address.js';
 import { TransportManager, type DatagramRouter } from '../transport/transport-manager.js';
 import { DnsCache } from '../transport/dns-cache.js';
 import { startHepExport, type HepExport } from '../hep/hep-export.js';
@@ -92,10 +93,19 @@ function ownIdentity(config: Config, transport: TransportManager): StackIdentity
     const a = transport.localAddressFor(t);
     advertised[t] = { host: a.host, port: a.port };
   }
-  return {
-    advertised,
-    bound: transport.addresses().map((a) => `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`),
-  };
+  return { advertised, bound: transport.addresses().map(hostPort) };
+}
+
+const hostPort = (a: BoundAddress): string => `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+
+/**
+ * Who this thread's relay is: the process's identity and this thread's own farm sockets, which the
+ * Via of every request to the farm names, so the farm's 2xx retransmissions that reach the relay
+ * after its transaction passed them up (RFC 6026) or ended (§16.7) are recognised as ours and forwarded.
+ */
+function threadIdentity(identity: StackIdentity, transport: TransportManager): StackIdentity {
+  const farm = transport.farmAddresses();
+  return farm.length === 0 ? identity : { ...identity, bound: [...identity.bound, ...farm.map(hostPort)] };
 }
 
 /** The relay's options from the config and who we are (bench/relay/per-call.mjs builds a relay with them too). */
@@ -175,7 +185,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
       shedLast: edge.inTrusted,
     },
     transactions,
-    relayOptions(config, identity, options.threads),
+    relayOptions(config, threadIdentity(identity, transport), options.threads),
     logger.child({ component: 'relay' }),
   );
   transport.onMessage((msg, source) => relay.receive(msg, source));

@@ -198,6 +198,11 @@ export class TransportManager {
     return this.bound;
   }
 
+  /** This thread's own farm sockets (threadSockets), as bound: they name us in the Via of what goes to the farm. */
+  farmAddresses(): readonly BoundAddress[] {
+    return this.own.map((u) => u.bound);
+  }
+
   /** The local ports of every UDP socket of this thread, its own farm sockets included: the pressure monitor's. */
   udpPorts(): number[] {
     return [...this.udp, ...this.own].map((u) => u.bound.port);

@@ -259,6 +259,20 @@ describe.skipIf(!canShareUdpSockets()).each(testNodes())('--workers 2 on Node $v
     expect(text).toMatch(/sipdispatch_udp_handoffs_total\{thread="1"\}/);
   });
 
+  it.each([0, 1])("forwards the backend's retransmitted 200 to the caller (thread %i), whose first one may have been lost", async (thread) => {
+    const [id] = callIdsOwnedBy(uac, 'hold-ok-again', thread, 1) as [string];
+    const oks = (r: Received) => r.msg.kind === 'response' && r.msg.callId === id && r.msg.status === 200 && r.msg.cseq.method === 'INVITE';
+    await uac.send(invite(uac, id), proxy.sipPort);
+    await responseFor(uac, id, 180);
+    const backend = backends.find((b) => b.invites(id) > 0)!;
+    backend.release(id);
+    await uac.waitFor(oks);
+    // RFC 6026 §8.4: the client transaction in Accepted passes each 2xx up, and the proxy forwards it
+    backend.release(id);
+    await uac.waitFor((r) => oks(r) && uac.received.filter(oks).length === 2);
+    await call(uac, proxy, id, () => backend.release(id));
+  });
+
   it('applies set_state and reloads made on the main thread to the worker thread', async () => {
     const [b1] = backends as [Backend];
     expect(await proxy.rpc('dispatcher.set_state', ['ip', 1, uri(b1.peer)])).toMatchObject({ result: expect.anything() });
