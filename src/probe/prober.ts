@@ -73,6 +73,8 @@ const TIMEOUT_CODE = 408;
 const TIMEOUT_REASON = 'Request Timeout';
 
 export class Prober implements ClientTransactionHandlers {
+  /** A ping re-sends its OPTIONS (Timer E) while this thread is behind: a lost reply must not mark a healthy destination down. */
+  readonly retransmitsUnderPressure = true;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private readonly queue: PQueue;
   /** Pings in flight by Via branch: set before the transaction exists, a send error may come at once. */

@@ -88,9 +88,12 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
     return request;
   }
 
-  /** A client's retransmission of its request (Timer A or E), held while this thread is behind (TransactionContext.pressure). */
-  protected retransmit(bytes: Buffer): void {
-    if (this.ctx.pressure.pressured) publish('retransmission.held', HELD);
+  /**
+   * A client's retransmission of its request (Timer A or E), held while this thread is behind
+   * (TransactionContext.pressure) unless its user says otherwise (handlers.retransmitsUnderPressure).
+   */
+  protected retransmit(bytes: Buffer, holdable: boolean): void {
+    if (holdable && this.ctx.pressure.pressured) publish('retransmission.held', HELD);
     else this.transmit(bytes);
   }
 

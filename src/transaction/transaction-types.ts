@@ -36,6 +36,13 @@ export interface ClientHandlers<Tx> {
    * wait_timer seconds do not keep every parsed and forwarded request alive.
    */
   readonly releasesRequest?: boolean;
+  /**
+   * True when this user's retransmissions (Timers A and E) go out even while this thread is behind
+   * (TransactionContext.pressure), which holds everyone else's: the prober's OPTIONS, one per
+   * destination and interval and the operator's health signal, whose one lost reply must not fail
+   * a probe and mark a healthy destination down.
+   */
+  readonly retransmitsUnderPressure?: boolean;
 }
 
 /**

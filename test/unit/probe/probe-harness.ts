@@ -14,6 +14,7 @@ import { silentLogger } from '../../../src/shared/logger.js';
 import { ManualScheduler } from '../../../src/shared/scheduler.js';
 import type { SipRequest } from '../../../src/sip/message.js';
 import type { Target } from '../../../src/shared/addresses.js';
+import type { PressureGauge } from '../../../src/shared/pressure.js';
 import { TransactionLayer } from '../../../src/transaction/transaction-layer.js';
 import { seeded } from '../dispatcher/helpers.js';
 import { FakeTransport, parse, responseTo, testTimers } from '../transaction/harness.js';
@@ -46,6 +47,8 @@ export interface SetupOptions {
   frTimerMs?: number;
   concurrency?: number;
   resolve?: (host: string) => string | Promise<string>;
+  /** This thread's pressure as the transaction layer sees it (never pressured by default). */
+  pressure?: PressureGauge;
 }
 
 /** One ping as sent (retransmissions folded into the first send). */
@@ -58,7 +61,7 @@ export interface SentPing {
 export class ProbeHarness {
   readonly scheduler = new ManualScheduler();
   readonly transport = new FakeTransport(this.scheduler);
-  readonly layer = new TransactionLayer({ transport: this.transport, scheduler: this.scheduler, timers: testTimers(), logger: silentLogger });
+  readonly layer: TransactionLayer;
   readonly dispatcher: Dispatcher;
   readonly prober: Prober;
   readonly health: HealthConfig;
@@ -67,6 +70,7 @@ export class ProbeHarness {
   private readonly unsubscribers: Array<() => void> = [];
 
   constructor(list: string, o: SetupOptions = {}) {
+    this.layer = new TransactionLayer({ transport: this.transport, scheduler: this.scheduler, timers: testTimers(), logger: silentLogger, pressure: o.pressure });
     this.health = {
       probingMode: o.mode ?? 1,
       probingThreshold: o.probingThreshold ?? 1,

@@ -129,6 +129,18 @@ describe('ping timeout', () => {
     expect(t.letters('sip:a.test')).toBe('IP');
   });
 
+  it('re-sends the OPTIONS while this thread is under pressure, so a lost first reply is not a timeout', async () => {
+    const gauge = { pressured: true, shedding: true, shedShare: 1, epoch: 1 };
+    const t = setup('1 sip:a.test 0', { mode: 1, frTimerMs: 2000, pressure: gauge });
+    t.prober.pingNow();
+    await t.advance(600);
+    const sent = t.transport.sent.filter((s) => s.bytes.toString('latin1').startsWith('OPTIONS '));
+    expect(sent).toHaveLength(2);
+    await t.reply('sip:a.test', 200);
+    expect(t.results).toMatchObject([{ code: 200, ok: true }]);
+    expect(t.letters('sip:a.test')).toBe('AP');
+  });
+
   it('ds_ping_fr_timer 0 waits for fr_timer (5 s here)', async () => {
     const t = setup('1 sip:a.test 0', { mode: 1, frTimerMs: 0 });
     t.prober.pingNow();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FR_TIMER, T2, T4, TCP_PEER, UDP_PEER, fixture, harness, manualPressure, responseTo } from './harness.js';
+import { FR_TIMER, RecordingUser, T2, T4, TCP_PEER, UDP_PEER, fixture, harness, manualPressure, responseTo } from './harness.js';
 
 describe('NonInviteClientTransaction', () => {
   it('retransmits with Timer E (T1 doubling up to T2) until Timer F (fr_timer) reports a timeout', () => {
@@ -29,6 +29,22 @@ describe('NonInviteClientTransaction', () => {
     expect(h.transport.timesOf('OPTIONS')).toEqual([0, 1500, 11_500, 15_500]);
     expect(h.user.timeouts).toEqual([tx]);
     expect(p.held()).toBe(3);
+    p.close();
+  });
+
+  it('keeps retransmitting under pressure for a user that asks to (the prober), so one lost reply does not end in a timeout', () => {
+    const p = manualPressure();
+    const h = harness(false, undefined, p.gauge);
+    const options = fixture('options.sip');
+    p.gauge.pressured = true;
+    const prober = Object.assign(new RecordingUser(), { retransmitsUnderPressure: true });
+    const tx = h.layer.createClient(options, UDP_PEER, prober, { frTimer: 16_000 });
+    h.scheduler.advance(4000);
+    expect(h.transport.timesOf('OPTIONS')).toEqual([0, 500, 1500, 3500]);
+    expect(p.held()).toBe(0);
+    h.layer.receiveResponse(responseTo(options, 200, 'OK'));
+    expect(tx.state).toBe('completed');
+    expect(prober.statuses).toEqual([200]);
     p.close();
   });
 
