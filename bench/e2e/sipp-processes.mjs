@@ -53,7 +53,8 @@ export function startUac(o) {
     '-cp', String(o.controlPort), '-mp', String(o.mediaPort), '-nostdin', '-buff_size', String(SOCKET_BUFFER_BYTES),
     '-m', String(o.calls), '-r', String(o.rate), '-l', String(o.limit), '-d', String(o.holdMs),
     '-timeout', `${o.timeoutS}s`, '-timeout_error',
-    '-trace_stat', '-stf', 'uac.csv', '-trace_err', '-error_file', 'uac-errors.log',
+    // a row a second: a UAC the bench has to kill still leaves its counters
+    '-trace_stat', '-fd', '1', '-stf', 'uac.csv', '-trace_err', '-error_file', 'uac-errors.log',
     '-trace_shortmsg', '-shortmessage_file', 'uac-messages.log',
   ];
   const screenFile = join(o.dir, 'uac.out');
