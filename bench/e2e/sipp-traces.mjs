@@ -11,8 +11,9 @@ import { createInterface } from 'node:readline';
 export function statCounters(text) {
   const lines = text.split('\n').filter((line) => line.length > 0);
   const header = (lines[0] ?? '').split(';');
-  const last = (lines.at(-1) ?? '').split(';');
-  if (lines.length < 2 || last.length !== header.length) throw new Error('SIPp statistics CSV has no complete row');
+  // the newest complete row: SIPp writes one a second (-fd 1), and one stopped mid-write leaves half a line
+  const last = lines.slice(1).reverse().map((line) => line.split(';')).find((row) => row.length === header.length);
+  if (!last) throw new Error('SIPp statistics CSV has no complete row');
   const count = (/** @type {string} */ column) => {
     const value = Number(last[header.indexOf(column)]);
     if (!Number.isInteger(value)) throw new Error(`SIPp statistics column ${column} is missing or not a count`);
