@@ -155,7 +155,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     // §17.1.1.2: "When timer A fires, the client transaction MUST retransmit the request by
     // passing it to the transport layer, and MUST reset the timer with a value of 2*T1." Capped at
     // T2 like Kamailio's retr_timer2 (timers.ts). Held while this thread is behind (TransactionContext.pressure).
-    this.retransmit(this.bytes, this.handlers.retransmitsUnderPressure !== true);
+    this.retransmit(this.bytes, this.handlers);
     this.backOff();
   }
 

@@ -109,12 +109,12 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     if (this.current === 'trying') {
       // §17.1.2.2: "If timer E fires while still in this state, the timer is reset, but this time
       // with a value of MIN(2*T1, T2)." Held while this thread is behind (TransactionBase.retransmit).
-      this.retransmit(this.bytes, this.handlers.retransmitsUnderPressure !== true);
+      this.retransmit(this.bytes, this.handlers);
       this.backOff();
     } else if (this.current === 'proceeding') {
       // "If Timer E fires while in the 'Proceeding' state, the request MUST be passed to the
       // transport layer for retransmission, and Timer E MUST be reset with a value of T2 seconds."
-      this.retransmit(this.bytes, this.handlers.retransmitsUnderPressure !== true);
+      this.retransmit(this.bytes, this.handlers);
       this.armRetransmit(this.ctx.timers.t2);
     }
   }

@@ -92,8 +92,8 @@ export abstract class TransactionBase<S extends string> implements StateTimerOwn
    * A client's retransmission of its request (Timer A or E), held while this thread is behind
    * (TransactionContext.pressure) unless its user says otherwise (handlers.retransmitsUnderPressure).
    */
-  protected retransmit(bytes: Buffer, holdable: boolean): void {
-    if (holdable && this.ctx.pressure.pressured) publish('retransmission.held', HELD);
+  protected retransmit(bytes: Buffer, user: { readonly retransmitsUnderPressure?: boolean }): void {
+    if (user.retransmitsUnderPressure !== true && this.ctx.pressure.pressured) publish('retransmission.held', HELD);
     else this.transmit(bytes);
   }
 
