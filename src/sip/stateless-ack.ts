@@ -7,15 +7,15 @@
  * absorbed by whichever thread reads it, never handed to another one.
  */
 import { newTag } from './build.js';
+import { findToHeader, lineEnd } from './header-scan.js';
 
 /** The To tag of this process's stateless replies (the main thread's; adoptStatelessTag in a worker). */
 export let STATELESS_TAG = newTag();
 
-const LF = 10;
 const CR = 13;
+const LF = 10;
 const SP = 32;
 const HT = 9;
-const COLON = 58;
 let needle = Buffer.from(`tag=${STATELESS_TAG}`, 'latin1');
 
 /** A worker thread takes the main thread's tag before it sends or reads anything. */
@@ -27,27 +27,10 @@ export function adoptStatelessTag(tag: string): void {
 /** An ACK whose To header carries STATELESS_TAG (a byte scan of the headers, no parse). */
 export function isAckToStatelessReply(bytes: Buffer): boolean {
   if (bytes.length < 4 || bytes[0] !== 0x41 || bytes[1] !== 0x43 || bytes[2] !== 0x4b || bytes[3] !== SP) return false;
-  let at = bytes.indexOf(LF) + 1;
-  while (at > 0 && at < bytes.length && bytes[at] !== CR && bytes[at] !== LF) {
-    let end = bytes.indexOf(LF, at);
-    if (end < 0) end = bytes.length;
-    if (isToName(bytes, at, end)) {
-      const found = bytes.indexOf(needle, at);
-      return found >= 0 && found < end && !isTagChar(bytes[found + needle.length]);
-    }
-    at = end + 1;
-  }
-  return false;
-}
-
-/** The line at `start` is a To header (`To` or compact `t`, any case, spaces before the colon). */
-function isToName(bytes: Buffer, start: number, end: number): boolean {
-  const first = bytes[start]! | 0x20;
-  if (first !== 0x74) return false;
-  let i = start + 1;
-  if (i < end && (bytes[i]! | 0x20) === 0x6f) i++;
-  while (i < end && (bytes[i] === SP || bytes[i] === HT)) i++;
-  return bytes[i] === COLON;
+  const to = findToHeader(bytes);
+  if (to < 0) return false;
+  const found = bytes.indexOf(needle, to);
+  return found >= 0 && found < lineEnd(bytes, to) && !isTagChar(bytes[found + needle.length]);
 }
 
 /** A byte that would continue the tag token (so the match was only a prefix of another tag). */
