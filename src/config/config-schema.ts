@@ -161,6 +161,7 @@ export const configSchema = {
     overload_shedding: { type: 'boolean', default: true, description: 'answer new initial requests 503 while under pressure' },
     overload_max_event_loop_delay: { type: 'integer', minimum: 0, default: 200, description: 'ms of event-loop delay (p99 per sample) that means pressure; 0 = ignore' },
     overload_max_udp_backlog: { type: 'integer', minimum: 0, maximum: 100, default: 3, description: 'percent of the UDP receive buffer queued unread that means pressure; 0 = ignore' },
+    overload_max_queue_delay: { type: 'integer', minimum: 0, default: 50, description: 'ms a new initial request may wait in the UDP intake before it is refused 503; 0 = no intake queue' },
     overload_sample_interval: { type: 'integer', minimum: 10, default: 100, description: 'ms between pressure samples' },
     overload_retry_after: { type: 'integer', minimum: 0, default: 5, description: 'Retry-After seconds of a shed request\'s 503; 0 = none' },
     overload_shed_methods: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z]+$' }, default: ['INVITE', 'REGISTER', 'SUBSCRIBE', 'MESSAGE', 'OPTIONS'] },

@@ -4,7 +4,7 @@
  * because sipdispatch itself was under pressure. Counters follow events; gauges read the monitor at scrape time.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { subscribe, type TrafficFailureCause, type TrafficMarkResult } from '../shared/events.js';
+import { subscribe, type ShedReason, type TrafficFailureCause, type TrafficMarkResult } from '../shared/events.js';
 import { METHOD_LABELS, methodLabel } from './label-values.js';
 
 /** What the pressure monitor last read (the main thread's). */
@@ -13,11 +13,15 @@ export interface PressureView {
   readonly udpBacklogBytes: number | undefined;
   /** Share of new initial requests shed, 0..1. */
   readonly shedShare: number;
+  /** The longest a new initial request waited in the UDP intake over the last interval, ms. */
+  readonly intakeDelayMs: number;
 }
 
 // Records keyed by the union types: the compiler rejects a list that misses a member.
 const causes: Record<TrafficFailureCause, true> = { 'timeout': true, 'transport-error': true, 'response-503': true };
 const results: Record<TrafficMarkResult, true> = { 'marked': true, 'spared-max-share': true, 'spared-last-usable': true, 'not-usable': true };
+const reasons: Record<ShedReason, true> = { 'pressure': true, 'late': true, 'full': true };
+export const SHED_REASONS = Object.keys(reasons) as readonly ShedReason[];
 export const TRAFFIC_CAUSES = Object.keys(causes) as readonly TrafficFailureCause[];
 export const TRAFFIC_RESULTS = Object.keys(results) as readonly TrafficMarkResult[];
 
@@ -32,8 +36,8 @@ export interface OverloadMetrics {
 export function defineOverloadMetrics(registers: Registry[], pressure: (() => PressureView | undefined) | undefined, known: (set: string, uri: string) => boolean): OverloadMetrics {
   const shed = new Counter({
     name: 'sipdispatch_shed_requests_total',
-    help: 'Initial requests answered 503 at once because sipdispatch was under pressure (load shedding), by method.',
-    labelNames: ['method'] as const, registers,
+    help: 'Initial requests answered 503 at once because sipdispatch was under pressure (load shedding), by method and reason (pressure: the shed share; late: waited too long in the UDP intake; full: max_transactions).',
+    labelNames: ['method', 'reason'] as const, registers,
   });
   const marks = new Counter({
     name: 'sipdispatch_traffic_marks_total',
@@ -67,6 +71,14 @@ export function defineOverloadMetrics(registers: Registry[], pressure: (() => Pr
     },
   });
   new Gauge({
+    name: 'sipdispatch_udp_intake_delay_seconds',
+    help: "Longest wait of a new initial request in the UDP intake queue over the pressure monitor's last sample interval (main thread); above overload_max_queue_delay it is refused 503 as late.",
+    registers,
+    collect() {
+      this.set((pressure?.()?.intakeDelayMs ?? 0) / 1000);
+    },
+  });
+  new Gauge({
     name: 'sipdispatch_shedding',
     help: 'Share of new initial requests shed with 503 now, 0..1 (main thread; 0: not shedding).',
     registers,
@@ -74,9 +86,9 @@ export function defineOverloadMetrics(registers: Registry[], pressure: (() => Pr
       this.set(pressure?.()?.shedShare ?? 0);
     },
   });
-  for (const method of METHOD_LABELS) shed.inc({ method }, 0);
+  for (const method of METHOD_LABELS) for (const reason of SHED_REASONS) shed.inc({ method, reason }, 0);
   const unsubscribers = [
-    subscribe('request.shed', (e) => shed.inc({ method: methodLabel(e.method) })),
+    subscribe('request.shed', (e) => shed.inc({ method: methodLabel(e.method), reason: e.reason })),
     subscribe('traffic.mark', (e) => {
       if (known(e.set, e.uri)) marks.inc({ set: e.set, cause: e.cause, result: e.result });
     }),

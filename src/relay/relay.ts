@@ -80,10 +80,13 @@ export class Relay implements RelayCore {
     this.draining = true;
   }
 
-  /** Entry point for every parsed message the transports deliver. */
-  receive(msg: SipMessage, source: Source): void {
+  /**
+   * Entry point for every parsed message the transports deliver. `late`: a new initial request that
+   * waited in the UDP intake longer than overload_max_queue_delay; it is shed like one under pressure.
+   */
+  receive(msg: SipMessage, source: Source, late = false): void {
     if (msg.kind === 'response') this.receiveResponse(msg, source);
-    else this.receiveRequest(msg, source);
+    else this.receiveRequest(msg, source, late);
   }
 
   // --- RelayCore ---
@@ -139,7 +142,7 @@ export class Relay implements RelayCore {
 
   // --- requests ---
 
-  private receiveRequest(req: SipRequest, source: Source): void {
+  private receiveRequest(req: SipRequest, source: Source, late: boolean): void {
     publish('request.received', { method: req.method, transport: source.transport });
     const top = req.via[0]!;
     const responseTarget = this.deps.io.responseTarget(top, source);
@@ -148,7 +151,7 @@ export class Relay implements RelayCore {
     const cap = this.options.shedding.maxTransactions;
     // Trusted sources (a carrier's trunk) are not refused by the cap: it bounds what strangers pile up.
     const full = cap > 0 && this.unanswered.size >= cap && this.deps.trusted?.(source.address) !== true;
-    if ((full || this.pressure.shedding) && this.shed(req, source, responseTarget, full)) return;
+    if ((full || late || this.pressure.shedding) && this.shed(req, source, responseTarget, full, late)) return;
     if (this.guardedRoutes && this.denied(req, source, responseTarget)) return;
     const d = this.transactions.receiveRequest(req, responseTarget, this.serverHandlers);
     switch (d.kind) {
@@ -182,7 +185,7 @@ export class Relay implements RelayCore {
    * Never shed: ACK, CANCEL, in-dialog requests (BYE), retransmissions (they reach their
    * transaction), requests from the farm, and OPTIONS keepalives addressed to us.
    */
-  private shed(req: SipRequest, source: Source, target: Target, full: boolean): boolean {
+  private shed(req: SipRequest, source: Source, target: Target, full: boolean, late: boolean): boolean {
     const rules = this.options.shedding;
     if (req.to.tag !== undefined || !rules.methods.has(req.method) || req.method === 'ACK' || req.method === 'CANCEL') return false;
     if (this.transactions.hasServerFor(req)) return false;
@@ -193,9 +196,9 @@ export class Relay implements RelayCore {
     }
     // A share below 1 sheds evenly: 0.25 refuses every fourth request. The `trusted` networks (a
     // carrier's trunk; not every host of the farm) are shed last: none up to half the share, all
-    // at the whole of it.
+    // at the whole of it, and not for being late.
     const trusted = !full && this.deps.shedLast?.(source.address) === true;
-    const share = full ? 1 : trusted ? Math.max(0, 2 * this.pressure.shedShare - 1) : this.pressure.shedShare;
+    const share = full ? 1 : trusted ? Math.max(0, 2 * this.pressure.shedShare - 1) : late ? 1 : this.pressure.shedShare;
     if (share < 1) {
       const kind = trusted ? 1 : 0;
       const credit = this.shedCredit[kind]! + share;
@@ -204,7 +207,7 @@ export class Relay implements RelayCore {
     }
     const headers: Array<[string, string]> = rules.retryAfter > 0 ? [['Retry-After', String(rules.retryAfter)]] : [];
     this.sendStateless(buildResponse(req, 503, 'Service Unavailable', { headers, toTag: STATELESS_TAG }), target);
-    publish('request.shed', { method: req.method, transport: source.transport });
+    publish('request.shed', { method: req.method, transport: source.transport, reason: full ? 'full' : late && !trusted ? 'late' : 'pressure' });
     return true;
   }
 

@@ -36,7 +36,7 @@ export interface EventPayloads {
   /** A relayed transaction timed out while sipdispatch itself was under pressure: not counted against the destination. */
   'timeout.excused': { set: string };
   /** An initial request was answered 503 at once because sipdispatch is under pressure (load shedding). */
-  'request.shed': { method: string; transport: Transport };
+  'request.shed': { method: string; transport: Transport; reason: ShedReason };
   /** A request for a flow (RFC 5626) whose connection is gone was answered 430 (or 480 without outbound). */
   'flow.failed': { transport: Transport; status: number };
   /** A TLS handshake failed, with ours (inbound) or a backend's (outbound) certificate policy or otherwise. */
@@ -59,6 +59,12 @@ export interface EventPayloads {
 export type TlsFailureReason = 'timeout' | 'certificate' | 'protocol' | 'reset' | 'other';
 /** Why a WebSocket upgrade was refused: no `sip` subprotocol, an Origin not allowed, the per-IP cap, a banned source, not an upgrade. */
 export type WsRefusalReason = 'subprotocol' | 'origin' | 'limit' | 'banned' | 'bad-request';
+
+/**
+ * Why a new initial request was shed: the pressure monitor's share, a wait in the UDP intake
+ * longer than overload_max_queue_delay, or a full transaction table (max_transactions).
+ */
+export type ShedReason = 'pressure' | 'late' | 'full';
 
 /** What made relayed traffic count a failure: a timeout, a transport error (send, DNS), or 503 without Retry-After. */
 export type TrafficFailureCause = 'timeout' | 'transport-error' | 'response-503';

@@ -188,7 +188,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
     relayOptions(config, threadIdentity(identity, transport), options.threads),
     logger.child({ component: 'relay' }),
   );
-  transport.onMessage((msg, source) => relay.receive(msg, source));
+  transport.onMessage((msg, source, late) => relay.receive(msg, source, late));
   const drain = async (): Promise<void> => {
     relay.drain();
     let timer: NodeJS.Timeout | undefined;
@@ -224,7 +224,7 @@ export async function startSipStack(config: Config, logger: PinoLogger, dispatch
 function createPressureMonitor(config: Config, transport: TransportManager): { monitor: PressureMonitor; start(): void; stop(): void } {
   let ports: ReadonlySet<number> = new Set();
   let capacity = 0;
-  const sampler = createPressureSampler(() => ports, () => capacity);
+  const sampler = createPressureSampler(() => ports, () => capacity, () => transport.takeIntakeWait());
   const { thresholds, sampleIntervalMs } = resolveConfig(config).pressure;
   const monitor = new PressureMonitor(thresholds, systemScheduler, sampleIntervalMs, sampler.sample);
   return {

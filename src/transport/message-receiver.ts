@@ -19,7 +19,8 @@ import { viaReceivedParams } from './via-received.js';
 import type { WireTap } from './wire-tap.js';
 import type { InboundFilter } from './inbound-filter.js';
 
-export type MessageHandler = (message: SipMessage, source: MessageSource) => void;
+/** `late`: a new initial request that waited in the UDP intake longer than allowed (intake-queue.ts). */
+export type MessageHandler = (message: SipMessage, source: MessageSource, late: boolean) => void;
 
 /** Sends bytes back where a message came from (same socket or connection); bound once per socket. */
 export type Reply = (bytes: Buffer, to: MessageSource) => void;
@@ -47,7 +48,7 @@ export class MessageReceiver {
     this.handler = handler;
   }
 
-  receive(bytes: Buffer, source: MessageSource, reply: Reply): void {
+  receive(bytes: Buffer, source: MessageSource, reply: Reply, late = false): void {
     const filter = this.options.filter;
     if (filter) {
       const drop = filter.checkBytes(bytes, source);
@@ -80,7 +81,7 @@ export class MessageReceiver {
       return;
     }
     try {
-      this.handler(message, source);
+      this.handler(message, source, late);
     } catch (e) {
       // a bug upstream must not take the socket (and every other call) down with it
       this.options.logger.error({ err: e, callId: message.callId }, 'message handler threw');

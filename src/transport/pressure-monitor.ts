@@ -18,6 +18,8 @@ export interface PressureThresholds {
   readonly maxUdpBacklogPercent: number;
   /** overload_shedding: refuse new initial requests while pressured. */
   readonly shedding: boolean;
+  /** overload_max_queue_delay: ms a new initial request waited in the UDP intake; 0 ignores it. */
+  readonly maxQueueDelayMs: number;
 }
 
 export interface PressureReadings {
@@ -29,6 +31,8 @@ export interface PressureReadings {
   readonly udpCapacityBytes: number;
   /** Datagrams our UDP sockets dropped so far (cumulative); undefined where it cannot be read. */
   readonly udpDrops: number | undefined;
+  /** The longest a new initial request waited in the UDP intake over the last interval, ms. */
+  readonly intakeDelayMs: number;
 }
 
 /** The backlog as a fraction of `percent` of the receive buffer (1 at it); 0 when not measured. */
@@ -82,22 +86,24 @@ export function nextShedShare(share: number, error: number, previousError: numbe
 
 /**
  * Pressured when the event-loop delay is above its threshold, when a socket dropped datagrams
- * since the previous sample, or when the backlog is above its threshold in this sample and the
- * previous one: a burst the socket buffer absorbs and the loop drains within one interval is not
- * overload. Hysteresis: once pressured, it ends only under half of each threshold.
+ * since the previous sample, when a request waited in the intake longer than allowed (the relay
+ * refused it late), or when the backlog is above its threshold in this sample and the previous
+ * one: a burst the socket buffer absorbs and the loop drains within one interval is not overload.
+ * Hysteresis: once pressured, it ends only under half of each threshold.
  */
 export function judgePressure(r: PressureReadings, previous: PressureReadings | undefined, t: PressureThresholds, was: boolean): boolean {
   const share = was ? 0.5 : 1;
   const delay = t.maxEventLoopDelayMs > 0 && r.eventLoopDelayMs > t.maxEventLoopDelayMs * share;
   const dropped = droppedSince(r, previous);
+  const late = t.maxQueueDelayMs > 0 && r.intakeDelayMs > t.maxQueueDelayMs * share;
   const percent = t.maxUdpBacklogPercent * share;
   const backlog = backlogFill(r, percent) > 1 && (was || (previous !== undefined && backlogFill(previous, percent) > 1));
-  return delay || dropped || backlog;
+  return delay || dropped || late || backlog;
 }
 
 export type PressureSample = () => Promise<PressureReadings>;
 
-const IDLE: PressureReadings = Object.freeze({ eventLoopDelayMs: 0, udpBacklogBytes: undefined, udpCapacityBytes: 0, udpDrops: undefined });
+const IDLE: PressureReadings = Object.freeze({ eventLoopDelayMs: 0, udpBacklogBytes: undefined, udpCapacityBytes: 0, udpDrops: undefined, intakeDelayMs: 0 });
 
 export class PressureMonitor implements PressureGauge {
   pressured = false;
@@ -171,10 +177,11 @@ export class PressureMonitor implements PressureGauge {
 }
 
 /**
- * The real sampler: the event-loop delay histogram of this thread, and the backlog of the UDP
- * sockets bound to `ports()` against `capacity()` bytes of receive buffer. close() stops the histogram.
+ * The real sampler: the event-loop delay histogram of this thread, the backlog of the UDP sockets
+ * bound to `ports()` against `capacity()` bytes of receive buffer, and the intake's longest wait
+ * (`intakeWait()`, reset by the read). close() stops the histogram.
  */
-export function createPressureSampler(ports: () => ReadonlySet<number>, capacity: () => number): { sample: PressureSample; close(): void } {
+export function createPressureSampler(ports: () => ReadonlySet<number>, capacity: () => number, intakeWait: () => number): { sample: PressureSample; close(): void } {
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   let procAvailable = true;
@@ -184,7 +191,7 @@ export function createPressureSampler(ports: () => ReadonlySet<number>, capacity
       histogram.reset();
       const backlog = procAvailable ? await readUdpBacklog(ports()) : undefined;
       if (!backlog) procAvailable = false;
-      return { eventLoopDelayMs, udpBacklogBytes: backlog?.queuedBytes, udpCapacityBytes: capacity(), udpDrops: backlog?.drops };
+      return { eventLoopDelayMs, udpBacklogBytes: backlog?.queuedBytes, udpCapacityBytes: capacity(), udpDrops: backlog?.drops, intakeDelayMs: intakeWait() };
     },
     close() {
       histogram.disable();

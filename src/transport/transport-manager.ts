@@ -9,10 +9,11 @@ import { SipDispatchError } from '../shared/errors.js';
 import { publish, TRANSPORTS, type Transport } from '../shared/events.js';
 import type { Logger } from '../shared/logger.js';
 import type { Scheduler } from '../shared/scheduler.js';
+import { InitialRequestScan, isCancel } from '../sip/initial-request.js';
 import { isAckToStatelessReply } from '../sip/stateless-ack.js';
 import { advertisedAddress, type BoundAddress } from './advertised-address.js';
 import type { HostPort, ListenSpec } from '../shared/addresses.js';
-import { MessageReceiver, type MessageHandler } from './message-receiver.js';
+import { MessageReceiver, type MessageHandler, type Reply } from './message-receiver.js';
 import { familyOf, isWildcard } from './socket-address.js';
 import { formatListenSpec } from './listen-spec.js';
 import type { LocalAddress, Target } from '../shared/addresses.js';
@@ -23,6 +24,7 @@ import { UdpTransport, type DatagramHandler } from './udp-transport.js';
 import type { MessageSource } from './target.js';
 import type { WireTap } from './wire-tap.js';
 import type { InboundFilter } from './inbound-filter.js';
+import { IntakeQueue, systemIntakeClock, type IntakeClock, type IntakeOptions } from './intake-queue.js';
 import { TlsContexts, type CertificateInfo, type TlsOptions } from './tls-context.js';
 import { WsTransport, type WsConnectionInfo, type WsStats, type WsTransportOptions } from './ws-transport.js';
 
@@ -38,6 +40,8 @@ export interface TransportManagerOptions {
   threadSockets?: boolean;
   /** Largest message accepted, datagram or stream (bigger ones get 513 or are dropped). */
   maxMessageSize: number;
+  /** New initial requests of these methods on UDP listeners wait in the intake queue (intake-queue.ts); none: no queue. */
+  intake?: IntakeOptions & { methods: ReadonlySet<string> };
   tcp: Omit<TcpTransportOptions, 'maxMessageSize' | 'transport' | 'tls'>;
   /** Certificates and peer verification for tls: and wss: listeners and TLS backends. */
   tls: TlsOptions;
@@ -53,6 +57,8 @@ export interface TransportDeps {
   tap?: WireTap;
   /** Edge security: what to silence before and after parsing, and which connections to refuse. */
   filter?: InboundFilter;
+  /** The intake queue's clock (tests); setImmediate and performance.now() otherwise. */
+  intakeClock?: IntakeClock;
 }
 
 /**
@@ -81,6 +87,8 @@ export class TransportManager {
   private readonly logger: Logger;
   private readonly router: DatagramRouter | undefined;
   private readonly tap: WireTap | undefined;
+  private readonly intake: IntakeQueue | undefined;
+  private readonly initialRequests: InitialRequestScan | undefined;
 
   constructor(private readonly options: TransportManagerOptions, deps: TransportDeps) {
     this.logger = deps.logger;
@@ -90,6 +98,10 @@ export class TransportManager {
     this.filter = deps.filter;
     this.receiver = new MessageReceiver({ maxMessageSize: options.maxMessageSize, forceRport: options.forceRport, logger: deps.logger, tap: deps.tap, filter: deps.filter });
     this.tcp = new TcpTransport({ ...options.tcp, transport: 'tcp', maxMessageSize: options.maxMessageSize, tap: deps.tap, filter: deps.filter }, deps.scheduler, this.receiver, deps.logger);
+    if (options.intake) {
+      this.initialRequests = new InitialRequestScan(options.intake.methods);
+      this.intake = new IntakeQueue(options.intake, deps.intakeClock ?? systemIntakeClock, (bytes, source, reply, late) => this.receiver.receive(bytes, source, reply, late));
+    }
   }
 
   /** Every parsed message, with its top Via already carrying received/rport. Set before start(). */
@@ -146,7 +158,7 @@ export class TransportManager {
       publish('dropped', { reason: 'shutting-down', transport: 'udp' });
       return;
     }
-    this.receiver.receive(bytes, udp.sourceFor(address, port), udp.reply);
+    this.accept(bytes, udp.sourceFor(address, port), udp.reply);
   }
 
   isReliable(target: Target): boolean {
@@ -206,6 +218,11 @@ export class TransportManager {
   /** The local ports of every UDP socket of this thread, its own farm sockets included: the pressure monitor's. */
   udpPorts(): number[] {
     return [...this.udp, ...this.own].map((u) => u.bound.port);
+  }
+
+  /** The longest a request waited in the intake queue since the last call, ms: the pressure monitor's. */
+  takeIntakeWait(): number {
+    return this.intake?.takeLongestWait() ?? 0;
   }
 
   /** The largest receive buffer of our UDP sockets, bytes (0 without UDP): the pressure monitor's capacity. */
@@ -308,12 +325,23 @@ export class TransportManager {
 
   private datagramHandler(listener: number): DatagramHandler {
     const router = this.router;
-    if (!router) return (bytes, source, reply) => this.receiver.receive(bytes, source, reply);
+    if (!router) return (bytes, source, reply) => this.accept(bytes, source, reply);
     // the ACK of a stateless reply is absorbed here, whichever thread's reply it was (one tag per
     // process): handing it to the owner of its Call-ID would cost more than it does
     return (bytes, source, reply) => {
-      if (isAckToStatelessReply(bytes) || !router(bytes, listener, source)) this.receiver.receive(bytes, source, reply);
+      if (isAckToStatelessReply(bytes)) this.receiver.receive(bytes, source, reply);
+      else if (!router(bytes, listener, source)) this.accept(bytes, source, reply);
     };
+  }
+
+  /** A datagram of a listener: new initial requests wait in the intake queue, the rest is handled now. */
+  private accept(bytes: Buffer, source: MessageSource, reply: Reply): void {
+    const intake = this.intake;
+    if (intake) {
+      if (this.initialRequests!.matches(bytes)) return intake.hold(bytes, source, reply);
+      if (intake.length > 0 && isCancel(bytes)) intake.flush();
+    }
+    this.receiver.receive(bytes, source, reply);
   }
 
   /** Computed once at start: Via building must not walk the interfaces per request. */

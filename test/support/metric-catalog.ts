@@ -40,13 +40,14 @@ export const CONTRACT_METRICS: readonly MetricFamily[] = [
   { name: 'sipdispatch_transactions_completed_evicted_total', type: 'counter', labels: [] },
   { name: 'sipdispatch_connections', type: 'gauge', labels: ['transport'] },
   // overload (issue 11, docs/overload.md)
-  { name: 'sipdispatch_shed_requests_total', type: 'counter', labels: ['method'] },
+  { name: 'sipdispatch_shed_requests_total', type: 'counter', labels: ['method', 'reason'] },
   { name: 'sipdispatch_traffic_marks_total', type: 'counter', labels: ['set', 'cause', 'result'] },
   { name: 'sipdispatch_timeouts_excused_total', type: 'counter', labels: ['set'] },
   { name: 'sipdispatch_retransmissions_held_total', type: 'counter', labels: [] },
   { name: 'sipdispatch_event_loop_delay_seconds', type: 'gauge', labels: [] },
   { name: 'sipdispatch_udp_receive_backlog_bytes', type: 'gauge', labels: [] },
   { name: 'sipdispatch_shedding', type: 'gauge', labels: [] },
+  { name: 'sipdispatch_udp_intake_delay_seconds', type: 'gauge', labels: [] },
   // worker threads (workers > 1): datagrams handed to their owner thread
   { name: 'sipdispatch_udp_handoffs_total', type: 'counter', labels: ['thread'] },
   // TLS and WebSocket (issue 14, docs/webrtc-tls.md)

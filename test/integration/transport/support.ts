@@ -8,6 +8,7 @@ import { systemScheduler, type Scheduler } from '../../../src/shared/scheduler.j
 import type { SipMessage } from '../../../src/sip/message.js';
 import { parseListenSpec } from '../../../src/config/listen-spec.js';
 import type { ListenSpec } from '../../../src/shared/addresses.js';
+import type { IntakeClock } from '../../../src/transport/intake-queue.js';
 import type { MessageSource } from '../../../src/transport/target.js';
 import { TransportManager, type DatagramRouter, type TransportManagerOptions } from '../../../src/transport/transport-manager.js';
 
@@ -31,6 +32,8 @@ export const baseOptions: TransportManagerOptions = {
 export interface Received {
   message: SipMessage;
   source: MessageSource;
+  /** Handed on late by the intake queue. */
+  late: boolean;
 }
 
 /** A started manager whose messages queue up for `next()`. */
@@ -39,15 +42,15 @@ export class Harness {
   private waiters: Array<() => void> = [];
 
   constructor(readonly manager: TransportManager) {
-    manager.onMessage((message, source) => {
-      this.received.push({ message, source });
+    manager.onMessage((message, source, late) => {
+      this.received.push({ message, source, late });
       for (const wake of this.waiters.splice(0)) wake();
     });
   }
 
   /** `router`: the worker threads' datagram router (true: handed to another thread). */
-  static async start(options: Partial<TransportManagerOptions> = {}, scheduler: Scheduler = systemScheduler, router?: DatagramRouter): Promise<Harness> {
-    const harness = new Harness(new TransportManager({ ...baseOptions, ...options }, { scheduler, logger: silentLogger, router }));
+  static async start(options: Partial<TransportManagerOptions> = {}, scheduler: Scheduler = systemScheduler, router?: DatagramRouter, intakeClock?: IntakeClock): Promise<Harness> {
+    const harness = new Harness(new TransportManager({ ...baseOptions, ...options }, { scheduler, logger: silentLogger, router, intakeClock }));
     await harness.manager.start();
     return harness;
   }

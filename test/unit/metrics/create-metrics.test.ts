@@ -64,7 +64,7 @@ describe('createMetrics: series initialised to 0', () => {
   it('declares HELP and TYPE for every sipdispatch metric, counters ending in _total', async () => {
     const text = await start().metrics();
     const types = [...text.matchAll(/^# TYPE (sipdispatch_\w+) (\w+)$/gm)].map((m) => [m[1], m[2]]);
-    expect(types.length).toBe(40);
+    expect(types.length).toBe(41);
     for (const [name, type] of types) {
       expect(text).toContain(`# HELP ${name} `);
       expect(type === 'counter').toBe(name!.endsWith('_total'));

@@ -32,7 +32,7 @@ describe('load shedding', () => {
     // the thread's stateless tag: the caller's ACK for it is absorbed from its bytes (sl_filter_ACK)
     expect(header(out[0]!, 'to')).toBe(`<sip:bob@127.0.0.1>;tag=${STATELESS_TAG}`);
     expect(h.transactions.activeCount).toBe(2); // c1's server and client transactions only: the 503 is stateless
-    expect(shed).toEqual([{ method: 'INVITE', transport: 'udp' }]);
+    expect(shed).toEqual([{ method: 'INVITE', transport: 'udp', reason: 'pressure' }]);
 
     h.pressure.pressured = h.pressure.shedding = false;
     h.receive(request('INVITE', 'c3'));
@@ -126,6 +126,52 @@ describe('load shedding', () => {
     expect(refused(4, 'x', true)).toBe(4);
   });
 
+  it('refuses a new request that waited too long in the UDP intake, without pressure, and counts it late', async () => {
+    const h = await relayHarness([5071]);
+    const shed = listen('request.shed');
+    h.receive(request('INVITE', 'l1'), undefined, true);
+    const out = h.take();
+    expect(lines(out)).toEqual(['SIP/2.0 503 Service Unavailable -> 5090']);
+    expect(header(out[0]!, 'retry-after')).toBe('5');
+    expect(h.transactions.activeCount).toBe(0);
+    h.receive(request('REGISTER', 'l2'), undefined, true);
+    expect(lines(h.take())).toEqual(['SIP/2.0 503 Service Unavailable -> 5090']);
+    expect(shed).toEqual([
+      { method: 'INVITE', transport: 'udp', reason: 'late' },
+      { method: 'REGISTER', transport: 'udp', reason: 'late' },
+    ]);
+    h.receive(request('INVITE', 'l3'));
+    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+  });
+
+  it('a late request is still never a retransmission, an in-dialog request, a request from the farm or a keepalive to us', async () => {
+    const h = await relayHarness([5071]);
+    const shed = listen('request.shed');
+    h.receive(request('INVITE', 'c1'));
+    h.take();
+    h.receive(request('INVITE', 'c1'), undefined, true);
+    expect(h.take().filter((s) => s.line.includes('503'))).toEqual([]);
+    h.receive(request('BYE', 'd1', { toTag: 'b1', ruri: 'sip:bob@127.0.0.1:5071', cseq: 2 }), undefined, true);
+    expect(lines(h.take())).toEqual(['BYE sip:bob@127.0.0.1:5071 SIP/2.0 -> 5071']);
+    h.receive(request('INVITE', 'f1', { ruri: 'sip:carrier@127.0.0.1:5099' }), { address: '127.0.0.1', port: 5071 }, true);
+    expect(lines(h.take())).toEqual(['INVITE sip:carrier@127.0.0.1:5099 SIP/2.0 -> 5099']);
+    h.receive(request('OPTIONS', 'k1', { ruri: 'sip:127.0.0.1:5060' }), undefined, true);
+    expect(lines(h.take())).toEqual(['SIP/2.0 200 OK -> 5090']);
+    expect(shed).toEqual([]);
+  });
+
+  it('a late request from a trusted source (a carrier) is shed only by the share, as trusted sources always are', async () => {
+    const h = await relayHarness([5071]);
+    const fromCarrier = (id: string): string => request('INVITE', id).replace('127.0.0.1:5090', '127.0.0.10:5060');
+    h.pressure.shedShare = 0;
+    h.receive(fromCarrier('t1'), TRUSTED, true);
+    expect(lines(h.take())).toEqual(['INVITE sip:bob@127.0.0.1:5060 SIP/2.0 -> 5071']);
+    h.pressure.shedding = true;
+    h.pressure.shedShare = 1;
+    h.receive(fromCarrier('t2'), TRUSTED, true);
+    expect(lines(h.take())).toEqual(['SIP/2.0 503 Service Unavailable -> 5060']);
+  });
+
   it('a pressured gauge with shedding off refuses nothing', async () => {
     const h = await relayHarness([5071]);
     h.pressure.pressured = true;
@@ -135,6 +181,7 @@ describe('load shedding', () => {
 
   it('max_transactions: with that many requests unanswered a new INVITE gets 503 + Retry-After at once, an in-dialog BYE still passes', async () => {
     const h = await relayHarness([5071], { max_transactions: 2 });
+    const shed = listen('request.shed');
     h.receive(request('INVITE', 'c1'));
     h.receive(request('INVITE', 'c2'));
     const [first] = h.take();
@@ -143,6 +190,7 @@ describe('load shedding', () => {
     const out = h.take();
     expect(lines(out)).toEqual(['SIP/2.0 503 Service Unavailable -> 5090']);
     expect(header(out[0]!, 'retry-after')).toBe('5');
+    expect(shed).toEqual([{ method: 'INVITE', transport: 'udp', reason: 'full' }]);
     h.receive(request('BYE', 'c0', { toTag: 'callee', cseq: 2 }));
     expect(lines(h.take()).some((l) => l.startsWith('SIP/2.0 503'))).toBe(false);
 

@@ -39,8 +39,8 @@ export interface RelayHarness {
   /** Set by the test: the relay reads it per message. */
   pressure: { pressured: boolean; shedding: boolean; shedShare: number; epoch: number };
   sent: Sent[];
-  /** A datagram from `from` (default the caller) arrives at the proxy. */
-  receive(text: string, from?: { address: string; port: number }): void;
+  /** A datagram from `from` (default the caller) arrives at the proxy; `late`: after too long a wait in the UDP intake. */
+  receive(text: string, from?: { address: string; port: number }, late?: boolean): void;
   /** What the proxy sent since the last call. */
   take(): Sent[];
   /** States of set 1 as `port:letters`, sorted. */
@@ -90,7 +90,7 @@ export async function relayHarness(backendPorts: number[], overrides: Record<str
     logger,
   );
   const receiver = new MessageReceiver({ maxMessageSize: 65536, forceRport: true, logger });
-  receiver.setHandler((msg, source) => relay.receive(msg, source));
+  receiver.setHandler((msg, source, late) => relay.receive(msg, source, late));
   const local = { address: PROXY.host, port: PROXY.port };
   return {
     dispatcher,
@@ -98,9 +98,9 @@ export async function relayHarness(backendPorts: number[], overrides: Record<str
     transactions,
     pressure,
     sent,
-    receive(text, from = CALLER) {
+    receive(text, from = CALLER, late = false) {
       const source: MessageSource = { transport: 'udp', address: from.address, port: from.port, connectionId: 'udp:127.0.0.1:5060', local };
-      receiver.receive(Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'latin1'), source, (bytes, to) => wire.send(bytes, { transport: 'udp', host: to.address, port: to.port }));
+      receiver.receive(Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'latin1'), source, (bytes, to) => wire.send(bytes, { transport: 'udp', host: to.address, port: to.port }), late);
     },
     take() {
       return sent.splice(0, sent.length);

@@ -28,14 +28,24 @@ function listen(): EventPayloads['pressure.changed'][] {
   return got;
 }
 
-const T: PressureThresholds = { maxEventLoopDelayMs: 200, maxUdpBacklogPercent: 10, shedding: true };
-const r = (eventLoopDelayMs: number, udpBacklogBytes?: number, udpDrops?: number): PressureReadings => ({ eventLoopDelayMs, udpBacklogBytes, udpCapacityBytes: 1_000_000, udpDrops });
+const T: PressureThresholds = { maxEventLoopDelayMs: 200, maxUdpBacklogPercent: 10, shedding: true, maxQueueDelayMs: 25 };
+const r = (eventLoopDelayMs: number, udpBacklogBytes?: number, udpDrops?: number, intakeDelayMs = 0): PressureReadings => ({
+  eventLoopDelayMs,
+  udpBacklogBytes,
+  udpCapacityBytes: 1_000_000,
+  udpDrops,
+  intakeDelayMs,
+});
 
 describe('judgePressure', () => {
   it.each([
     ['calm', r(5, 1000, 0), r(5, 0, 0), false, false],
     ['event-loop delay above', r(250), undefined, false, true],
     ['event-loop delay at the threshold', r(200), undefined, false, false],
+    ['a request waited in the intake longer than allowed', r(5, 0, 0, 26), r(5, 0, 0), false, true],
+    ['a request waited in the intake as long as allowed', r(5, 0, 0, 25), r(5, 0, 0), false, false],
+    ['pressured, the intake wait above half of its threshold', r(5, 0, 0, 13), r(5, 0, 0, 30), true, true],
+    ['pressured, the intake wait at half of its threshold', r(5, 0, 0, 12.5), r(5, 0, 0, 30), true, false],
     ['backlog above 10 % in this sample only (a burst drained in time)', r(5, 100_001), r(5, 0), false, false],
     ['backlog above 10 % in two samples running', r(5, 100_001), r(5, 150_000), false, true],
     ['backlog above 10 % and no sample before', r(5, 100_001), undefined, false, false],
@@ -185,11 +195,12 @@ describe('PressureMonitor', () => {
   });
 
   it('the real sampler reads the event-loop delay and, on Linux, the backlog of its ports', async () => {
-    const sampler = createPressureSampler(() => new Set([1]), () => 4096);
+    const sampler = createPressureSampler(() => new Set([1]), () => 4096, () => 7);
     try {
       const got = await sampler.sample();
       expect(got.eventLoopDelayMs).toBeGreaterThanOrEqual(0);
       expect(got.udpCapacityBytes).toBe(4096);
+      expect(got.intakeDelayMs).toBe(7);
       if (process.platform === 'linux') expect(got.udpBacklogBytes).toBe(0);
     } finally {
       sampler.close();
