@@ -7,6 +7,20 @@ export function wire(lines: string[], body = ''): Buffer {
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`, 'latin1');
 }
 
+/** A bodiless request from SIPp's address to the service with the given To header line (and `extra` lines before it). */
+export function requestWithTo(method: string, to: string, extra: string[] = []): Buffer {
+  return wire([
+    `${method} sip:service@127.0.0.1:5060 SIP/2.0`,
+    'Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1',
+    'From: <sip:sipp@127.0.0.1:5061>;tag=caller-1',
+    ...extra,
+    to,
+    'Call-ID: 1@127.0.0.1',
+    `CSeq: 1 ${method}`,
+    'Content-Length: 0',
+  ]);
+}
+
 export const fixture = (path: string): Buffer => readFileSync(new URL(`../../fixtures/sip/${path}`, import.meta.url));
 
 export function parseOk(buf: Buffer): SipMessage {

@@ -2,27 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InitialRequestScan, isCancel } from '../../../src/sip/initial-request.js';
 import { parseMessage } from '../../../src/sip/parse-message.js';
+import { requestWithTo } from './helpers.js';
 
 const SHED = ['INVITE', 'REGISTER', 'SUBSCRIBE', 'MESSAGE', 'OPTIONS'];
 const scan = new InitialRequestScan(SHED);
 
-function request(method: string, to: string, extra: string[] = []): Buffer {
-  return Buffer.from(
-    [
-      `${method} sip:service@127.0.0.1:5060 SIP/2.0`,
-      'Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1',
-      'From: <sip:sipp@127.0.0.1:5061>;tag=caller-1',
-      ...extra,
-      to,
-      'Call-ID: 1@127.0.0.1',
-      `CSeq: 1 ${method}`,
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n'),
-    'latin1',
-  );
-}
+const request = requestWithTo;
 
 describe('a new initial request, from its bytes', () => {
   it.each([

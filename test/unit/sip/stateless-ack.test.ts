@@ -1,23 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { adoptStatelessTag, isAckToStatelessReply, STATELESS_TAG } from '../../../src/sip/stateless-ack.js';
+import { requestWithTo } from './helpers.js';
 
 function ack(to: string, method = 'ACK', extra: string[] = []): Buffer {
-  return Buffer.from(
-    [
-      `${method} sip:service@127.0.0.1:5060 SIP/2.0`,
-      'Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1',
-      `From: <sip:sipp@127.0.0.1:5061>;tag=caller-1`,
-      ...extra,
-      to,
-      'Call-ID: 1@127.0.0.1',
-      `CSeq: 1 ${method}`,
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n'),
-    'latin1',
-  );
+  return requestWithTo(method, to, extra);
 }
 
 describe('the ACK of a stateless reply (sl_filter_ACK)', () => {
