@@ -81,6 +81,8 @@ const INTAKE_CAPACITY = 4096;
 
 function build(c: Config): ResolvedConfig {
   const replyCodes = parseReplyCodes(c.ds_ping_reply_codes);
+  // the relay sheds them and the UDP intake holds them: one set for both
+  const shedMethods: ReadonlySet<string> = new Set(c.overload_shed_methods.map((m) => m.toUpperCase()));
   const health: HealthConfig = {
     probingMode: c.ds_probing_mode,
     probingThreshold: c.ds_probing_threshold,
@@ -115,7 +117,7 @@ function build(c: Config): ResolvedConfig {
       udpBufferSize: c.udp_buffer_size,
       maxMessageSize: c.max_message_size,
       intake: c.overload_shedding && c.overload_max_queue_delay > 0
-        ? { methods: new Set(c.overload_shed_methods.map((m) => m.toUpperCase())), maxDelayMs: c.overload_max_queue_delay, budgetMs: INTAKE_BUDGET_MS, capacity: INTAKE_CAPACITY }
+        ? { methods: shedMethods, maxDelayMs: c.overload_max_queue_delay, budgetMs: INTAKE_BUDGET_MS, capacity: INTAKE_CAPACITY }
         : undefined,
       tcp: {
         idleTimeoutMs: c.tcp_idle_timeout,
@@ -151,7 +153,7 @@ function build(c: Config): ResolvedConfig {
       maxForwardsLimit: c.max_forwards_limit,
       fixNatedContact: c.fix_nated_contact,
       noDestination: { status: c.no_destination.status, reason: c.no_destination.reason, retryAfter: c.no_destination.retry_after },
-      shedding: { methods: new Set(c.overload_shed_methods.map((m) => m.toUpperCase())), retryAfter: c.overload_retry_after, maxTransactions: c.max_transactions },
+      shedding: { methods: shedMethods, retryAfter: c.overload_retry_after, maxTransactions: c.max_transactions },
       flows: { transports: new Set(c.flow_transports) },
       tlsClientGroups: new Map(Object.entries(c.tls.client_groups)),
       udpMtu: c.udp_mtu,
