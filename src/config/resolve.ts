@@ -83,6 +83,8 @@ function build(c: Config): ResolvedConfig {
   const replyCodes = parseReplyCodes(c.ds_ping_reply_codes);
   // the relay sheds them and the UDP intake holds them: one set for both
   const shedMethods: ReadonlySet<string> = new Set(c.overload_shed_methods.map((m) => m.toUpperCase()));
+  // no shedding, no late refusals: the intake queue goes with it
+  const queueDelay = c.overload_shedding ? c.overload_max_queue_delay : 0;
   const health: HealthConfig = {
     probingMode: c.ds_probing_mode,
     probingThreshold: c.ds_probing_threshold,
@@ -116,8 +118,8 @@ function build(c: Config): ResolvedConfig {
       forceRport: c.force_rport,
       udpBufferSize: c.udp_buffer_size,
       maxMessageSize: c.max_message_size,
-      intake: c.overload_shedding && c.overload_max_queue_delay > 0
-        ? { methods: shedMethods, maxDelayMs: c.overload_max_queue_delay, budgetMs: INTAKE_BUDGET_MS, capacity: INTAKE_CAPACITY }
+      intake: queueDelay > 0
+        ? { methods: shedMethods, maxDelayMs: queueDelay, budgetMs: INTAKE_BUDGET_MS, capacity: INTAKE_CAPACITY }
         : undefined,
       tcp: {
         idleTimeoutMs: c.tcp_idle_timeout,
@@ -164,7 +166,7 @@ function build(c: Config): ResolvedConfig {
         maxEventLoopDelayMs: c.overload_max_event_loop_delay,
         maxUdpBacklogPercent: c.overload_max_udp_backlog,
         shedding: c.overload_shedding,
-        maxQueueDelayMs: c.overload_shedding ? c.overload_max_queue_delay : 0,
+        maxQueueDelayMs: queueDelay,
       },
       sampleIntervalMs: c.overload_sample_interval,
     },

@@ -1,6 +1,6 @@
 /**
  * Byte scans of a SIP message's header lines, without a parse: for decisions taken on every
- * datagram before it is parsed (the ACK of a stateless reply, the order of the intake). They read
+ * datagram before it is parsed (the ACK of a stateless reply, the owner thread, the intake). They read
  * unfolded lines only; a message they misread is still parsed and judged by the relay.
  */
 const CR = 13;
@@ -8,6 +8,18 @@ const LF = 10;
 const SP = 32;
 const HT = 9;
 const COLON = 58;
+
+/** The bytes of an ASCII string, for the scans' constants. */
+export function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** bytes[at...] starts with `prefix`. */
+export function startsWith(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (at + prefix.length > bytes.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
+}
 
 /**
  * Where the first To header line (`To` or compact `t`, any case, blanks before the colon) starts,

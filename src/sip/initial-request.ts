@@ -4,7 +4,7 @@
  * intake (transport/intake-queue.ts) and decides nothing: a request it misreads is still parsed
  * and judged by the relay.
  */
-import { findToHeader, lineEnd } from './header-scan.js';
+import { ascii, findToHeader, lineEnd, startsWith } from './header-scan.js';
 
 const SP = 32;
 const HT = 9;
@@ -12,20 +12,9 @@ const SEMICOLON = 59;
 const EQUALS = 61;
 const CANCEL = ascii('CANCEL ');
 
-function ascii(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
-
-/** `bytes` starts with `prefix`. */
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  if (bytes.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
-  return true;
-}
-
 /** A CANCEL's request line. */
 export function isCancel(bytes: Uint8Array): boolean {
-  return startsWith(bytes, CANCEL);
+  return startsWith(bytes, 0, CANCEL);
 }
 
 export class InitialRequestScan {
@@ -40,7 +29,7 @@ export class InitialRequestScan {
   matches(bytes: Uint8Array): boolean {
     let method = false;
     for (const line of this.lines) {
-      if (startsWith(bytes, line)) {
+      if (startsWith(bytes, 0, line)) {
         method = true;
         break;
       }

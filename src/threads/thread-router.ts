@@ -11,6 +11,7 @@
  * where it landed. A byte scan of the header names, no parse: it runs on every datagram.
  */
 import { BRANCH_COOKIE } from '../sip/build.js';
+import { ascii, startsWith } from '../sip/header-scan.js';
 
 /** No thread owns the datagram: handle it where it landed. */
 export const NO_OWNER = -1;
@@ -25,7 +26,6 @@ const DOT = 46;
 const ZERO = 48;
 const NINE = 57;
 
-const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const SIP_VERSION = ascii('SIP/');
 const CALL_ID = ascii('call-id');
 const VIA = ascii('via');
@@ -101,12 +101,6 @@ function branchOwner(bytes: Uint8Array, start: number, end: number, threads: num
 }
 
 const isSpace = (c: number): boolean => c === SP || c === HT;
-
-function startsWith(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
-  if (at + prefix.length > bytes.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
-  return true;
-}
 
 /** bytes[start, end) is `name` (lower-case letters, any case matches) or the compact one-letter form. */
 function isName(bytes: Uint8Array, start: number, end: number, name: Uint8Array, compact: number): boolean {
